@@ -1,0 +1,297 @@
+/**
+ * Every failure a caller can see, as tagged classes to match with `Effect.catchTags`.
+ *
+ * None of these carries request headers, so the API key cannot reach an error, its `toString`, its
+ * JSON form or a log line.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Whether a failed request may have had its effect on the server:
+ * - `not-sent`: no byte reached the server (rejected locally, connection refused);
+ * - `rejected`: the server answered and did not act (4xx);
+ * - `unknown`: the server may have acted (5xx, connection lost, timeout). Look the object up
+ *   before creating it again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Outcome = Schema.Literal("not-sent", "rejected", "unknown")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Outcome = typeof Outcome.Type
+
+const statusFields = {
+  status: Schema.Number,
+  requestId: Schema.optional(Schema.String),
+  method: Schema.String,
+  path: Schema.String,
+  message: Schema.String,
+  type: Schema.optional(Schema.String),
+  code: Schema.optional(Schema.String),
+  param: Schema.optional(Schema.String),
+  outcome: Outcome,
+  /** Whether the server said to retry (`x-should-retry`), when it said. */
+  shouldRetry: Schema.optional(Schema.Boolean),
+  /** The delay the server asked for (`retry-after-ms` or `retry-after`), in milliseconds. */
+  retryAfterMillis: Schema.optional(Schema.Number)
+}
+
+/**
+ * 400: the server rejected the request as malformed; `param` names the offending field.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BadRequestError extends Schema.TaggedError<BadRequestError>()("BadRequestError", statusFields) {}
+
+/**
+ * 401: missing or wrong credentials.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", statusFields) {}
+
+/**
+ * 403.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PermissionDeniedError
+  extends Schema.TaggedError<PermissionDeniedError>()("PermissionDeniedError", statusFields)
+{}
+
+/**
+ * 404: no object with that id.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFoundError", statusFields) {}
+
+/**
+ * 409: the object is in a state that does not allow the call (a run already finishing).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConflictError extends Schema.TaggedError<ConflictError>()("ConflictError", statusFields) {}
+
+/**
+ * 422.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnprocessableEntityError
+  extends Schema.TaggedError<UnprocessableEntityError>()("UnprocessableEntityError", statusFields)
+{}
+
+/**
+ * 429: slow down. `retryAfterMillis` carries the server's delay; a delay above the client's cap is
+ * not slept through but reported here.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimitError extends Schema.TaggedError<RateLimitError>()("RateLimitError", statusFields) {}
+
+/**
+ * 5xx.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InternalServerError extends Schema.TaggedError<InternalServerError>()("InternalServerError", statusFields) {}
+
+/**
+ * Any other status that is not a success.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnexpectedStatusError
+  extends Schema.TaggedError<UnexpectedStatusError>()("UnexpectedStatusError", statusFields)
+{}
+
+/**
+ * The request could not be delivered or its answer not read (refused, reset, closed early).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
+  method: Schema.String,
+  path: Schema.String,
+  message: Schema.String,
+  outcome: Outcome
+}) {}
+
+/**
+ * The request, or a deadline around several, took longer than allowed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutError", {
+  method: Schema.optional(Schema.String),
+  path: Schema.optional(Schema.String),
+  message: Schema.String,
+  timeoutMillis: Schema.Number,
+  outcome: Outcome
+}) {}
+
+/**
+ * A response arrived but its body did not match: `schema` names what was expected and `path`
+ * where in the body it failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
+  status: Schema.Number,
+  requestId: Schema.optional(Schema.String),
+  method: Schema.String,
+  path: Schema.String,
+  schema: Schema.String,
+  at: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * Rejected before sending: a bad id or parameter. No byte left the process; `param` names the
+ * offending parameter.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
+  message: Schema.String,
+  param: Schema.optional(Schema.String),
+  outcome: Schema.optionalWith(Outcome, { default: () => "not-sent" as const })
+}) {}
+
+/**
+ * A run the caller waited on ended `failed`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFailedError", {
+  runId: Schema.String,
+  threadId: Schema.String,
+  lastError: Schema.NullOr(Schema.Struct({ code: Schema.String, message: Schema.String })),
+  message: Schema.String
+}) {}
+
+/**
+ * A run the caller waited on ended `cancelled`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunCancelledError extends Schema.TaggedError<RunCancelledError>()("RunCancelledError", {
+  runId: Schema.String,
+  threadId: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * A run the caller waited on ended `expired`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunExpiredError extends Schema.TaggedError<RunExpiredError>()("RunExpiredError", {
+  runId: Schema.String,
+  threadId: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * A run the caller waited on ended `incomplete`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunIncompleteError extends Schema.TaggedError<RunIncompleteError>()("RunIncompleteError", {
+  runId: Schema.String,
+  threadId: Schema.String,
+  reason: Schema.optional(Schema.String),
+  message: Schema.String
+}) {}
+
+/**
+ * An error the server answered with a status.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StatusError =
+  | BadRequestError
+  | AuthenticationError
+  | PermissionDeniedError
+  | NotFoundError
+  | ConflictError
+  | UnprocessableEntityError
+  | RateLimitError
+  | InternalServerError
+  | UnexpectedStatusError
+
+/**
+ * Every error an API call can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AssistantsError = StatusError | ConnectionError | TimeoutError | ResponseDecodeError | InvalidRequestError
+
+/**
+ * The errors of the helpers that promise a completed run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RunOutcomeError = RunFailedError | RunCancelledError | RunExpiredError | RunIncompleteError
+
+/**
+ * The fields a status error is built from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StatusErrorFields = ConstructorParameters<typeof BadRequestError>[0]
+
+/**
+ * The error class for an HTTP status.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromStatus = (fields: StatusErrorFields): StatusError => {
+  switch (fields.status) {
+    case 400:
+      return new BadRequestError(fields)
+    case 401:
+      return new AuthenticationError(fields)
+    case 403:
+      return new PermissionDeniedError(fields)
+    case 404:
+      return new NotFoundError(fields)
+    case 409:
+      return new ConflictError(fields)
+    case 422:
+      return new UnprocessableEntityError(fields)
+    case 429:
+      return new RateLimitError(fields)
+    default:
+      return fields.status >= 500 ? new InternalServerError(fields) : new UnexpectedStatusError(fields)
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Tools an assistant or run may use, the resources they read, and the options that steer them
+ * (tool choice, response format, truncation). Function `parameters` and JSON Schemas are user data
+ * and pass through untouched.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import { openEnum, unknownMember } from "./Common.js"
+
+/**
+ * An open JSON object (a JSON Schema, for example), never renamed.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FunctionDefinition = Schema.Struct({
+  name: Schema.String,
+  description: Schema.optional(Schema.String),
+  parameters: Schema.optional(JsonObject),
+  strict: Schema.optional(Schema.NullOr(Schema.Boolean))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type FunctionDefinition = typeof FunctionDefinition.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CodeInterpreterTool = Schema.Struct({ type: Schema.Literal("code_interpreter") })
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FileSearchTool = Schema.Struct({
+  type: Schema.Literal("file_search"),
+  fileSearch: Schema.optional(
+    Schema.Struct({
+      maxNumResults: Schema.optional(Schema.Int).pipe(Schema.fromKey("max_num_results")),
+      rankingOptions: Schema.optional(
+        Schema.Struct({
+          ranker: Schema.optional(openEnum("auto", "default_2024_08_21")),
+          scoreThreshold: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("score_threshold"))
+        })
+      ).pipe(Schema.fromKey("ranking_options"))
+    })
+  ).pipe(Schema.fromKey("file_search"))
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FunctionTool = Schema.Struct({
+  type: Schema.Literal("function"),
+  function: FunctionDefinition
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type FunctionTool = typeof FunctionTool.Type
+
+/**
+ * Any tool; a tool type this version does not know decodes as an `UnknownMember`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Tool = Schema.Union(
+  CodeInterpreterTool,
+  FileSearchTool,
+  FunctionTool,
+  unknownMember(["code_interpreter", "file_search", "function"])
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Tool = typeof Tool.Type
+
+/**
+ * Files and vector stores the tools read, as objects report them.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ToolResources = Schema.Struct({
+  codeInterpreter: Schema.optional(
+    Schema.Struct({ fileIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("file_ids")) })
+  ).pipe(Schema.fromKey("code_interpreter")),
+  fileSearch: Schema.optional(
+    Schema.Struct({
+      vectorStoreIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("vector_store_ids"))
+    })
+  ).pipe(Schema.fromKey("file_search"))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolResources = typeof ToolResources.Type
+
+const ChunkingStrategy = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("auto") }),
+  Schema.Struct({
+    type: Schema.Literal("static"),
+    static: Schema.Struct({
+      maxChunkSizeTokens: Schema.propertySignature(Schema.Int.pipe(Schema.between(100, 4096))).pipe(
+        Schema.fromKey("max_chunk_size_tokens")
+      ),
+      chunkOverlapTokens: Schema.propertySignature(Schema.Int.pipe(Schema.nonNegative())).pipe(
+        Schema.fromKey("chunk_overlap_tokens")
+      )
+    })
+  })
+)
+
+/**
+ * Tool resources as a create request may carry them (with the contract's limits, and inline vector
+ * stores for assistants and threads).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ToolResourcesParam = Schema.Struct({
+  codeInterpreter: Schema.optional(
+    Schema.Struct({
+      fileIds: Schema.optional(Schema.Array(Schema.String).pipe(Schema.maxItems(20))).pipe(Schema.fromKey("file_ids"))
+    })
+  ).pipe(Schema.fromKey("code_interpreter")),
+  fileSearch: Schema.optional(
+    Schema.Struct({
+      vectorStoreIds: Schema.optional(Schema.Array(Schema.String).pipe(Schema.maxItems(1))).pipe(
+        Schema.fromKey("vector_store_ids")
+      ),
+      vectorStores: Schema.optional(
+        Schema.Array(
+          Schema.Struct({
+            fileIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("file_ids")),
+            chunkingStrategy: Schema.optional(ChunkingStrategy).pipe(Schema.fromKey("chunking_strategy")),
+            metadata: Schema.optional(JsonObject)
+          })
+        ).pipe(Schema.maxItems(1))
+      ).pipe(Schema.fromKey("vector_stores"))
+    }).pipe(
+      Schema.filter((fs) =>
+        fs.vectorStoreIds !== undefined && fs.vectorStores !== undefined
+          ? "file_search takes vectorStoreIds or vectorStores, not both"
+          : true
+      )
+    )
+  ).pipe(Schema.fromKey("file_search"))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolResourcesParam = typeof ToolResourcesParam.Type
+
+/**
+ * The format the model must answer in.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseFormat = Schema.Union(
+  Schema.Literal("auto"),
+  Schema.Struct({ type: Schema.Literal("text") }),
+  Schema.Struct({ type: Schema.Literal("json_object") }),
+  Schema.Struct({
+    type: Schema.Literal("json_schema"),
+    jsonSchema: Schema.propertySignature(
+      Schema.Struct({
+        name: Schema.String,
+        description: Schema.optional(Schema.String),
+        schema: Schema.optional(JsonObject),
+        strict: Schema.optional(Schema.NullOr(Schema.Boolean))
+      })
+    ).pipe(Schema.fromKey("json_schema"))
+  }),
+  unknownMember(["text", "json_object", "json_schema"])
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ResponseFormat = typeof ResponseFormat.Type
+
+/**
+ * Which tool, if any, the model must call.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ToolChoice = Schema.Union(
+  Schema.Literal("none", "auto", "required"),
+  Schema.Struct({
+    type: openEnum("function", "code_interpreter", "file_search"),
+    function: Schema.optional(Schema.Struct({ name: Schema.String }))
+  })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolChoice = typeof ToolChoice.Type
+
+/**
+ * How the thread is truncated before a run.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TruncationStrategy = Schema.Struct({
+  type: openEnum("auto", "last_messages"),
+  lastMessages: Schema.optional(Schema.NullOr(Schema.Int)).pipe(Schema.fromKey("last_messages"))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TruncationStrategy = typeof TruncationStrategy.Type
+
+/**
+ * Reasoning effort for reasoning models.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ReasoningEffort = Schema.Literal("none", "minimal", "low", "medium", "high", "xhigh", "max")

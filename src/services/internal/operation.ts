@@ -1,0 +1,175 @@
+/**
+ * Turns a service method's named parameters into an `Operation`: ids checked, query built, body
+ * encoded through its schema. Anything wrong fails with `InvalidRequestError` before a byte is sent.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { type AssistantsError, InvalidRequestError } from "../../errors/AssistantsError.js"
+import type { AssistantsClient, Operation } from "../../layers/AssistantsClient.js"
+import type { PageParams } from "../../schema/Common.js"
+
+/** @internal */
+export const includeValue = "step_details.tool_calls[*].file_search.results[*].content"
+
+const forbidden = /[/?#%\s]/
+
+/**
+ * Why an id may not be sent, or `undefined` when it may: it is interpolated into the path, so
+ * anything that could change which resource is addressed is refused.
+ *
+ * @internal
+ */
+export const idProblem = (value: unknown): string | undefined => {
+  if (typeof value !== "string") return "must be a string"
+  if (value.length === 0) return "must not be empty"
+  if (value.length > 512) return "must be at most 512 characters"
+  if (value === "." || value === "..") return "must not be . or .."
+  if (forbidden.test(value)) return "must not contain /, ?, #, % or whitespace"
+  return undefined
+}
+
+const invalidId = (param: string, value: unknown, problem: string) =>
+  new InvalidRequestError({
+    param,
+    message: `${param} ${problem}${typeof value === "string" && value.length <= 64 ? ` (got ${JSON.stringify(value)})` : ""}`
+  })
+
+/** @internal */
+export type Query = Array<readonly [string, string]>
+
+/** The query of a list call, checked. */
+const pageQuery = (
+  params: PageParams & { readonly runId?: string | undefined },
+  runFilter: boolean
+): InvalidRequestError | Query => {
+  const query: Query = []
+  if (params.limit !== undefined) {
+    if (!Number.isInteger(params.limit) || params.limit < 1 || params.limit > 100) {
+      return new InvalidRequestError({ param: "limit", message: "limit must be an integer between 1 and 100" })
+    }
+    query.push(["limit", String(params.limit)])
+  }
+  if (params.order !== undefined) {
+    if (params.order !== "asc" && params.order !== "desc") {
+      return new InvalidRequestError({ param: "order", message: "order must be \"asc\" or \"desc\"" })
+    }
+    query.push(["order", params.order])
+  }
+  for (const key of ["after", "before"] as const) {
+    const value = params[key]
+    if (value === undefined) continue
+    const problem = idProblem(value)
+    if (problem) return invalidId(key, value, problem)
+    query.push([key, value])
+  }
+  if (runFilter && params.runId !== undefined) {
+    const problem = idProblem(params.runId)
+    if (problem) return invalidId("runId", params.runId, problem)
+    query.push(["run_id", params.runId])
+  }
+  return query
+}
+
+const includeQuery = (include: ReadonlyArray<string> | undefined, query: Query): InvalidRequestError | Query => {
+  if (include === undefined) return query
+  for (const value of include) {
+    if (value !== includeValue) {
+      return new InvalidRequestError({ param: "include", message: `include accepts only "${includeValue}"` })
+    }
+    query.push(["include[]", value])
+  }
+  return query
+}
+
+/**
+ * A body encoder built once per schema; its failures name the offending parameter.
+ *
+ * @internal
+ */
+export const bodyEncoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = Schema.encodeEither(schema)
+  return (params: A): InvalidRequestError | { readonly body: I } => {
+    const result = encode(params)
+    if (result._tag === "Right") return { body: result.right }
+    const issue = ParseResult.ArrayFormatter.formatErrorSync(result.left)[0]
+    const param = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : undefined
+    return new InvalidRequestError({
+      ...(param === undefined ? {} : { param }),
+      message: `invalid ${param ?? "parameters"}: ${issue?.message ?? result.left.message}`
+    })
+  }
+}
+
+/**
+ * A response decoder built once per schema.
+ *
+ * @internal
+ */
+export const decoder = <A, I>(schema: Schema.Schema<A, I>, name: string) => ({
+  decode: Schema.decodeUnknown(schema),
+  schema: name
+})
+
+/**
+ * How one service method maps its parameters onto the wire.
+ *
+ * @internal
+ */
+export interface Spec<P, A> {
+  readonly name: string
+  readonly method: "GET" | "POST" | "DELETE"
+  /** The id parameters, checked in order before the path is built. */
+  readonly ids: ReadonlyArray<keyof P & string>
+  readonly path: (params: P) => string
+  /** A list call: page parameters go to the query (and `runId` too, for messages). */
+  readonly list?: "page" | "page+run"
+  readonly include?: boolean
+  readonly body?: (params: P) => InvalidRequestError | { readonly body: unknown }
+  readonly create?: boolean
+  readonly response: { readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>; readonly schema: string }
+}
+
+/**
+ * A service method from its spec.
+ *
+ * @internal
+ */
+export const method = <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>) =>
+(params: P): Effect.Effect<A, AssistantsError> => {
+  for (const id of spec.ids) {
+    const value = (params as Record<string, unknown> | undefined)?.[id]
+    const problem = idProblem(value)
+    if (problem) return Effect.fail(invalidId(id, value, problem))
+  }
+  let urlParams: Query | undefined
+  if (spec.list) {
+    const query = pageQuery((params ?? {}) as PageParams, spec.list === "page+run")
+    if (query instanceof InvalidRequestError) return Effect.fail(query)
+    urlParams = query
+  }
+  if (spec.include) {
+    const query = includeQuery((params as { include?: ReadonlyArray<string> }).include, urlParams ?? [])
+    if (query instanceof InvalidRequestError) return Effect.fail(query)
+    urlParams = query
+  }
+  let body: unknown
+  if (spec.body) {
+    const encoded = spec.body(params)
+    if (encoded instanceof InvalidRequestError) return Effect.fail(encoded)
+    body = encoded.body
+  }
+  const operation: Operation<A> = {
+    name: spec.name,
+    method: spec.method,
+    path: spec.path(params),
+    urlParams: urlParams !== undefined && urlParams.length > 0 ? urlParams : undefined,
+    body,
+    create: spec.create,
+    decode: spec.response.decode,
+    schema: spec.response.schema
+  }
+  return client.request(operation)
+}
