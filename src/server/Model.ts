@@ -1,0 +1,172 @@
+/**
+ * The model behind the server's runs. The default, {@link scripted}, is deterministic:
+ *
+ * 1. If the latest user message contains `[fail]`, the run fails (`last_error.code: server_error`);
+ *    if it contains `[incomplete]`, the run ends `incomplete` (`max_completion_tokens`).
+ * 2. In a run's first round, when the run has function tools and `tool_choice` is not `"none"`,
+ *    it calls every function tool whose name appears in the latest user message, all in one
+ *    round (parallel calls). `tool_choice: "required"` calls all of them when none is named; a
+ *    named `tool_choice` calls that one. Arguments are generated from each tool's JSON Schema
+ *    (see {@link sample}).
+ * 3. Otherwise it replies with text: `You said: <latest user message>`, or, after tool outputs,
+ *    `<name> returned <output>` for each call, joined with `; `.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type { Message } from "../schema/Message.js"
+import type { ToolChoice } from "../schema/Tool.js"
+
+/**
+ * A function the run may call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FunctionSpec {
+  readonly name: string
+  readonly description?: string | undefined
+  readonly parameters?: { readonly [key: string]: unknown } | undefined
+}
+
+/**
+ * What the model sees for one turn.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Input {
+  readonly model: string
+  readonly instructions: string
+  readonly functions: ReadonlyArray<FunctionSpec>
+  readonly toolChoice: ToolChoice | null
+  /** The thread, oldest first. */
+  readonly messages: ReadonlyArray<Message>
+  /** Outputs submitted in this run so far, in call order. */
+  readonly toolOutputs: ReadonlyArray<{ readonly name: string; readonly arguments: string; readonly output: string }>
+  /** 0 for the first turn of a run, then one more after each round of tool outputs. */
+  readonly round: number
+}
+
+/**
+ * What the model decides.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Output =
+  | { readonly _tag: "Reply"; readonly text: string }
+  | { readonly _tag: "ToolCalls"; readonly calls: ReadonlyArray<{ readonly name: string; readonly arguments: string }> }
+  | { readonly _tag: "Fail"; readonly code: "server_error" | "rate_limit_exceeded" | "invalid_prompt"; readonly message: string }
+  | { readonly _tag: "Incomplete"; readonly reason: "max_completion_tokens" | "max_prompt_tokens" }
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Model extends Context.Tag("effect-assistants/server/Model")<Model, {
+  readonly respond: (input: Input) => Effect.Effect<Output>
+}>() {}
+
+/**
+ * A sample value of a JSON Schema: `const`, then `default`, then the first `enum` or `examples`
+ * value, then by type (strings `"sample <property>"`, numbers the minimum or 1, booleans true,
+ * arrays of `minItems` or one sample item, objects with every property); `anyOf`/`oneOf` take
+ * their first branch.
+ *
+ * @since 0.1.0
+ * @category sampling
+ */
+export const sample = (schema: unknown, name = "value", depth = 0): unknown => {
+  if (schema === null || typeof schema !== "object" || depth > 8) return null
+  const s = schema as Record<string, any>
+  if ("const" in s) return s.const
+  if ("default" in s) return s.default
+  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0]
+  if (Array.isArray(s.examples) && s.examples.length > 0) return s.examples[0]
+  const branch = s.anyOf ?? s.oneOf ?? s.allOf
+  if (Array.isArray(branch) && branch.length > 0) return sample(branch[0], name, depth + 1)
+  const type = Array.isArray(s.type) ? s.type.find((t: unknown) => t !== "null") ?? "null" : s.type
+  switch (type) {
+    case "string":
+      return `sample ${name}`
+    case "integer":
+      return typeof s.minimum === "number" ? Math.ceil(s.minimum) : 1
+    case "number":
+      return typeof s.minimum === "number" ? s.minimum : 1
+    case "boolean":
+      return true
+    case "null":
+      return null
+    case "array": {
+      const n = typeof s.minItems === "number" && s.minItems > 0 ? s.minItems : 1
+      return Array.from({ length: n }, () => sample(s.items ?? {}, name, depth + 1))
+    }
+    default: {
+      const out: Record<string, unknown> = {}
+      const properties = s.properties && typeof s.properties === "object" ? s.properties : {}
+      for (const [key, value] of Object.entries(properties)) out[key] = sample(value, key, depth + 1)
+      return out
+    }
+  }
+}
+
+const textOf = (message: Message): string =>
+  message.content.map((part) => (part.type === "text" ? part.text.value : "")).join("")
+
+const latestUserText = (messages: ReadonlyArray<Message>): string => {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i].role === "user") return textOf(messages[i])
+  }
+  return ""
+}
+
+const chooseCalls = (input: Input, text: string): ReadonlyArray<FunctionSpec> => {
+  const choice = input.toolChoice
+  if (choice === "none" || input.functions.length === 0) return []
+  if (choice !== null && typeof choice === "object" && choice.type === "function" && choice.function) {
+    const named = choice.function.name
+    return input.functions.filter((f) => f.name === named)
+  }
+  const mentioned = input.functions.filter((f) => text.includes(f.name))
+  if (mentioned.length > 0) return mentioned
+  return choice === "required" ? input.functions : []
+}
+
+/**
+ * The deterministic scripted model described in the module comment.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const scripted: Model["Type"] = {
+  respond: (input) =>
+    Effect.sync((): Output => {
+      const text = latestUserText(input.messages)
+      if (text.includes("[fail]")) return { _tag: "Fail", code: "server_error", message: "The scripted model was asked to fail." }
+      if (text.includes("[incomplete]")) return { _tag: "Incomplete", reason: "max_completion_tokens" }
+      if (input.round === 0) {
+        const calls = chooseCalls(input, text)
+        if (calls.length > 0) {
+          return {
+            _tag: "ToolCalls",
+            calls: calls.map((f) => ({ name: f.name, arguments: JSON.stringify(sample(f.parameters ?? { type: "object" })) }))
+          }
+        }
+      }
+      if (input.toolOutputs.length > 0) {
+        return { _tag: "Reply", text: input.toolOutputs.map((o) => `${o.name} returned ${o.output}`).join("; ") }
+      }
+      return { _tag: "Reply", text: `You said: ${text}` }
+    })
+}
+
+/**
+ * The scripted model as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerScripted: Layer.Layer<Model> = Layer.succeed(Model, scripted)

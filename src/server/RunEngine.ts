@@ -1,0 +1,386 @@
+/**
+ * Drives runs through the API's state machine:
+ *
+ * ```
+ * queued -> in_progress -> (requires_action -> queued -> in_progress)* -> completed
+ *                                                                    | failed | incomplete
+ *        any of the above -> cancelling -> cancelled  (on cancel)
+ *        requires_action  -> expired                  (past expires_at)
+ * ```
+ *
+ * Each run is one fiber. Timestamps are set at each step, run steps are recorded
+ * (`message_creation`, and `tool_calls` with `function` calls), the assistant's messages carry
+ * `assistant_id` and `run_id`, and `usage` is filled at the end. Every change is also published as
+ * an {@link Event} (named as the API's stream events are), the stream that server-sent events can
+ * be served from later.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
+import type { Message } from "../schema/Message.js"
+import { type Run, terminalStatuses } from "../schema/Run.js"
+import type { RunStep } from "../schema/RunStep.js"
+import { type ApiError, invalid } from "./ApiError.js"
+import * as Ids from "./Ids.js"
+import { type FunctionSpec, Model } from "./Model.js"
+import { Store } from "./Store.js"
+
+/**
+ * How long each step takes. The defaults let a watcher polling every 100 ms see every status of
+ * a run, and still finish a tool-calling run in about two seconds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Timings {
+  /** From `queued` to `in_progress`. */
+  readonly queued: Duration.DurationInput
+  /** Each step of work: thinking before a tool call or reply, writing the reply. */
+  readonly step: Duration.DurationInput
+  /** From `cancelling` to `cancelled`. */
+  readonly cancelling: Duration.DurationInput
+  /** A run's lifetime: `expires_at` is `created_at` plus this. */
+  readonly expiresAfter: Duration.DurationInput
+  /** The `openai-poll-after-ms` header sent on run reads. */
+  readonly pollAfterMillis: number
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultTimings: Timings = {
+  queued: "250 millis",
+  step: "400 millis",
+  cancelling: "150 millis",
+  expiresAfter: "10 minutes",
+  pollAfterMillis: 100
+}
+
+/**
+ * One change, named as the API's stream events (`thread.run.requires_action`,
+ * `thread.run.step.completed`, `thread.message.created`, ...).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Event =
+  | { readonly event: `thread.run.${string}`; readonly data: Run }
+  | { readonly event: `thread.run.step.${string}`; readonly data: RunStep }
+  | { readonly event: `thread.message.${string}`; readonly data: Message }
+
+type Signal =
+  | { readonly _tag: "Outputs"; readonly outputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }> }
+  | { readonly _tag: "Cancel" }
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class RunEngine extends Context.Tag("effect-assistants/server/RunEngine")<RunEngine, {
+  /** Starts driving a run just stored as `queued`. */
+  readonly start: (run: Run) => Effect.Effect<void>
+  /** Accepts tool outputs for a run in `requires_action`, all calls at once. */
+  readonly submitToolOutputs: (
+    run: Run,
+    outputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }>
+  ) => Effect.Effect<Run, ApiError>
+  /** Moves a live run to `cancelling`; the engine finishes it as `cancelled`. */
+  readonly cancel: (run: Run) => Effect.Effect<Run, ApiError>
+  /** Stops driving the runs of a deleted thread. */
+  readonly forget: (runId: string) => Effect.Effect<void>
+  /** Every change, as it happens. */
+  readonly events: Stream.Stream<Event>
+  readonly timings: Timings
+}>() {}
+
+const seconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
+
+const words = (s: string) => (s.trim() === "" ? 0 : s.trim().split(/\s+/).length)
+
+const messageText = (m: Message) => m.content.map((p) => (p.type === "text" ? p.text.value : "")).join(" ")
+
+/**
+ * Builds the engine over a store and a model.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (timings: Timings = defaultTimings) =>
+  Effect.gen(function*() {
+    const store = yield* Store
+    const model = yield* Model
+    const fibers = yield* FiberMap.make<string>()
+    const pubsub = yield* PubSub.unbounded<Event>()
+    const signals = new Map<string, Queue.Queue<Signal>>()
+    const queued = Duration.decode(timings.queued)
+    const step = Duration.decode(timings.step)
+    const cancelling = Duration.decode(timings.cancelling)
+
+    const saveRun = (run: Run) =>
+      Effect.zipRight(store.runs.put(run), PubSub.publish(pubsub, { event: `thread.run.${run.status}`, data: run }))
+    const saveStep = (s: RunStep, event: string) =>
+      Effect.zipRight(store.steps.put(s), PubSub.publish(pubsub, { event: `thread.run.step.${event}`, data: s }))
+    const saveMessage = (m: Message, event: string) =>
+      Effect.zipRight(store.messages.put(m), PubSub.publish(pubsub, { event: `thread.message.${event}`, data: m }))
+
+    const current = (run: Run) => Effect.map(store.runs.get(run.id), (r) => r ?? run)
+
+    /** Ends the run as cancelled, or as expired, if that is due; `undefined` to go on. */
+    const interruption = (run: Run) =>
+      Effect.gen(function*() {
+        const latest = yield* current(run)
+        const now = yield* seconds
+        if (latest.status === "cancelling") {
+          yield* Effect.sleep(cancelling)
+          return yield* finish(latest, "cancelled", { cancelledAt: yield* seconds })
+        }
+        if (latest.expiresAt !== null && now >= latest.expiresAt) {
+          return yield* finish(latest, "expired", {})
+        }
+        return undefined
+      })
+
+    const finish = (run: Run, status: Run["status"], patch: Partial<Run>) =>
+      Effect.gen(function*() {
+        const now = yield* seconds
+        // steps still in progress end with the run
+        const open = yield* store.steps.all((s) => s.runId === run.id && s.status === "in_progress")
+        const stepStatus = status === "completed" ? "completed" : status === "expired" ? "expired" : status === "cancelled" ? "cancelled" : "failed"
+        for (const s of open) {
+          yield* saveStep({
+            ...s,
+            status: stepStatus,
+            ...(stepStatus === "completed" ? { completedAt: now } : stepStatus === "expired" ? { expiredAt: now } : stepStatus === "cancelled" ? { cancelledAt: now } : { failedAt: now })
+          }, stepStatus)
+        }
+        const done: Run = { ...run, status, requiredAction: null, ...patch }
+        yield* saveRun(done)
+        return done
+      })
+
+    const drive = (initial: Run, queue: Queue.Queue<Signal>) =>
+      Effect.gen(function*() {
+        let run = initial
+        let round = 0
+        const outputs: Array<{ name: string; arguments: string; output: string }> = []
+        let promptTokens = 0
+        let completionTokens = 0
+        while (true) {
+          yield* Effect.sleep(queued)
+          if (yield* interruption(run)) return
+          run = yield* current(run)
+          run = { ...run, status: "in_progress", startedAt: run.startedAt ?? (yield* seconds) }
+          yield* saveRun(run)
+          yield* Effect.sleep(step)
+          if (yield* interruption(run)) return
+          run = yield* current(run)
+
+          const messages = yield* store.messages.all((m) => m.threadId === run.threadId)
+          const functions: Array<FunctionSpec> = run.tools.flatMap((t) => (t.type === "function" ? [t.function] : []))
+          const instructions = run.instructions ?? ""
+          promptTokens += words(instructions) + messages.reduce((n, m) => n + words(messageText(m)), 0)
+          const output = yield* model.respond({
+            model: run.model,
+            instructions,
+            functions,
+            toolChoice: run.toolChoice,
+            messages,
+            toolOutputs: outputs,
+            round
+          })
+          const usage = () => ({ promptTokens, completionTokens, totalTokens: promptTokens + completionTokens })
+          const base = {
+            object: "thread.run.step" as const,
+            assistantId: run.assistantId,
+            threadId: run.threadId,
+            runId: run.id,
+            status: "in_progress" as const,
+            lastError: null,
+            expiredAt: null,
+            cancelledAt: null,
+            failedAt: null,
+            completedAt: null,
+            metadata: null,
+            usage: null
+          }
+          switch (output._tag) {
+            case "Fail": {
+              yield* finish(run, "failed", { failedAt: yield* seconds, lastError: { code: output.code, message: output.message }, usage: usage() })
+              return
+            }
+            case "Incomplete": {
+              yield* finish(run, "incomplete", { incompleteDetails: { reason: output.reason }, usage: usage() })
+              return
+            }
+            case "ToolCalls": {
+              const calls = output.calls.map((c) => ({
+                id: Ids.make("call"),
+                type: "function" as const,
+                function: { name: c.name, arguments: c.arguments }
+              }))
+              completionTokens += calls.reduce((n, c) => n + words(c.function.arguments), 0)
+              const toolStep: RunStep = {
+                ...base,
+                id: Ids.make("step"),
+                createdAt: yield* seconds,
+                type: "tool_calls",
+                stepDetails: {
+                  type: "tool_calls",
+                  toolCalls: calls.map((c) => ({ ...c, function: { ...c.function, output: null } }))
+                }
+              }
+              yield* saveStep(toolStep, "created")
+              if (yield* interruption(run)) return
+              run = {
+                ...(yield* current(run)),
+                status: "requires_action",
+                requiredAction: { type: "submit_tool_outputs", submitToolOutputs: { toolCalls: calls } }
+              }
+              yield* saveRun(run)
+              const now = yield* Clock.currentTimeMillis
+              const wait = run.expiresAt === null ? Duration.infinity : Duration.millis(Math.max(0, run.expiresAt * 1000 - now))
+              const signal = yield* Effect.timeout(Queue.take(queue), wait).pipe(Effect.option)
+              if (Option.isNone(signal)) {
+                yield* finish(yield* current(run), "expired", {})
+                return
+              }
+              if (signal.value._tag === "Cancel") {
+                if (yield* interruption(run)) return
+                continue
+              }
+              const byId = new Map(signal.value.outputs.map((o) => [o.toolCallId, o.output]))
+              const now2 = yield* seconds
+              yield* saveStep({
+                ...toolStep,
+                status: "completed",
+                completedAt: now2,
+                usage: usage(),
+                stepDetails: {
+                  type: "tool_calls",
+                  toolCalls: calls.map((c) => ({ ...c, function: { ...c.function, output: byId.get(c.id) ?? "" } }))
+                }
+              }, "completed")
+              for (const c of calls) outputs.push({ name: c.function.name, arguments: c.function.arguments, output: byId.get(c.id) ?? "" })
+              round++
+              continue
+            }
+            case "Reply": {
+              const messageId = Ids.make("msg")
+              const createdAt = yield* seconds
+              const message: Message = {
+                id: messageId,
+                object: "thread.message",
+                createdAt,
+                threadId: run.threadId,
+                status: "in_progress",
+                incompleteDetails: null,
+                completedAt: null,
+                incompleteAt: null,
+                role: "assistant",
+                content: [],
+                assistantId: run.assistantId,
+                runId: run.id,
+                attachments: [],
+                metadata: {}
+              }
+              const messageStep: RunStep = {
+                ...base,
+                id: Ids.make("step"),
+                createdAt,
+                type: "message_creation",
+                stepDetails: { type: "message_creation", messageCreation: { messageId } }
+              }
+              yield* saveStep(messageStep, "created")
+              yield* saveMessage(message, "created")
+              yield* Effect.sleep(step)
+              if (yield* interruption(run)) {
+                const now = yield* seconds
+                yield* saveMessage({ ...message, status: "incomplete", incompleteAt: now, incompleteDetails: { reason: "run_cancelled" } }, "incomplete")
+                return
+              }
+              completionTokens += words(output.text)
+              const now = yield* seconds
+              yield* saveMessage({
+                ...message,
+                status: "completed",
+                completedAt: now,
+                content: [{ type: "text", text: { value: output.text, annotations: [] } }]
+              }, "completed")
+              yield* saveStep({ ...messageStep, status: "completed", completedAt: now, usage: usage() }, "completed")
+              yield* finish(yield* current(run), "completed", { completedAt: now, usage: usage() })
+              return
+            }
+          }
+        }
+      })
+
+    const isLive = (run: Run) => !terminalStatuses.has(run.status) && run.status !== "cancelling"
+
+    return RunEngine.of({
+      timings,
+      events: Stream.fromPubSub(pubsub),
+      start: (run) =>
+        Effect.gen(function*() {
+          yield* PubSub.publish(pubsub, { event: "thread.run.created", data: run })
+          const queue = yield* Queue.unbounded<Signal>()
+          signals.set(run.id, queue)
+          yield* FiberMap.run(fibers, run.id, drive(run, queue).pipe(Effect.ensuring(Effect.sync(() => signals.delete(run.id)))))
+        }),
+      submitToolOutputs: (run, outputs) =>
+        Effect.gen(function*() {
+          if (run.status !== "requires_action" || run.requiredAction === null) {
+            return yield* Effect.fail(invalid(`Runs in status "${run.status}" do not accept tool outputs.`, "tool_outputs"))
+          }
+          const expected = run.requiredAction.submitToolOutputs.toolCalls.map((c) => c.id)
+          const given = outputs.map((o) => o.toolCallId)
+          const unknown = given.find((id) => !expected.includes(id))
+          if (unknown !== undefined) {
+            return yield* Effect.fail(invalid(`Tool call '${unknown}' is not one of the calls this run is waiting for.`, "tool_outputs"))
+          }
+          const duplicate = given.find((id, i) => given.indexOf(id) !== i)
+          if (duplicate !== undefined) {
+            return yield* Effect.fail(invalid(`Tool output for call '${duplicate}' was given more than once.`, "tool_outputs"))
+          }
+          const missing = expected.filter((id) => !given.includes(id))
+          if (missing.length > 0) {
+            return yield* Effect.fail(invalid(`Expected tool outputs for call_ids ${JSON.stringify(expected)}, got ${JSON.stringify(given)}`, "tool_outputs"))
+          }
+          const queue = signals.get(run.id)
+          const next: Run = { ...run, status: "queued", requiredAction: null }
+          yield* saveRun(next)
+          if (queue) yield* Queue.offer(queue, { _tag: "Outputs", outputs })
+          return next
+        }),
+      cancel: (run) =>
+        Effect.gen(function*() {
+          if (!isLive(run)) {
+            return yield* Effect.fail(invalid(`Cannot cancel run with status '${run.status}'.`, null))
+          }
+          const next: Run = { ...run, status: "cancelling" }
+          yield* saveRun(next)
+          const queue = signals.get(run.id)
+          if (queue) yield* Queue.offer(queue, { _tag: "Cancel" })
+          return next
+        }),
+      forget: (runId) => FiberMap.remove(fibers, runId)
+    })
+  })
+
+/**
+ * The engine over `Store` and `Model`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (timings: Partial<Timings> = {}): Layer.Layer<RunEngine, never, Store | Model> =>
+  Layer.scoped(RunEngine, make({ ...defaultTimings, ...timings }))
