@@ -90,4 +90,4 @@ export * as Threads from "./services/Threads.js"
 /**
  * @since 0.1.0
  */
-export * as Tool from "./schema/Tool.js"
+export * as Tool from "./services/Tool.js"

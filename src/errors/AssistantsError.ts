@@ -229,6 +229,19 @@ export class RunIncompleteError extends Schema.TaggedError<RunIncompleteError>()
 }) {}
 
 /**
+ * A tool loop asked for more rounds of tool calls than allowed; the run was cancelled.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ToolRoundsExceededError extends Schema.TaggedError<ToolRoundsExceededError>()("ToolRoundsExceededError", {
+  runId: Schema.String,
+  threadId: Schema.String,
+  maxRounds: Schema.Number,
+  message: Schema.String
+}) {}
+
+/**
  * An error the server answered with a status.
  *
  * @since 0.1.0

@@ -79,15 +79,22 @@ export class Model extends Context.Tag("effect-assistants/server/Model")<Model, 
  * @since 0.1.0
  * @category sampling
  */
-export const sample = (schema: unknown, name = "value", depth = 0): unknown => {
+export const sample = (schema: unknown, name = "value", depth = 0, root: unknown = schema): unknown => {
   if (schema === null || typeof schema !== "object" || depth > 8) return null
-  const s = schema as Record<string, any>
+  let s = schema as Record<string, any>
+  if (typeof s.$ref === "string" && s.$ref.startsWith("#/")) {
+    // local references, such as the `$defs` JSONSchema.make emits
+    let target: any = root
+    for (const key of s.$ref.slice(2).split("/")) target = target?.[key]
+    if (target === undefined) return null
+    s = target
+  }
   if ("const" in s) return s.const
   if ("default" in s) return s.default
   if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0]
   if (Array.isArray(s.examples) && s.examples.length > 0) return s.examples[0]
   const branch = s.anyOf ?? s.oneOf ?? s.allOf
-  if (Array.isArray(branch) && branch.length > 0) return sample(branch[0], name, depth + 1)
+  if (Array.isArray(branch) && branch.length > 0) return sample(branch[0], name, depth + 1, root)
   const type = Array.isArray(s.type) ? s.type.find((t: unknown) => t !== "null") ?? "null" : s.type
   switch (type) {
     case "string":
@@ -102,12 +109,12 @@ export const sample = (schema: unknown, name = "value", depth = 0): unknown => {
       return null
     case "array": {
       const n = typeof s.minItems === "number" && s.minItems > 0 ? s.minItems : 1
-      return Array.from({ length: n }, () => sample(s.items ?? {}, name, depth + 1))
+      return Array.from({ length: n }, () => sample(s.items ?? {}, name, depth + 1, root))
     }
     default: {
       const out: Record<string, unknown> = {}
       const properties = s.properties && typeof s.properties === "object" ? s.properties : {}
-      for (const [key, value] of Object.entries(properties)) out[key] = sample(value, key, depth + 1)
+      for (const [key, value] of Object.entries(properties)) out[key] = sample(value, key, depth + 1, root)
       return out
     }
   }

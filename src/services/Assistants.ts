@@ -15,7 +15,7 @@ import {
   ModifyAssistantParams
 } from "../schema/Assistant.js"
 import { ListPage, type PageParams } from "../schema/Common.js"
-import { bodyEncoder, decoder, method } from "./internal/operation.js"
+import { bodyEncoder, decoder, listAll as paginate, method } from "./internal/operation.js"
 
 /**
  * @since 0.1.0
@@ -113,6 +113,15 @@ export const layer: Layer.Layer<Assistants, never, AssistantsClient> = Layer.eff
  * @category accessors
  */
 export const list = (params?: PageParams) => Effect.flatMap(Assistants, (s) => s.list(params))
+
+/**
+ * Every item, as a stream that pages with `after` until `has_more` is false (one page in memory
+ * at a time). `order` and `limit` (the page size) are honoured.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const listAll = (params: PageParams = {}) => paginate(list)(params)
 
 /**
  * Creates an assistant. Not retried when the server may have acted (see `RetryPolicy`).

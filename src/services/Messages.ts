@@ -10,7 +10,7 @@ import type { AssistantsError } from "../errors/AssistantsError.js"
 import { AssistantsClient } from "../layers/AssistantsClient.js"
 import { ListPage, type PageParams } from "../schema/Common.js"
 import { CreateMessageParams, Message, MessageDeleted, ModifyMessageParams } from "../schema/Message.js"
-import { bodyEncoder, decoder, method } from "./internal/operation.js"
+import { bodyEncoder, decoder, listAll as paginate, method } from "./internal/operation.js"
 
 /**
  * @since 0.1.0
@@ -129,6 +129,15 @@ export const layer: Layer.Layer<Messages, never, AssistantsClient> = Layer.effec
  * @category accessors
  */
 export const list = (params: ListParams) => Effect.flatMap(Messages, (s) => s.list(params))
+
+/**
+ * Every item, as a stream that pages with `after` until `has_more` is false (one page in memory
+ * at a time). `order` and `limit` (the page size) are honoured.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const listAll = (params: ListParams) => paginate(list)(params)
 
 /**
  * Adds a message to a thread.

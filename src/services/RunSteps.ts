@@ -10,7 +10,7 @@ import type { AssistantsError } from "../errors/AssistantsError.js"
 import { AssistantsClient } from "../layers/AssistantsClient.js"
 import { ListPage, type PageParams } from "../schema/Common.js"
 import { RunStep } from "../schema/RunStep.js"
-import { decoder, method } from "./internal/operation.js"
+import { decoder, listAll as paginate, method } from "./internal/operation.js"
 
 /**
  * The one `include[]` value: file search result contents.
@@ -95,6 +95,15 @@ export const layer: Layer.Layer<RunSteps, never, AssistantsClient> = Layer.effec
  * @category accessors
  */
 export const list = (params: ListParams) => Effect.flatMap(RunSteps, (s) => s.list(params))
+
+/**
+ * Every item, as a stream that pages with `after` until `has_more` is false (one page in memory
+ * at a time). `order` and `limit` (the page size) are honoured.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const listAll = (params: ListParams) => paginate(list)(params)
 
 /**
  * @since 0.1.0

@@ -6,11 +6,64 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { AssistantsError } from "../errors/AssistantsError.js"
-import { AssistantsClient } from "../layers/AssistantsClient.js"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import {
+  type AssistantsError,
+  RunCancelledError,
+  RunExpiredError,
+  RunFailedError,
+  RunIncompleteError,
+  type RunOutcomeError,
+  type TimeoutError,
+  ToolRoundsExceededError
+} from "../errors/AssistantsError.js"
+import { AssistantsClient, type Response } from "../layers/AssistantsClient.js"
 import { ListPage, type PageParams } from "../schema/Common.js"
-import { CreateRunParams, ModifyRunParams, Run, SubmitToolOutputsParams } from "../schema/Run.js"
-import { bodyEncoder, decoder, method } from "./internal/operation.js"
+import { CreateRunParams, ModifyRunParams, Run, type RunStatus, SubmitToolOutputsParams } from "../schema/Run.js"
+import {
+  bodyEncoder,
+  decoder,
+  listAll as paginate,
+  method,
+  methodWithHeaders,
+  type Spec
+} from "./internal/operation.js"
+import {
+  answer,
+  type PollOptions,
+  type RunTransition,
+  type Seed,
+  type ToolContext,
+  type ToolError,
+  type ToolLoopEvent,
+  transitions,
+  withDeadline
+} from "./internal/watch.js"
+import type * as Tool from "./Tool.js"
+
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  PollOptions,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  RunStatus,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  RunTransition,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  ToolLoopEvent
+}
 
 /**
  * @since 0.1.0
@@ -55,6 +108,41 @@ export interface ModifyParams extends ModifyRunParams, RunIdParams {}
  */
 export interface SubmitParams extends SubmitToolOutputsParams, RunIdParams {}
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface WatchParams extends RunIdParams, PollOptions {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ToolLoopOptions<T extends Tool.Any> extends PollOptions {
+  readonly tools: ReadonlyArray<T>
+  /** Handlers running at once within one round. Default 8. */
+  readonly concurrency?: number | undefined
+  /** Rounds of tool calls allowed before the run is cancelled. Default 10. */
+  readonly maxRounds?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunToolsParams<T extends Tool.Any> extends RunIdParams, ToolLoopOptions<T> {}
+
+/**
+ * `Runs.create`'s parameters, with declared tools: their definitions are sent as the run's
+ * `tools` unless `sendDefinitions` is false (the assistant already has them).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateAndRunToolsParams<T extends Tool.Any> extends Omit<CreateParams, "tools">, ToolLoopOptions<T> {
+  readonly sendDefinitions?: boolean | undefined
+}
+
 const decodeRun = decoder(Run, "Run")
 const decodePage = decoder(ListPage(Run), "ListPage<Run>")
 const encodeCreate = bodyEncoder(CreateRunParams)
@@ -72,18 +160,145 @@ export class Runs extends Context.Tag("effect-assistants/Runs")<Runs, {
   readonly modify: (params: ModifyParams) => Effect.Effect<Run, AssistantsError>
   readonly cancel: (params: RunIdParams) => Effect.Effect<Run, AssistantsError>
   readonly submitToolOutputs: (params: SubmitParams) => Effect.Effect<Run, AssistantsError>
+  readonly watch: (params: WatchParams) => Stream.Stream<RunTransition, AssistantsError>
+  readonly createAndPoll: (params: CreateParams & PollOptions) => Effect.Effect<Run, AssistantsError>
+  readonly submitToolOutputsAndPoll: (params: SubmitParams & PollOptions) => Effect.Effect<Run, AssistantsError>
+  readonly runToolsEvents: <T extends Tool.Any>(
+    params: RunToolsParams<T>
+  ) => Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, ToolContext<T>>
+  readonly createAndRunToolsEvents: <T extends Tool.Any>(
+    params: CreateAndRunToolsParams<T>
+  ) => Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, ToolContext<T>>
 }>() {}
 
 const runPath = (p: RunIdParams) => `/threads/${p.threadId}/runs/${p.runId}`
 
+/** @internal */
+export const getSpec: Spec<RunIdParams, Run> = {
+  name: "Runs.get",
+  method: "GET",
+  ids: ["threadId", "runId"],
+  path: runPath,
+  response: decodeRun
+}
+
+const createSpec: Spec<CreateParams, Run> = {
+  name: "Runs.create",
+  method: "POST",
+  ids: ["threadId", "assistantId"],
+  path: (p) => `/threads/${p.threadId}/runs`,
+  include: true,
+  body: encodeCreate,
+  create: true,
+  response: decodeRun
+}
+
+const submitSpec: Spec<SubmitParams, Run> = {
+  name: "Runs.submitToolOutputs",
+  method: "POST",
+  ids: ["threadId", "runId"],
+  path: (p) => `${runPath(p)}/submit_tool_outputs`,
+  body: encodeSubmit,
+  create: true,
+  response: decodeRun
+}
+
+const pollAfterOf = (response: Response<Run>) => {
+  const n = Number(response.headers["openai-poll-after-ms"])
+  return Number.isFinite(n) && response.headers["openai-poll-after-ms"] !== undefined ? n : undefined
+}
+
+/**
+ * The seed of a watch from the answer of a create or submit.
+ *
+ * @internal
+ */
+export const seedOf = (response: Response<Run>, previous: Option.Option<RunStatus>): Seed => ({
+  run: response.value,
+  previous,
+  pollAfterMillis: pollAfterOf(response)
+})
+
+/**
+ * The watch and tool loop over one client; shared with `Threads.createAndRunPoll`.
+ *
+ * @internal
+ */
+export const makePolling = (client: AssistantsClient["Type"]) => {
+  const getResponse = methodWithHeaders(client, getSpec)
+  const submitResponse = methodWithHeaders(client, submitSpec)
+
+  const watchFrom = (params: RunIdParams & PollOptions, seed?: Seed, answered?: ReadonlySet<string>) =>
+    transitions(getResponse({ threadId: params.threadId, runId: params.runId }), params, seed, answered)
+
+  const pollFrom = (params: RunIdParams & PollOptions, seed: Seed, answered?: ReadonlySet<string>) =>
+    Effect.flatMap(
+      Stream.runLast(withDeadline(watchFrom(params, seed, answered), params.deadline, `run ${params.runId}`)),
+      (last) => Effect.succeed(Option.isSome(last) ? last.value.run : seed.run)
+    )
+
+  const toolRounds = <T extends Tool.Any>(
+    ids: RunIdParams,
+    options: ToolLoopOptions<T>,
+    seed: Seed | undefined
+  ): Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, ToolContext<T>> => {
+    type LoopError = AssistantsError | ToolRoundsExceededError | ToolError<T>
+    const maxRounds = options.maxRounds ?? 10
+    const concurrency = options.concurrency ?? 8
+    const round = (
+      seed: Seed | undefined,
+      n: number,
+      answered: ReadonlySet<string> | undefined
+    ): Stream.Stream<ToolLoopEvent, LoopError, ToolContext<T>> =>
+      Stream.suspend(() => {
+        let last: Run | undefined
+        const watched = watchFrom({ ...options, ...ids }, seed, answered).pipe(
+          Stream.map((transition): ToolLoopEvent => {
+            last = transition.run
+            return { _tag: "Transition", transition }
+          })
+        )
+        const next = Stream.unwrap(Effect.suspend((): Effect.Effect<Stream.Stream<ToolLoopEvent, LoopError, ToolContext<T>>, LoopError, ToolContext<T>> => {
+          const run = last
+          if (run === undefined || run.status !== "requires_action" || run.requiredAction === null) {
+            return Effect.succeed(Stream.empty)
+          }
+          if (n >= maxRounds) {
+            return Effect.zipRight(
+              Effect.ignore(client.request({ ...getSpec, name: "Runs.cancel", method: "POST", path: `${runPath(ids)}/cancel`, decode: decodeRun.decode, schema: decodeRun.schema })),
+              Effect.fail(new ToolRoundsExceededError({ ...ids, maxRounds, message: `run ${ids.runId} asked for more than ${maxRounds} rounds of tool calls; it was cancelled` }))
+            )
+          }
+          const calls = run.requiredAction.submitToolOutputs.toolCalls
+          return Effect.gen(function*() {
+            const results = yield* answer(calls, options.tools, concurrency)
+            const response = yield* submitResponse({
+              ...ids,
+              toolOutputs: results.map((r) => ({ toolCallId: r.call.id, output: r.output }))
+            })
+            return Stream.concat(
+              Stream.fromIterable(results.map((r): ToolLoopEvent => ({ _tag: "ToolCall", call: r.call, output: r.output }))),
+              round(seedOf(response, Option.some(run.status)), n + 1, new Set(calls.map((c) => c.id)))
+            )
+          })
+        }))
+        return Stream.concat(watched, next)
+      })
+    return withDeadline(round(seed, 0, undefined), options.deadline, `run ${ids.runId}`)
+  }
+
+  return { getResponse, submitResponse, watchFrom, pollFrom, toolRounds }
+}
 /**
  * Builds the service over the prepared client.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = Effect.map(AssistantsClient, (client) =>
-  Runs.of({
+export const make = Effect.map(AssistantsClient, (client) => {
+  const polling = makePolling(client)
+  const createResponse = methodWithHeaders(client, createSpec)
+  return Runs.of({
     list: method(client, {
       name: "Runs.list",
       method: "GET",
@@ -92,23 +307,8 @@ export const make = Effect.map(AssistantsClient, (client) =>
       list: "page",
       response: decodePage
     }),
-    create: method(client, {
-      name: "Runs.create",
-      method: "POST",
-      ids: ["threadId", "assistantId"],
-      path: (p: CreateParams) => `/threads/${p.threadId}/runs`,
-      include: true,
-      body: encodeCreate,
-      create: true,
-      response: decodeRun
-    }),
-    get: method(client, {
-      name: "Runs.get",
-      method: "GET",
-      ids: ["threadId", "runId"],
-      path: runPath,
-      response: decodeRun
-    }),
+    create: method(client, createSpec),
+    get: method(client, getSpec),
     modify: method(client, {
       name: "Runs.modify",
       method: "POST",
@@ -124,16 +324,34 @@ export const make = Effect.map(AssistantsClient, (client) =>
       path: (p: RunIdParams) => `${runPath(p)}/cancel`,
       response: decodeRun
     }),
-    submitToolOutputs: method(client, {
-      name: "Runs.submitToolOutputs",
-      method: "POST",
-      ids: ["threadId", "runId"],
-      path: (p: SubmitParams) => `${runPath(p)}/submit_tool_outputs`,
-      body: encodeSubmit,
-      create: true,
-      response: decodeRun
-    })
-  }))
+    submitToolOutputs: method(client, submitSpec),
+    watch: (params) => withDeadline(polling.watchFrom(params), params.deadline, `run ${params.runId}`),
+    createAndPoll: (params) =>
+      Effect.flatMap(createResponse(params), (response) =>
+        polling.pollFrom({ ...params, runId: response.value.id }, seedOf(response, Option.none()))),
+    submitToolOutputsAndPoll: (params) =>
+      Effect.flatMap(polling.submitResponse(params), (response) =>
+        polling.pollFrom(
+          params,
+          seedOf(response, Option.some("requires_action")),
+          new Set(params.toolOutputs.map((o) => o.toolCallId))
+        )),
+    runToolsEvents: (params) => polling.toolRounds(params, params, undefined),
+    createAndRunToolsEvents: (params) =>
+      Stream.unwrap(Effect.map(
+        createResponse({
+          ...params,
+          tools: params.sendDefinitions === false ? undefined : params.tools.map((t) => t.definition)
+        } as CreateParams),
+        (response) =>
+          polling.toolRounds(
+            { threadId: params.threadId, runId: response.value.id },
+            params,
+            seedOf(response, Option.none())
+          )
+      ))
+  })
+})
 
 /**
  * The service over `AssistantsClient`.
@@ -150,6 +368,15 @@ export const layer: Layer.Layer<Runs, never, AssistantsClient> = Layer.effect(Ru
  * @category accessors
  */
 export const list = (params: ListParams) => Effect.flatMap(Runs, (s) => s.list(params))
+
+/**
+ * Every item, as a stream that pages with `after` until `has_more` is false (one page in memory
+ * at a time). `order` and `limit` (the page size) are honoured.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const listAll = (params: ListParams) => paginate(list)(params)
 
 /**
  * Starts a run of an assistant on a thread. Not retried when the server may have acted.
@@ -187,3 +414,114 @@ export const cancel = (params: RunIdParams) => Effect.flatMap(Runs, (s) => s.can
  */
 export const submitToolOutputs = (params: SubmitParams) =>
   Effect.flatMap(Runs, (s) => s.submitToolOutputs(params))
+
+/**
+ * A stream of the run's status transitions, one element per change (the first has no
+ * `previous`), ending after a terminal status or `requires_action`. It polls every `interval`, or
+ * as the server's `openai-poll-after-ms` says, else every second; `schedule` replaces the
+ * interval. Past `deadline` it fails with `TimeoutError`. Interrupting it stops polling at once.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const watch = (params: WatchParams): Stream.Stream<RunTransition, AssistantsError, Runs> =>
+  Stream.unwrap(Effect.map(Runs, (s) => s.watch(params)))
+
+/**
+ * Creates a run and waits until it is terminal or requires action.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const createAndPoll = (params: CreateParams & PollOptions) => Effect.flatMap(Runs, (s) => s.createAndPoll(params))
+
+/**
+ * Submits tool outputs and waits until the run is terminal or requires action again.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const submitToolOutputsAndPoll = (params: SubmitParams & PollOptions) =>
+  Effect.flatMap(Runs, (s) => s.submitToolOutputsAndPoll(params))
+
+/**
+ * The tool loop as a stream of what happens: every status transition and every tool call with
+ * its output, ending when the run is terminal.
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const runToolsEvents = <T extends Tool.Any>(params: RunToolsParams<T>) =>
+  Stream.unwrap(Effect.map(Runs, (s) => s.runToolsEvents(params)))
+
+/**
+ * Watches a run and answers its tool calls with the declared tools until it is terminal: on
+ * each `requires_action` the calls' arguments are decoded with each tool's schema, the handlers
+ * run concurrently (`concurrency`, default 8), and all outputs are submitted in one request.
+ * Arguments that do not decode and unknown function names become error outputs for those calls.
+ * More than `maxRounds` rounds (default 10) cancel the run and fail with
+ * `ToolRoundsExceededError`. Returns the terminal run; see {@link ensureCompleted}.
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const runTools = <T extends Tool.Any>(params: RunToolsParams<T>) =>
+  Effect.flatMap(Runs, (s) => finalRunOf(s.runToolsEvents(params)))
+
+/**
+ * Creates a run with the declared tools, then runs the tool loop (see {@link runTools}).
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const createAndRunTools = <T extends Tool.Any>(params: CreateAndRunToolsParams<T>) =>
+  Effect.flatMap(Runs, (s) => finalRunOf(s.createAndRunToolsEvents(params)))
+
+/**
+ * Streams of the tool loop for a new run (see {@link createAndRunTools}).
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const createAndRunToolsEvents = <T extends Tool.Any>(params: CreateAndRunToolsParams<T>) =>
+  Stream.unwrap(Effect.map(Runs, (s) => s.createAndRunToolsEvents(params)))
+
+const finalRunOf = <E, R>(events: Stream.Stream<ToolLoopEvent, E, R>) =>
+  Effect.flatMap(
+    Stream.runFold(events, undefined as Run | undefined, (last, e) => (e._tag === "Transition" ? e.transition.run : last)),
+    (run) => (run === undefined ? Effect.dieMessage("a tool loop ended without seeing its run") : Effect.succeed(run))
+  )
+
+/**
+ * Succeeds with a completed run; any other status fails with the matching error:
+ * `RunFailedError` (with `lastError`), `RunCancelledError`, `RunExpiredError`, and
+ * `RunIncompleteError` for `incomplete` or a run that has not finished (its status as `reason`).
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const ensureCompleted = (run: Run): Effect.Effect<Run, RunOutcomeError> => {
+  const ids = { runId: run.id, threadId: run.threadId }
+  switch (run.status) {
+    case "completed":
+      return Effect.succeed(run)
+    case "failed":
+      return Effect.fail(new RunFailedError({ ...ids, lastError: run.lastError, message: `run ${run.id} failed${run.lastError ? `: ${run.lastError.message}` : ""}` }))
+    case "cancelled":
+      return Effect.fail(new RunCancelledError({ ...ids, message: `run ${run.id} was cancelled` }))
+    case "expired":
+      return Effect.fail(new RunExpiredError({ ...ids, message: `run ${run.id} expired` }))
+    default: {
+      const reason = run.status === "incomplete" ? run.incompleteDetails?.reason : run.status
+      return Effect.fail(new RunIncompleteError({ ...ids, ...(reason !== undefined ? { reason } : {}), message: `run ${run.id} did not complete (${reason ?? run.status})` }))
+    }
+  }
+}
+
+/**
+ * The deadline error of a poll helper, for `catchTag`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DeadlineError = TimeoutError

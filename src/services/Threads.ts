@@ -6,11 +6,14 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { AssistantsError } from "../errors/AssistantsError.js"
 import { AssistantsClient } from "../layers/AssistantsClient.js"
 import { CreateThreadAndRunParams, Run } from "../schema/Run.js"
 import { CreateThreadParams, ModifyThreadParams, Thread, ThreadDeleted } from "../schema/Thread.js"
-import { bodyEncoder, decoder, method } from "./internal/operation.js"
+import { bodyEncoder, decoder, method, methodWithHeaders, type Spec } from "./internal/operation.js"
+import type { PollOptions } from "./internal/watch.js"
+import { makePolling, seedOf } from "./Runs.js"
 
 /**
  * @since 0.1.0
@@ -43,7 +46,18 @@ export class Threads extends Context.Tag("effect-assistants/Threads")<Threads, {
   readonly modify: (params: ModifyParams) => Effect.Effect<Thread, AssistantsError>
   readonly delete: (params: ThreadIdParams) => Effect.Effect<ThreadDeleted, AssistantsError>
   readonly createAndRun: (params: CreateThreadAndRunParams) => Effect.Effect<Run, AssistantsError>
+  readonly createAndRunPoll: (params: CreateThreadAndRunParams & PollOptions) => Effect.Effect<Run, AssistantsError>
 }>() {}
+
+const createAndRunSpec: Spec<CreateThreadAndRunParams, Run> = {
+  name: "Threads.createAndRun",
+  method: "POST",
+  ids: ["assistantId"],
+  path: () => "/threads/runs",
+  body: encodeCreateAndRun,
+  create: true,
+  response: decodeRun
+}
 
 /**
  * Builds the service over the prepared client.
@@ -51,8 +65,10 @@ export class Threads extends Context.Tag("effect-assistants/Threads")<Threads, {
  * @since 0.1.0
  * @category constructors
  */
-export const make = Effect.map(AssistantsClient, (client) =>
-  Threads.of({
+export const make = Effect.map(AssistantsClient, (client) => {
+  const polling = makePolling(client)
+  const createAndRunResponse = methodWithHeaders(client, createAndRunSpec)
+  return Threads.of({
     create: method<CreateThreadParams | undefined, Thread>(client, {
       name: "Threads.create",
       method: "POST",
@@ -84,16 +100,15 @@ export const make = Effect.map(AssistantsClient, (client) =>
       path: (p: ThreadIdParams) => `/threads/${p.threadId}`,
       response: decodeDeleted
     }),
-    createAndRun: method(client, {
-      name: "Threads.createAndRun",
-      method: "POST",
-      ids: ["assistantId"],
-      path: () => "/threads/runs",
-      body: encodeCreateAndRun,
-      create: true,
-      response: decodeRun
-    })
-  }))
+    createAndRun: method(client, createAndRunSpec),
+    createAndRunPoll: (params) =>
+      Effect.flatMap(createAndRunResponse(params), (response) =>
+        polling.pollFrom(
+          { ...params, threadId: response.value.threadId, runId: response.value.id },
+          seedOf(response, Option.none())
+        ))
+  })
+})
 
 /**
  * The service over `AssistantsClient`.
@@ -130,6 +145,15 @@ export const modify = (params: ModifyParams) => Effect.flatMap(Threads, (s) => s
  * @category accessors
  */
 export const createAndRun = (params: CreateThreadAndRunParams) => Effect.flatMap(Threads, (s) => s.createAndRun(params))
+
+/**
+ * Creates a thread and a run, then waits until the run is terminal or requires action.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const createAndRunPoll = (params: CreateThreadAndRunParams & PollOptions) =>
+  Effect.flatMap(Threads, (s) => s.createAndRunPoll(params))
 
 const del = (params: ThreadIdParams) => Effect.flatMap(Threads, (s) => s.delete(params))
 

@@ -4,12 +4,15 @@
  *
  * @internal
  */
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { type AssistantsError, InvalidRequestError } from "../../errors/AssistantsError.js"
-import type { AssistantsClient, Operation } from "../../layers/AssistantsClient.js"
-import type { PageParams } from "../../schema/Common.js"
+import type { AssistantsClient, Operation, Response } from "../../layers/AssistantsClient.js"
+import type { ListPage, PageParams } from "../../schema/Common.js"
 
 /** @internal */
 export const includeValue = "step_details.tool_calls[*].file_search.results[*].content"
@@ -133,35 +136,34 @@ export interface Spec<P, A> {
 }
 
 /**
- * A service method from its spec.
+ * The operation for `params`, or why it may not be sent.
  *
  * @internal
  */
-export const method = <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>) =>
-(params: P): Effect.Effect<A, AssistantsError> => {
+export const prepare = <P, A>(spec: Spec<P, A>, params: P): InvalidRequestError | Operation<A> => {
   for (const id of spec.ids) {
     const value = (params as Record<string, unknown> | undefined)?.[id]
     const problem = idProblem(value)
-    if (problem) return Effect.fail(invalidId(id, value, problem))
+    if (problem) return invalidId(id, value, problem)
   }
   let urlParams: Query | undefined
   if (spec.list) {
     const query = pageQuery((params ?? {}) as PageParams, spec.list === "page+run")
-    if (query instanceof InvalidRequestError) return Effect.fail(query)
+    if (query instanceof InvalidRequestError) return query
     urlParams = query
   }
   if (spec.include) {
     const query = includeQuery((params as { include?: ReadonlyArray<string> }).include, urlParams ?? [])
-    if (query instanceof InvalidRequestError) return Effect.fail(query)
+    if (query instanceof InvalidRequestError) return query
     urlParams = query
   }
   let body: unknown
   if (spec.body) {
     const encoded = spec.body(params)
-    if (encoded instanceof InvalidRequestError) return Effect.fail(encoded)
+    if (encoded instanceof InvalidRequestError) return encoded
     body = encoded.body
   }
-  const operation: Operation<A> = {
+  return {
     name: spec.name,
     method: spec.method,
     path: spec.path(params),
@@ -171,5 +173,43 @@ export const method = <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>)
     decode: spec.response.decode,
     schema: spec.response.schema
   }
-  return client.request(operation)
 }
+
+/**
+ * A service method from its spec.
+ *
+ * @internal
+ */
+export const method = <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>) =>
+(params: P): Effect.Effect<A, AssistantsError> => {
+  const operation = prepare(spec, params)
+  return operation instanceof InvalidRequestError ? Effect.fail(operation) : client.request(operation)
+}
+
+/**
+ * A service method that keeps the response headers.
+ *
+ * @internal
+ */
+export const methodWithHeaders = <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>) =>
+(params: P): Effect.Effect<Response<A>, AssistantsError> => {
+  const operation = prepare(spec, params)
+  return operation instanceof InvalidRequestError ? Effect.fail(operation) : client.execute(operation)
+}
+
+/**
+ * Every item of a list, paging with `after` until `has_more` is false: one page in memory at a
+ * time.
+ *
+ * @internal
+ */
+export const listAll = <P extends PageParams, A extends { readonly id: string }, E, R>(
+  list: (params: P) => Effect.Effect<ListPage<A>, E, R>
+) =>
+(params: P): Stream.Stream<A, E, R> =>
+  Stream.paginateChunkEffect(params.after, (after) =>
+    Effect.map(list(after === undefined ? params : { ...params, after }), (page) =>
+      [
+        Chunk.unsafeFromArray(page.data as Array<A>),
+        page.hasMore && page.lastId !== null ? Option.some(page.lastId) : Option.none()
+      ] as const))

@@ -1,0 +1,207 @@
+/**
+ * Polling a run into a stream of status transitions, and the tool-call loop on top of it.
+ *
+ * @internal
+ */
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { type AssistantsError, TimeoutError } from "../../errors/AssistantsError.js"
+import type { Response } from "../../layers/AssistantsClient.js"
+import { type Run, type RunStatus, type RunToolCall, terminalStatuses } from "../../schema/Run.js"
+import * as Tool from "../Tool.js"
+
+/**
+ * One status change of a run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunTransition {
+  /** `None` for the first status seen. */
+  readonly previous: Option.Option<RunStatus>
+  readonly current: RunStatus
+  readonly run: Run
+}
+
+/**
+ * How to poll.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PollOptions {
+  /**
+   * A fixed delay between polls. Unset: the server's `openai-poll-after-ms`, else 1 second.
+   */
+  readonly interval?: Duration.DurationInput | undefined
+  /** Replaces the interval: each poll waits for the schedule's next delay (input: the run). The
+   * stream ends when the schedule does. */
+  readonly schedule?: Schedule.Schedule<unknown, Run> | undefined
+  /** An overall deadline; past it the stream fails with `TimeoutError`. */
+  readonly deadline?: Duration.DurationInput | undefined
+}
+
+/** @internal */
+export const defaultInterval = Duration.seconds(1)
+
+/**
+ * Whether a watch stops at this status: terminal, or waiting for tool outputs.
+ *
+ * @internal
+ */
+export const isSettled = (status: RunStatus) => terminalStatuses.has(status) || status === "requires_action"
+
+const pollAfterOf = (headers: Readonly<Record<string, string | undefined>>): number | undefined => {
+  const raw = headers["openai-poll-after-ms"]
+  if (raw === undefined) return undefined
+  const n = Number(raw)
+  return Number.isFinite(n) && n >= 0 ? n : undefined
+}
+
+/**
+ * A run seen before polling starts (the answer of a create or a submit).
+ *
+ * @internal
+ */
+export interface Seed {
+  readonly run: Run
+  readonly previous: Option.Option<RunStatus>
+  readonly pollAfterMillis?: number | undefined
+}
+
+/** A `requires_action` that still lists calls already answered is a stale read, not a new state. */
+const isStale = (run: Run, answered: ReadonlySet<string> | undefined) =>
+  answered !== undefined &&
+  run.status === "requires_action" &&
+  run.requiredAction !== null &&
+  run.requiredAction.submitToolOutputs.toolCalls.every((c) => answered.has(c.id))
+
+interface State {
+  readonly previous: Option.Option<RunStatus>
+  readonly wait: Effect.Effect<boolean> | undefined
+}
+
+/**
+ * Polls `get` and emits one element per status change, ending after a terminal status or
+ * `requires_action`. The deadline is not applied here (see {@link withDeadline}).
+ *
+ * @internal
+ */
+export const transitions = (
+  get: Effect.Effect<Response<Run>, AssistantsError>,
+  options: PollOptions,
+  seed?: Seed,
+  answered?: ReadonlySet<string>
+): Stream.Stream<RunTransition, AssistantsError> =>
+  Stream.unwrap(Effect.gen(function*() {
+    const fixed = options.interval === undefined ? undefined : Duration.decode(options.interval)
+    const driver = options.schedule === undefined ? undefined : yield* Schedule.driver(options.schedule)
+    /** The wait before the next poll; `false` when the schedule is done. */
+    const waitAfter = (run: Run, pollAfterMillis: number | undefined): Effect.Effect<boolean> => {
+      if (driver !== undefined) {
+        // `next` sleeps for the schedule's delay, and fails once the schedule is done
+        return Effect.match(driver.next(run), { onFailure: () => false, onSuccess: () => true })
+      }
+      const delay = fixed ?? (pollAfterMillis !== undefined ? Duration.millis(pollAfterMillis) : defaultInterval)
+      return Effect.as(Effect.sleep(delay), true)
+    }
+    const step = (state: State) =>
+      Effect.gen(function*() {
+        if (state.wait !== undefined && !(yield* state.wait)) {
+          return [Chunk.empty<RunTransition>(), Option.none<State>()] as const
+        }
+        const { headers, value: run } = yield* get
+        const pollAfter = pollAfterOf(headers)
+        if (isStale(run, answered)) {
+          return [Chunk.empty<RunTransition>(), Option.some<State>({ previous: state.previous, wait: waitAfter(run, pollAfter) })] as const
+        }
+        const changed = Option.isNone(state.previous) || state.previous.value !== run.status
+        const out = changed
+          ? Chunk.of<RunTransition>({ previous: state.previous, current: run.status, run })
+          : Chunk.empty<RunTransition>()
+        return [
+          out,
+          isSettled(run.status)
+            ? Option.none<State>()
+            : Option.some<State>({ previous: Option.some(run.status), wait: waitAfter(run, pollAfter) })
+        ] as const
+      })
+    const first: State = seed === undefined
+      ? { previous: Option.none(), wait: undefined }
+      : { previous: Option.some(seed.run.status), wait: waitAfter(seed.run, seed.pollAfterMillis) }
+    const polled = Stream.paginateChunkEffect(first, step)
+    if (seed === undefined) return polled
+    const head = Stream.make<Array<RunTransition>>({ previous: seed.previous, current: seed.run.status, run: seed.run })
+    return isSettled(seed.run.status) ? head : Stream.concat(head, polled)
+  }))
+
+/**
+ * Fails the stream with `TimeoutError` once `deadline` has passed.
+ *
+ * @internal
+ */
+export const withDeadline = <A, E, R>(
+  stream: Stream.Stream<A, E, R>,
+  deadline: Duration.DurationInput | undefined,
+  what: string
+): Stream.Stream<A, E | TimeoutError, R> => {
+  if (deadline === undefined) return stream
+  const d = Duration.decode(deadline)
+  return Stream.interruptWhen(
+    stream,
+    Effect.zipRight(
+      Effect.sleep(d),
+      Effect.fail(
+        new TimeoutError({ message: `${what} did not finish within ${Duration.format(d)}`, timeoutMillis: Duration.toMillis(d), outcome: "unknown" })
+      )
+    )
+  )
+}
+
+/**
+ * What a tool loop reports as it goes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolLoopEvent =
+  | { readonly _tag: "Transition"; readonly transition: RunTransition }
+  | { readonly _tag: "ToolCall"; readonly call: RunToolCall; readonly output: string }
+
+/**
+ * The error and context types of a list of declared tools.
+ *
+ * @internal
+ */
+export type ToolError<T> = T extends Tool.Handler<any, infer E, any> ? E : never
+/** @internal */
+export type ToolContext<T> = T extends Tool.Handler<any, any, infer R> ? R : never
+
+/**
+ * Runs the handlers for a run's calls, concurrently up to `concurrency`. Unknown functions and
+ * arguments that do not decode give error outputs.
+ *
+ * @internal
+ */
+export const answer = <T extends Tool.Any>(
+  calls: ReadonlyArray<RunToolCall>,
+  tools: ReadonlyArray<T>,
+  concurrency: number
+): Effect.Effect<Array<{ readonly call: RunToolCall; readonly output: string }>, ToolError<T>, ToolContext<T>> => {
+  const byName = new Map(tools.map((t) => [t.name, t]))
+  return Effect.forEach(
+    calls,
+    (call) => {
+      const tool = byName.get(call.function.name)
+      const result = tool === undefined ? Tool.unknownFunctionOutput(call.function.name) : tool.call(call.function.arguments)
+      return typeof result === "string"
+        ? Effect.succeed({ call, output: result })
+        : Effect.map(result, (output) => ({ call, output }))
+    },
+    { concurrency }
+  ) as Effect.Effect<Array<{ readonly call: RunToolCall; readonly output: string }>, ToolError<T>, ToolContext<T>>
+}
