@@ -1,0 +1,58 @@
+/**
+ * The embedded server on a random loopback port with fast timings, and the client pointed at it
+ * through a recording `HttpClient`: every response body is checked against the official contract.
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import { AssistantsLive } from "../../src/index.js"
+import { AssistantsServer } from "../../src/server/index.js"
+import * as Contract from "./Contract.js"
+
+export const fastTimings = {
+  queued: "5 millis",
+  step: "10 millis",
+  cancelling: "5 millis",
+  pollAfterMillis: 5
+} as const
+
+export interface Recorded {
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly body: unknown
+}
+
+export const make = (options: {
+  readonly server?: AssistantsServer.Options
+  readonly apiKey?: Redacted.Redacted<string>
+} = {}) => {
+  const responses: Array<Recorded> = []
+  const violations: Array<string> = []
+  const recording = Layer.effect(
+    HttpClient.HttpClient,
+    Effect.map(HttpClient.HttpClient, (client) =>
+      HttpClient.tap(client, (response) =>
+        Effect.ignore(Effect.flatMap(response.text, (text) =>
+          Effect.sync(() => {
+            const url = new URL(response.request.url)
+            const path = url.pathname.replace(/^\/v1/, "")
+            const body = text === "" ? undefined : JSON.parse(text)
+            responses.push({ method: response.request.method, path, status: response.status, body })
+            const violation = Contract.check(response.request.method, path, response.status, body)
+            if (violation) violations.push(violation)
+          })))))
+  ).pipe(Layer.provide(FetchHttpClient.layer))
+  const server = AssistantsServer.layer({ ...options.server, timings: { ...fastTimings, ...options.server?.timings } })
+  const client = Layer.unwrapEffect(
+    Effect.map(AssistantsServer.AssistantsServer, ({ url }) =>
+      AssistantsLive.layer({ baseUrl: url, ...(options.apiKey ? { apiKey: options.apiKey } : {}) }))
+  ).pipe(Layer.provide(recording))
+  const layer = Layer.provideMerge(client, server)
+  return { layer, responses, violations }
+}
+
+/** What a harness provides. */
+export type Services = import("../../src/AssistantsLive.js").Services | AssistantsServer.AssistantsServer
