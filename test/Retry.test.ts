@@ -26,14 +26,8 @@ const status = (s: number, headers?: Record<string, string>): MockHttp.Reply => 
   ...(headers ? { headers } : {})
 })
 
-/**
- * Lets forked fibers run until they block: the mock's web `Response` bodies resolve through
- * promises, so a macrotask turn (not wall-clock time) is what they need.
- */
-const settle = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve))).pipe(
-  Effect.zipRight(Effect.yieldNow()),
-  Effect.repeatN(3)
-)
+/** Lets forked fibers run until they block on the clock. */
+const settle = Effect.repeatN(Effect.yieldNow(), 5)
 
 /** Advances the test clock, then reports the request count. */
 const countAt = (mock: { requests: ReadonlyArray<unknown> }, millis: number) =>

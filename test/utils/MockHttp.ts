@@ -51,13 +51,17 @@ export const make = (
         )
       }
       const text = reply.text ?? (reply.body === undefined ? "" : JSON.stringify(reply.body))
-      return HttpClientResponse.fromWeb(
+      const response = HttpClientResponse.fromWeb(
         request,
         new Response(text, {
           status: reply.status ?? 200,
           headers: { "content-type": "application/json", "x-request-id": `req_${requests.length}`, ...reply.headers }
         })
       )
+      // The body is already in hand: reading it synchronously keeps tests under TestClock free
+      // of promise timing (a web Response's text() resolves on the real event loop).
+      Object.defineProperty(response, "text", { get: () => Effect.succeed(text) })
+      return response
     })
   )
   return { requests, layer: Layer.succeed(HttpClient.HttpClient, client) }
