@@ -44,10 +44,11 @@ describe("default retry policy", () => {
       const fiber = yield* Effect.fork(Threads.get({ threadId: "thread_1" }))
       yield* settle
       assert.strictEqual(mock.requests.length, 1)
+      // attempt 2 comes after 375..500 ms, attempt 3 after a further 750..1000 ms
       assert.strictEqual(yield* countAt(mock, 374), 1)
-      assert.strictEqual(yield* countAt(mock, 126), 2) // by 500 ms
-      assert.strictEqual(yield* countAt(mock, 749), 2)
-      assert.strictEqual(yield* countAt(mock, 251), 3) // by 1 s more
+      assert.strictEqual(yield* countAt(mock, 126), 2) // t = 500 ms
+      assert.strictEqual(yield* countAt(mock, 624), 2) // t = 1124 ms: not before 375 + 750
+      assert.strictEqual(yield* countAt(mock, 376), 3) // t = 1500 ms: by 500 + 1000
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "InternalServerError")
       yield* TestClock.adjust("1 minute")
