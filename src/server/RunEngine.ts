@@ -332,6 +332,7 @@ export const make = (timings: Timings = defaultTimings) =>
       start: (run) =>
         Effect.gen(function*() {
           yield* PubSub.publish(pubsub, { event: "thread.run.created", data: run })
+          yield* PubSub.publish(pubsub, { event: "thread.run.queued", data: run })
           const queue = yield* Queue.unbounded<Signal>()
           signals.set(run.id, queue)
           yield* FiberMap.run(fibers, run.id, drive(run, queue).pipe(Effect.ensuring(Effect.sync(() => signals.delete(run.id)))))

@@ -55,4 +55,8 @@ export const make = (options: {
 }
 
 /** What a harness provides. */
-export type Services = import("../../src/AssistantsLive.js").Services | AssistantsServer.AssistantsServer
+export type Services =
+  | import("../../src/AssistantsLive.js").Services
+  | AssistantsServer.AssistantsServer
+  | import("../../src/server/RunEngine.js").RunEngine
+  | import("../../src/server/Store.js").Store
