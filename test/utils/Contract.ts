@@ -24,6 +24,7 @@ for (const [name, schema] of Object.entries(contract.components.schemas)) {
 
 const ajv = new (Ajv2020 as unknown as typeof Ajv2020.default)({ strict: false, allErrors: false })
 ajv.addFormat("unixtime", true)
+ajv.addFormat("uri", /^[a-z][a-z0-9+.-]*:/i)
 ajv.addSchema({ $id: "contract", components: contract.components })
 
 const routes = Object.entries(contract.paths).flatMap(([template, methods]) =>
