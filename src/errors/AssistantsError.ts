@@ -149,8 +149,10 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
 }) {}
 
 /**
- * A response arrived but its body did not match: `schema` names what was expected and `path`
- * where in the body it failed.
+ * A response arrived but its body could not be used: `reason` says whether it was not JSON at
+ * all (`invalid-json`: a proxy page, a corrupted body; retried for reads) or JSON that did not
+ * match (`schema-mismatch`: `schema` names what was expected and `at` where it failed). A 2xx
+ * answer means the server acted, so a create that fails this way has `outcome: "unknown"`.
  *
  * @since 0.1.0
  * @category errors
@@ -160,9 +162,11 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
   requestId: Schema.optional(Schema.String),
   method: Schema.String,
   path: Schema.String,
+  reason: Schema.Literal("invalid-json", "schema-mismatch"),
   schema: Schema.String,
   at: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  outcome: Outcome
 }) {}
 
 /**

@@ -263,9 +263,13 @@ export const decodeError = (
     requestId: response.headers["x-request-id"],
     method: operation.method,
     path: operation.path,
+    reason: ParseResult.isParseError(error) ? "schema-mismatch" : "invalid-json",
     schema: operation.schema,
     at,
-    message: `${operation.schema} at ${at}: ${message}`
+    message: ParseResult.isParseError(error)
+      ? `${operation.schema} at ${at}: ${message}`
+      : `the body of ${operation.name} is not JSON (${response.headers["content-type"] ?? "no content type"}): ${message}`,
+    outcome: "unknown"
   })
 }
 

@@ -102,8 +102,11 @@ export interface Rules {
 export const isRetryable = (error: AssistantsError, rules: Rules): boolean => {
   switch (error._tag) {
     case "InvalidRequestError":
-    case "ResponseDecodeError":
       return false
+    case "ResponseDecodeError":
+      // a body that is not JSON at all is a transport accident worth another read; a create
+      // was acted on, and JSON of the wrong shape will not improve by asking again
+      return !rules.create && error.reason === "invalid-json"
     case "ConnectionError":
     case "TimeoutError":
       return !rules.create || rules.retryCreates || error.outcome === "not-sent"

@@ -17,6 +17,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { createServer } from "node:http"
+import * as Faults from "./Faults.js"
 import { Model, scripted } from "./Model.js"
 import * as Routes from "./Routes.js"
 import * as RunEngine from "./RunEngine.js"
@@ -33,6 +34,8 @@ export class AssistantsServer extends Context.Tag("effect-assistants/server/Assi
   readonly url: string
   readonly host: string
   readonly port: number
+  /** What the fault plan injected so far (`undefined` without a plan). */
+  readonly faultStats: () => Faults.Stats | undefined
 }>() {}
 
 /**
@@ -47,6 +50,8 @@ export interface Options extends Routes.Options {
   readonly timings?: Partial<RunEngine.Timings> | undefined
   /** Default: the scripted model (see `Model`). */
   readonly model?: Model["Type"] | undefined
+  /** A fault plan (see `Faults`). Off by default. */
+  readonly faultPlan?: Faults.Plan | undefined
 }
 
 /**
@@ -69,13 +74,14 @@ export const layerEngine = (options: Options = {}): Layer.Layer<RunEngine.RunEng
  */
 export const layer = (options: Options = {}) => {
   const host = options.host ?? "127.0.0.1"
-  const serve = Layer.unwrapEffect(Effect.map(Routes.app(options), (app) => HttpServer.serve(app)))
+  const faults = options.faultPlan ? Faults.make(options.faultPlan) : undefined
+  const serve = Layer.unwrapEffect(Effect.map(Routes.app({ ...options, faults }), (app) => HttpServer.serve(app)))
   const info = Layer.effect(
     AssistantsServer,
     Effect.map(HttpServer.HttpServer, (server) => {
       const port = server.address._tag === "TcpAddress" ? server.address.port : 0
       const shown = host.includes(":") ? `[${host}]` : host
-      return { url: `http://${shown}:${port}/v1`, host, port }
+      return { url: `http://${shown}:${port}/v1`, host, port, faultStats: () => faults?.stats() }
     })
   )
   return Layer.mergeAll(serve, info).pipe(

@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -57,6 +58,8 @@ import { type PageQuery, Store } from "./Store.js"
 export interface Options {
   /** Accepted bearer tokens (or `api-key` header values). Empty: any token, or none, is accepted. */
   readonly apiKeys?: ReadonlyArray<string> | undefined
+  /** Injected faults (see `Faults`); off when absent. */
+  readonly faults?: { readonly middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R> } | undefined
 }
 
 const includeValue = "step_details.tool_calls[*].file_search.results[*].content"
@@ -606,7 +609,10 @@ const bearer = (header: string | undefined) => {
  */
 export const app = (options: Options = {}) => {
   const keys = new Set(options.apiKeys ?? [])
-  return Effect.map(HttpRouter.toHttpApp(router), (handler) => Effect.gen(function*() {
+  return Effect.map(HttpRouter.toHttpApp(router), (routes) => {
+    // faults act where the API would: after the credentials and the beta header were accepted
+    const handler = options.faults ? options.faults.middleware(routes) : routes
+    return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const requestId = Ids.make("req")
     const response = yield* Effect.gen(function*() {
@@ -662,5 +668,6 @@ export const app = (options: Options = {}) => {
       )
     )
     return HttpServerResponse.setHeader(response, "x-request-id", requestId)
-  }))
+  })
+  })
 }

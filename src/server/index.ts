@@ -18,6 +18,11 @@ export * as AssistantsServer from "./AssistantsServer.js"
 /**
  * @since 0.1.0
  */
+export * as Faults from "./Faults.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Model from "./Model.js"
 
 /**

@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import {
   type AssistantsError,
+  InvalidRequestError,
   RunCancelledError,
   RunExpiredError,
   RunFailedError,
@@ -106,7 +107,13 @@ export interface ModifyParams extends ModifyRunParams, RunIdParams {}
  * @since 0.1.0
  * @category models
  */
-export interface SubmitParams extends SubmitToolOutputsParams, RunIdParams {}
+export interface SubmitParams extends SubmitToolOutputsParams, RunIdParams {
+  /**
+   * The run as last read. When given, the outputs are checked against its `requires_action`
+   * before sending: every call answered once, no call it did not ask for.
+   */
+  readonly run?: Run | undefined
+}
 
 /**
  * @since 0.1.0
@@ -203,6 +210,35 @@ const submitSpec: Spec<SubmitParams, Run> = {
   response: decodeRun
 }
 
+/**
+ * Why `outputs` do not answer `run`'s tool calls exactly, or `undefined` when they do.
+ *
+ * @internal
+ */
+export const checkToolOutputs = (
+  params: RunIdParams,
+  run: Run,
+  outputs: ReadonlyArray<{ readonly toolCallId: string }>
+): InvalidRequestError | undefined => {
+  const fail = (message: string) => new InvalidRequestError({ param: "toolOutputs", message })
+  if (run.id !== params.runId || run.threadId !== params.threadId) return fail(`the run given is ${run.id} on ${run.threadId}, not ${params.runId} on ${params.threadId}`)
+  if (run.status !== "requires_action" || run.requiredAction === null) return fail(`run ${run.id} is ${run.status}, not waiting for tool outputs`)
+  const asked = new Set(run.requiredAction.submitToolOutputs.toolCalls.map((c) => c.id))
+  const seen = new Set<string>()
+  for (const { toolCallId } of outputs) {
+    if (!asked.has(toolCallId)) return fail(`run ${run.id} did not ask for tool call ${toolCallId}`)
+    if (seen.has(toolCallId)) return fail(`tool call ${toolCallId} is answered twice`)
+    seen.add(toolCallId)
+  }
+  const missing = [...asked].filter((id) => !seen.has(id))
+  return missing.length > 0 ? fail(`tool calls ${missing.join(", ")} have no output`) : undefined
+}
+
+const checked = <A, R>(params: SubmitParams, send: Effect.Effect<A, AssistantsError, R>): Effect.Effect<A, AssistantsError, R> => {
+  const problem = params.run === undefined ? undefined : checkToolOutputs(params, params.run, params.toolOutputs)
+  return problem === undefined ? send : Effect.fail(problem)
+}
+
 const pollAfterOf = (response: Response<Run>) => {
   const n = Number(response.headers["openai-poll-after-ms"])
   return Number.isFinite(n) && response.headers["openai-poll-after-ms"] !== undefined ? n : undefined
@@ -226,7 +262,8 @@ export const seedOf = (response: Response<Run>, previous: Option.Option<RunStatu
  */
 export const makePolling = (client: AssistantsClient["Type"]) => {
   const getResponse = methodWithHeaders(client, getSpec)
-  const submitResponse = methodWithHeaders(client, submitSpec)
+  const submitUnchecked = methodWithHeaders(client, submitSpec)
+  const submitResponse = (params: SubmitParams) => checked(params, submitUnchecked(params))
 
   const watchFrom = (params: RunIdParams & PollOptions, seed?: Seed, answered?: ReadonlySet<string>) =>
     transitions(getResponse({ threadId: params.threadId, runId: params.runId }), params, seed, answered)
@@ -274,6 +311,7 @@ export const makePolling = (client: AssistantsClient["Type"]) => {
             const results = yield* answer(calls, options.tools, concurrency)
             const response = yield* submitResponse({
               ...ids,
+              run,
               toolOutputs: results.map((r) => ({ toolCallId: r.call.id, output: r.output }))
             })
             return Stream.concat(
@@ -298,6 +336,7 @@ export const makePolling = (client: AssistantsClient["Type"]) => {
 export const make = Effect.map(AssistantsClient, (client) => {
   const polling = makePolling(client)
   const createResponse = methodWithHeaders(client, createSpec)
+  const submit = method(client, submitSpec)
   return Runs.of({
     list: method(client, {
       name: "Runs.list",
@@ -324,7 +363,7 @@ export const make = Effect.map(AssistantsClient, (client) => {
       path: (p: RunIdParams) => `${runPath(p)}/cancel`,
       response: decodeRun
     }),
-    submitToolOutputs: method(client, submitSpec),
+    submitToolOutputs: (params) => checked(params, submit(params)),
     watch: (params) => withDeadline(polling.watchFrom(params), params.deadline, `run ${params.runId}`),
     createAndPoll: (params) =>
       Effect.flatMap(createResponse(params), (response) =>

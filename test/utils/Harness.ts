@@ -7,7 +7,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
-import { AssistantsLive } from "../../src/index.js"
+import { type AssistantsConfig, AssistantsLive } from "../../src/index.js"
 import { AssistantsServer } from "../../src/server/index.js"
 import * as Contract from "./Contract.js"
 
@@ -28,6 +28,9 @@ export interface Recorded {
 export const make = (options: {
   readonly server?: AssistantsServer.Options
   readonly apiKey?: Redacted.Redacted<string>
+  readonly client?: AssistantsConfig.Options
+  /** Skip the contract check (fault plans send bodies that are broken on purpose). */
+  readonly unchecked?: boolean
 } = {}) => {
   const responses: Array<Recorded> = []
   const violations: Array<string> = []
@@ -48,8 +51,8 @@ export const make = (options: {
   const server = AssistantsServer.layer({ ...options.server, timings: { ...fastTimings, ...options.server?.timings } })
   const client = Layer.unwrapEffect(
     Effect.map(AssistantsServer.AssistantsServer, ({ url }) =>
-      AssistantsLive.layer({ baseUrl: url, ...(options.apiKey ? { apiKey: options.apiKey } : {}) }))
-  ).pipe(Layer.provide(recording))
+      AssistantsLive.layer({ baseUrl: url, ...(options.apiKey ? { apiKey: options.apiKey } : {}), ...options.client }))
+  ).pipe(Layer.provide(options.unchecked ? FetchHttpClient.layer : recording))
   const layer = Layer.provideMerge(client, server)
   return { layer, responses, violations }
 }
