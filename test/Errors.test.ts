@@ -119,7 +119,7 @@ describe("decode failures", () => {
 })
 
 describe("bad input is refused before sending", () => {
-  const badIds = ["", "a/b", "a?b", "a#b", "a%2F", "a b", "a\tb", "a\nb", ".", "..", "x".repeat(513)]
+  const badIds = ["", "a/b", "a\\b", "a?b", "a#b", "a%2F", "a b", "a\tb", "a\nb", "a\u0000b", ".", "..", "x".repeat(513)]
   for (const id of badIds) {
     it.effect(`id ${JSON.stringify(id.length > 20 ? `${id.slice(0, 5)}…(${id.length})` : id)}`, () => {
       const { layer, mock } = setup(() => ({ body: fx.run }))

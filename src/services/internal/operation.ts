@@ -17,7 +17,9 @@ import type { ListPage, PageParams } from "../../schema/Common.js"
 /** @internal */
 export const includeValue = "step_details.tool_calls[*].file_search.results[*].content"
 
-const forbidden = /[/?#%\s]/
+// `/ ? # %` and whitespace could change which resource the path addresses; so could `\`, which
+// URL parsers read as `/` in http URLs, and control characters have no place in an id.
+const forbidden = /[/?#%\\\s\u0000-\u001f\u007f]/
 
 /**
  * Why an id may not be sent, or `undefined` when it may: it is interpolated into the path, so
@@ -30,7 +32,7 @@ export const idProblem = (value: unknown): string | undefined => {
   if (value.length === 0) return "must not be empty"
   if (value.length > 512) return "must be at most 512 characters"
   if (value === "." || value === "..") return "must not be . or .."
-  if (forbidden.test(value)) return "must not contain /, ?, #, % or whitespace"
+  if (forbidden.test(value)) return "must not contain /, \\, ?, #, %, whitespace or control characters"
   return undefined
 }
 
@@ -76,8 +78,11 @@ const pageQuery = (
   return query
 }
 
-const includeQuery = (include: ReadonlyArray<string> | undefined, query: Query): InvalidRequestError | Query => {
+const includeQuery = (include: unknown, query: Query): InvalidRequestError | Query => {
   if (include === undefined) return query
+  if (!Array.isArray(include)) {
+    return new InvalidRequestError({ param: "include", message: `include must be an array of "${includeValue}"` })
+  }
   for (const value of include) {
     if (value !== includeValue) {
       return new InvalidRequestError({ param: "include", message: `include accepts only "${includeValue}"` })
@@ -153,7 +158,7 @@ export const prepare = <P, A>(spec: Spec<P, A>, params: P): InvalidRequestError 
     urlParams = query
   }
   if (spec.include) {
-    const query = includeQuery((params as { include?: ReadonlyArray<string> }).include, urlParams ?? [])
+    const query = includeQuery((params as { include?: unknown }).include, urlParams ?? [])
     if (query instanceof InvalidRequestError) return query
     urlParams = query
   }

@@ -1,0 +1,198 @@
+/**
+ * Hostile input, both ways. To the client: any id and any parameter object yields a typed
+ * `InvalidRequestError` with no request sent, or a request that addresses exactly what was asked.
+ * To the server: fuzzed bodies, queries and headers never yield a 500, never crash it and never
+ * change objects they did not address. Property runs are bounded.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Arbitrary from "effect/Arbitrary"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import { AssistantsLive, Message, Messages, Run, Runs, RunSteps, Threads } from "../../src/index.js"
+import { AssistantsServer } from "../../src/server/index.js"
+import * as fx from "../utils/fixtures.js"
+import * as Harness from "../utils/Harness.js"
+import * as MockHttp from "../utils/MockHttp.js"
+
+const hostileCounts = { clientIds: 500, clientBodies: 300, clientParams: 300, server: 400 }
+
+const mockClient = () => {
+  const mock = MockHttp.make((request) => ({ body: request.method === "POST" && request.path.endsWith("/messages") ? fx.message : fx.run }))
+  const layer = AssistantsLive.layer({ baseUrl: "http://api.test/v1" }).pipe(Layer.provide(mock.layer))
+  return { mock, layer }
+}
+
+/** Strings that aim at the path: separators, encodings, dots, whitespace, unicode, long ones. */
+const hostileString = FastCheck.oneof(
+  FastCheck.string(),
+  FastCheck.string({ unit: "grapheme", maxLength: 40 }),
+  FastCheck.constantFrom("", ".", "..", "../runs", "a/b", "a?b", "a#b", "%2e%2e", "a b", "\t", "run_1\n", "x".repeat(513), "x".repeat(512)),
+  FastCheck.array(FastCheck.constantFrom("/", "?", "#", "%", ".", " ", "a", "_", "é", "\u0000", "\u2028"), { maxLength: 12 }).map((a) => a.join(""))
+)
+
+describe("hostile input to the client", () => {
+  it.effect("any id: refused before sending, or sent as exactly one path segment", () =>
+    Effect.gen(function*() {
+      const { layer, mock } = mockClient()
+      const samples = FastCheck.sample(hostileString, { numRuns: hostileCounts.clientIds, seed: 42 })
+      for (const id of samples) {
+        const before = mock.requests.length
+        const exit = yield* Effect.exit(RunSteps.get({ threadId: "thread_1", runId: id, stepId: "step_1" }).pipe(Effect.provide(layer)))
+        if (Exit.isFailure(exit)) {
+          assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail", `a defect for ${JSON.stringify(id)}`)
+          const error = (exit.cause as { error: { _tag: string } }).error
+          if (error._tag === "InvalidRequestError") {
+            assert.strictEqual(mock.requests.length, before, `sent ${JSON.stringify(id)}`)
+            continue
+          }
+        }
+        // sent: the id stayed one segment and the path addresses exactly the step asked for
+        assert.strictEqual(mock.requests.length, before + 1)
+        const segments = mock.requests[before].path.split("/")
+        assert.strictEqual(segments.length, 8, mock.requests[before].path)
+        assert.strictEqual(decodeURIComponent(segments[5]), id)
+      }
+    }))
+
+  it.effect("any message body: refused before sending, or sent so that it decodes back to itself", () =>
+    Effect.gen(function*() {
+      const { layer, mock } = mockClient()
+      const params = Arbitrary.make(Schema.typeSchema(Message.CreateMessageParams))
+      const hostile = FastCheck.oneof(params, FastCheck.object() as FastCheck.Arbitrary<any>, FastCheck.anything() as FastCheck.Arbitrary<any>)
+      const decode = Schema.decodeUnknownSync(Message.CreateMessageParams)
+      for (const body of FastCheck.sample(hostile, { numRuns: hostileCounts.clientBodies, seed: 7 })) {
+        const before = mock.requests.length
+        const exit = yield* Effect.exit(Messages.create({ ...(typeof body === "object" && body !== null ? body : { content: body }), threadId: "thread_1" }).pipe(Effect.provide(layer)))
+        if (Exit.isFailure(exit)) {
+          assert.strictEqual(exit.cause._tag, "Fail", "a defect")
+          assert.strictEqual((exit.cause as { error: { _tag: string } }).error._tag, "InvalidRequestError")
+          assert.strictEqual(mock.requests.length, before)
+        } else {
+          // what went out is a valid body, in wire form
+          const wire = mock.requests[before].body
+          assert.deepStrictEqual(Schema.encodeSync(Message.CreateMessageParams)(decode(wire)), wire)
+        }
+      }
+    }))
+
+  it.effect("any run parameters: a typed result, never a defect", () =>
+    Effect.gen(function*() {
+      const { layer, mock } = mockClient()
+      const fields = FastCheck.dictionary(
+        FastCheck.constantFrom("model", "temperature", "topP", "tools", "metadata", "toolChoice", "maxPromptTokens", "truncationStrategy", "include", "responseFormat", "parallelToolCalls", "additionalMessages"),
+        FastCheck.anything()
+      )
+      for (const extra of FastCheck.sample(fields, { numRuns: hostileCounts.clientParams, seed: 9 })) {
+        const before = mock.requests.length
+        const exit = yield* Effect.exit(Runs.create({ threadId: "thread_1", assistantId: "asst_1", ...(extra as object) }).pipe(Effect.provide(layer)))
+        if (Exit.isFailure(exit)) {
+          assert.strictEqual(exit.cause._tag, "Fail", "a defect")
+          assert.strictEqual((exit.cause as { error: { _tag: string } }).error._tag, "InvalidRequestError")
+          assert.strictEqual(mock.requests.length, before)
+        } else {
+          assert.strictEqual(mock.requests.length, before + 1)
+        }
+      }
+    }))
+
+  it.effect("tool outputs for a call the run did not ask for: InvalidRequestError, nothing sent", () =>
+    Effect.gen(function*() {
+      const { layer, mock } = mockClient()
+      const run = Schema.decodeUnknownSync(Run.Run)(fx.run)
+      const ids = { threadId: run.threadId, runId: run.id, run }
+      const cases = [
+        [{ toolCallId: "call_other", output: "x" }],
+        [{ toolCallId: "call_1", output: "x" }, { toolCallId: "call_1", output: "y" }],
+        []
+      ]
+      for (const toolOutputs of cases) {
+        const error = yield* Effect.flip(Runs.submitToolOutputs({ ...ids, toolOutputs }).pipe(Effect.provide(layer)))
+        assert.strictEqual(error._tag, "InvalidRequestError")
+        assert.strictEqual(error._tag === "InvalidRequestError" && error.param, "toolOutputs")
+      }
+      assert.strictEqual(mock.requests.length, 0)
+      yield* Runs.submitToolOutputs({ ...ids, toolOutputs: [{ toolCallId: "call_1", output: "x" }] }).pipe(Effect.provide(layer))
+      assert.strictEqual(mock.requests.length, 1)
+    }))
+})
+
+describe("hostile input to the server", () => {
+  it.live("fuzzed bodies, queries and headers: never a 500, no crash, other objects untouched", () => {
+    const harness = Harness.make()
+    return Effect.gen(function*() {
+      const { url } = yield* AssistantsServer.AssistantsServer
+      // objects the fuzz must leave alone
+      const thread = yield* Threads.create({ messages: [{ role: "user", content: "keep" }], metadata: { keep: "1" } })
+      const snapshot = yield* Effect.all([Threads.get({ threadId: thread.id }), Messages.list({ threadId: thread.id })])
+
+      const id = FastCheck.oneof(hostileString, FastCheck.constantFrom("asst_00000001aaaaaaaaaaaaaaaa", "run_x", "thread_x"))
+      const path = FastCheck.oneof(
+        FastCheck.constant("/assistants"),
+        FastCheck.constant("/threads"),
+        FastCheck.constant("/threads/runs"),
+        id.map((a) => `/assistants/${encodeURIComponent(a)}`),
+        id.map((t) => `/threads/${encodeURIComponent(t)}`),
+        id.map((t) => `/threads/${encodeURIComponent(t)}/messages`),
+        FastCheck.tuple(id, id).map(([t, r]) => `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}`),
+        FastCheck.tuple(id, id).map(([t, r]) => `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/submit_tool_outputs`),
+        FastCheck.tuple(id, id).map(([t, r]) => `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/cancel`),
+        FastCheck.tuple(id, id, id).map(([t, r, s]) => `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/steps/${encodeURIComponent(s)}`)
+      )
+      const query = FastCheck.array(
+        FastCheck.tuple(FastCheck.constantFrom("limit", "order", "after", "before", "run_id", "include[]", "include", "x"), FastCheck.oneof(FastCheck.string(), FastCheck.integer().map(String))),
+        { maxLength: 4 }
+      ).map((pairs) => (pairs.length === 0 ? "" : `?${new URLSearchParams(pairs).toString()}`))
+      const body = FastCheck.oneof(
+        FastCheck.jsonValue().map((v) => JSON.stringify(v)),
+        FastCheck.string(),
+        FastCheck.record({
+          model: FastCheck.anything(),
+          assistant_id: FastCheck.anything(),
+          metadata: FastCheck.anything(),
+          tools: FastCheck.anything(),
+          messages: FastCheck.anything(),
+          role: FastCheck.anything(),
+          content: FastCheck.anything(),
+          tool_outputs: FastCheck.anything()
+        }, { requiredKeys: [] }).map((v) => JSON.stringify(v) ?? "null"),
+        FastCheck.constant(undefined)
+      )
+      const headers = FastCheck.record({
+        "content-type": FastCheck.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "", "application/json; charset=utf-16"),
+        "openai-beta": FastCheck.constantFrom("assistants=v2", "assistants=v2, other=1", "ASSISTANTS=V2", "assistants=v1", ""),
+        authorization: FastCheck.constantFrom("Bearer x", "Basic eA==", "bearer", "")
+      })
+      const request = FastCheck.record({
+        method: FastCheck.constantFrom("GET", "POST", "DELETE", "PUT", "PATCH"),
+        path,
+        query,
+        body,
+        headers
+      })
+      const statuses: Record<number, number> = {}
+      for (const r of FastCheck.sample(request, { numRuns: hostileCounts.server, seed: 2026 })) {
+        const status = yield* Effect.promise(async () => {
+          const response = await fetch(`${url}${r.path}${r.query}`, {
+            method: r.method,
+            headers: Object.fromEntries(Object.entries(r.headers).filter(([, v]) => v !== "")),
+            ...(r.body !== undefined && r.method !== "GET" ? { body: r.body } : {})
+          })
+          const text = await response.text()
+          if (response.status >= 400) {
+            const json = JSON.parse(text)
+            assert.isString(json.error.message, text)
+          }
+          return response.status
+        })
+        statuses[status] = (statuses[status] ?? 0) + 1
+        assert.isBelow(status, 500, JSON.stringify(r))
+      }
+      console.log(JSON.stringify({ serverFuzz: hostileCounts.server, statuses }))
+      // still serving, and what the fuzz did not address is as it was
+      assert.deepStrictEqual(yield* Effect.all([Threads.get({ threadId: thread.id }), Messages.list({ threadId: thread.id })]), snapshot)
+    }).pipe(Effect.provide(harness.layer))
+  }, 60_000)
+})
