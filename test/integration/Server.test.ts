@@ -197,6 +197,14 @@ describe("runs", () => {
       const statuses = Chunk.toArray(events).flatMap((e) => (e._tag === "Transition" ? [e.transition.current] : []))
       assert.strictEqual(statuses[statuses.length - 1], "completed")
       assert.include(statuses, "requires_action")
+      // Runs.runTools on a run created separately, with the definitions on the run
+      const second = yield* Threads.create({ messages: [{ role: "user", content: "get_time now" }] })
+      const created = yield* Runs.create({ threadId: second.id, assistantId: assistant.id, tools: [time.definition] })
+      const finished = yield* Runs.runTools({ threadId: second.id, runId: created.id, tools: [weather, time] })
+      assert.strictEqual(finished.status, "completed")
+      const answer = yield* Messages.list({ threadId: second.id, runId: created.id })
+      const text = answer.data[0].content[0]
+      assert.strictEqual(text.type === "text" && text.text.value, "get_time returned {\"zone\":\"UTC\",\"time\":\"12:00\"}")
       const run = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
       assert.strictEqual(run.status, "completed") // no tools on this run: a plain reply
       const completed = yield* Runs.ensureCompleted(run)
