@@ -1,0 +1,172 @@
+/**
+ * One interface over every client the benchmark compares, each used as its users use it.
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { Agent, request } from "node:http"
+import OpenAI from "openai"
+import { AssistantsLive, Messages, Runs } from "../src/index.js"
+
+export interface Adapter {
+  readonly name: string
+  readonly getRun: () => Promise<unknown>
+  readonly listMessages: () => Promise<unknown>
+  /** Pages through a thread's runs; returns how many it saw. */
+  readonly listAllRuns: (thread: string, limit: number) => Promise<number>
+  /** Creates a run and polls it to completion; returns its id and when the caller saw it done. */
+  readonly createAndPoll: (thread: string, intervalMs: number | undefined) => Promise<{ id: string; seenMs: number }>
+  readonly close: () => Promise<void>
+}
+
+const thread = "thread_bench000000000000001"
+const runId = "run_bench0000000000000000"
+const assistantId = "asst_bench0000000000000001"
+
+const effectAdapter = (name: string, baseUrl: string, http: Layer.Layer<HttpClient.HttpClient>): Adapter => {
+  const runtime = ManagedRuntime.make(
+    AssistantsLive.layer({ baseUrl, apiKey: Redacted.make("sk-bench") }).pipe(Layer.provide(http))
+  )
+  return {
+    name,
+    getRun: () => runtime.runPromise(Runs.get({ threadId: thread, runId })),
+    listMessages: () => runtime.runPromise(Messages.list({ threadId: thread })),
+    listAllRuns: (t, limit) => runtime.runPromise(Stream.runCount(Runs.listAll({ threadId: t, limit }))),
+    createAndPoll: (t, intervalMs) =>
+      runtime.runPromise(
+        Effect.map(
+          Runs.createAndPoll({ threadId: t, assistantId, ...(intervalMs !== undefined ? { interval: `${intervalMs} millis` } : {}) }),
+          (run) => ({ id: run.id, seenMs: Date.now() })
+        )
+      ),
+    close: () => runtime.dispose()
+  }
+}
+
+const openaiAdapter = (baseUrl: string): Adapter => {
+  const client = new OpenAI({ apiKey: "sk-bench", baseURL: baseUrl })
+  return {
+    name: "openai",
+    getRun: () => client.beta.threads.runs.retrieve(runId, { thread_id: thread }),
+    listMessages: () => client.beta.threads.messages.list(thread),
+    listAllRuns: async (t, limit) => {
+      let n = 0
+      for await (const _ of client.beta.threads.runs.list(t, { limit })) n++
+      return n
+    },
+    createAndPoll: async (t, intervalMs) => {
+      const run = await client.beta.threads.runs.createAndPoll(t, { assistant_id: assistantId }, intervalMs !== undefined ? { pollIntervalMs: intervalMs } : {})
+      return { id: run.id, seenMs: Date.now() }
+    },
+    close: async () => {}
+  }
+}
+
+const headers = { authorization: "Bearer sk-bench", "openai-beta": "assistants=v2", accept: "application/json" }
+
+/** Raw fetch and JSON.parse: no validation, no retries. */
+const fetchAdapter = (baseUrl: string): Adapter => {
+  const get = async (path: string) => {
+    const response = await fetch(`${baseUrl}${path}`, { headers })
+    return { json: (await response.json()) as any, headers: response.headers }
+  }
+  return {
+    name: "fetch",
+    getRun: () => get(`/threads/${thread}/runs/${runId}`).then((r) => r.json),
+    listMessages: () => get(`/threads/${thread}/messages`).then((r) => r.json),
+    listAllRuns: async (t, limit) => {
+      let n = 0
+      let after: string | null = null
+      for (;;) {
+        const { json }: { json: any } = await get(`/threads/${t}/runs?limit=${limit}${after ? `&after=${after}` : ""}`)
+        n += json.data.length
+        if (!json.has_more) return n
+        after = json.last_id
+      }
+    },
+    createAndPoll: async (t, intervalMs) => {
+      const created = await fetch(`${baseUrl}/threads/${t}/runs`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ assistant_id: assistantId }) })
+      let run = (await created.json()) as any
+      let hint = Number(created.headers.get("openai-poll-after-ms") ?? 5000)
+      while (run.status !== "completed") {
+        await new Promise((r) => setTimeout(r, intervalMs ?? hint))
+        const next = await get(`/threads/${t}/runs/${run.id}`)
+        run = next.json
+        hint = Number(next.headers.get("openai-poll-after-ms") ?? 5000)
+      }
+      return { id: run.id, seenMs: Date.now() }
+    },
+    close: async () => {}
+  }
+}
+
+/** node:http with a keep-alive agent and JSON.parse: the floor. */
+const nodeHttpAdapter = (baseUrl: string): Adapter => {
+  const url = new URL(baseUrl)
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 })
+  const call = (method: string, path: string, body?: string) =>
+    new Promise<{ json: any; hint: number | undefined }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, method, path: `${url.pathname}${path}`, agent, headers: body ? { ...headers, "content-type": "application/json" } : headers }, (res) => {
+        const chunks: Array<Buffer> = []
+        res.on("data", (c) => chunks.push(c))
+        res.on("end", () => {
+          const hint = res.headers["openai-poll-after-ms"]
+          resolve({ json: JSON.parse(Buffer.concat(chunks).toString("utf8")), hint: hint === undefined ? undefined : Number(hint) })
+        })
+        res.on("error", reject)
+      })
+      req.on("error", reject)
+      req.end(body)
+    })
+  return {
+    name: "node:http",
+    getRun: () => call("GET", `/threads/${thread}/runs/${runId}`).then((r) => r.json),
+    listMessages: () => call("GET", `/threads/${thread}/messages`).then((r) => r.json),
+    listAllRuns: async (t, limit) => {
+      let n = 0
+      let after: string | null = null
+      for (;;) {
+        const { json }: { json: any } = await call("GET", `/threads/${t}/runs?limit=${limit}${after ? `&after=${after}` : ""}`)
+        n += json.data.length
+        if (!json.has_more) return n
+        after = json.last_id
+      }
+    },
+    createAndPoll: async (t, intervalMs) => {
+      const created = await call("POST", `/threads/${t}/runs`, JSON.stringify({ assistant_id: assistantId }))
+      let run = created.json
+      let hint = created.hint ?? 5000
+      while (run.status !== "completed") {
+        await new Promise((r) => setTimeout(r, intervalMs ?? hint))
+        const next = await call("GET", `/threads/${t}/runs/${run.id}`)
+        run = next.json
+        hint = next.hint ?? 5000
+      }
+      return { id: run.id, seenMs: Date.now() }
+    },
+    close: async () => agent.destroy()
+  }
+}
+
+export const names = ["effect-undici", "effect-fetch", "openai", "fetch", "node:http"] as const
+export type Name = (typeof names)[number]
+
+export const make = (name: Name, baseUrl: string): Adapter => {
+  switch (name) {
+    case "effect-undici":
+      return effectAdapter(name, baseUrl, NodeHttpClient.layerUndici)
+    case "effect-fetch":
+      return effectAdapter(name, baseUrl, FetchHttpClient.layer)
+    case "openai":
+      return openaiAdapter(baseUrl)
+    case "fetch":
+      return fetchAdapter(baseUrl)
+    case "node:http":
+      return nodeHttpAdapter(baseUrl)
+  }
+}

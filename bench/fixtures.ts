@@ -1,0 +1,91 @@
+/**
+ * Canned, realistic Assistants v2 bodies for the benchmark server: a run with tools and usage, a
+ * page of 20 messages with annotations (about 27 KB), and run pages.
+ */
+export const run = (id: string, status = "completed", extra: Record<string, unknown> = {}) => ({
+  id,
+  object: "thread.run",
+  created_at: 1699063290,
+  assistant_id: "asst_bench0000000000000001",
+  thread_id: "thread_bench000000000000001",
+  status,
+  started_at: 1699063291,
+  expires_at: 1699063890,
+  cancelled_at: null,
+  failed_at: null,
+  completed_at: status === "completed" ? 1699063299 : null,
+  required_action: null,
+  last_error: null,
+  model: "gpt-4o",
+  instructions: "You are a helpful assistant that answers questions about the weather and the time.",
+  incomplete_details: null,
+  tools: [
+    { type: "code_interpreter" },
+    { type: "file_search", file_search: { max_num_results: 20, ranking_options: { ranker: "auto", score_threshold: 0 } } },
+    {
+      type: "function",
+      function: {
+        name: "get_weather",
+        description: "Determine weather in my location",
+        parameters: {
+          type: "object",
+          properties: { location: { type: "string", description: "The city and state e.g. San Francisco, CA" }, unit: { type: "string", enum: ["c", "f"] } },
+          required: ["location"]
+        },
+        strict: false
+      }
+    }
+  ],
+  metadata: { user_id: "user_1234", session: "abc" },
+  usage: status === "completed" ? { prompt_tokens: 1234, completion_tokens: 567, total_tokens: 1801 } : null,
+  temperature: 1,
+  top_p: 1,
+  max_prompt_tokens: 10000,
+  max_completion_tokens: 2000,
+  truncation_strategy: { type: "auto", last_messages: null },
+  response_format: "auto",
+  tool_choice: "auto",
+  parallel_tool_calls: true,
+  ...extra
+})
+
+const paragraph =
+  "The weather in San Francisco is mild throughout the year, with cool summers shaped by the marine layer and fog rolling in from the Pacific. Temperatures rarely fall below freezing, and the rainy season runs from November to April. "
+
+export const message = (i: number) => ({
+  id: `msg_bench${String(i).padStart(16, "0")}`,
+  object: "thread.message",
+  created_at: 1699017614 + i,
+  assistant_id: i % 2 === 0 ? "asst_bench0000000000000001" : null,
+  thread_id: "thread_bench000000000000001",
+  run_id: i % 2 === 0 ? "run_bench00000000000000001" : null,
+  role: i % 2 === 0 ? "assistant" : "user",
+  status: "completed",
+  incomplete_details: null,
+  completed_at: 1699017615 + i,
+  incomplete_at: null,
+  content: [
+    {
+      type: "text",
+      text: {
+        value: `${paragraph}${paragraph}${paragraph}【4:${i}†source】`,
+        annotations: [
+          { type: "file_citation", text: `【4:${i}†source】`, file_citation: { file_id: "file-abc123" }, start_index: 681, end_index: 693 },
+          { type: "file_path", text: "sandbox:/mnt/data/chart.png", file_path: { file_id: "file-def456" }, start_index: 10, end_index: 37 }
+        ]
+      }
+    }
+  ],
+  attachments: [{ file_id: "file-abc123", tools: [{ type: "file_search" }] }],
+  metadata: { topic: "weather" }
+})
+
+export const page = (data: ReadonlyArray<{ id: string }>, hasMore: boolean) => ({
+  object: "list",
+  data,
+  first_id: data[0]?.id ?? null,
+  last_id: data[data.length - 1]?.id ?? null,
+  has_more: hasMore
+})
+
+export const runId = (i: number) => `run_bench${String(i).padStart(16, "0")}`
