@@ -6,7 +6,7 @@
  * - GET  /v1/threads/:t/runs/:r          a canned run (tools, usage)
  * - GET  /v1/threads/:t/messages         a page of 20 messages with annotations (~27 KB)
  * - GET  /v1/threads/:t/runs?limit&after pages over `total` runs (2,000 by default; thread
- *                                        `thread_big` has 100,000)
+ *                                        `thread_big_<n>` has n)
  * - POST /v1/threads/:t/runs             a run that completes `delays[n]` ms after the n-th create
  *                                        (a seeded sequence, the same for every client); thread
  *                                        `thread_hint` answers with `openai-poll-after-ms`
@@ -93,7 +93,7 @@ const server = createServer((req, res) => {
     return
   }
   if (m && req.method === "GET") {
-    const total = m[1] === "thread_big" ? 100_000 : 2000
+    const total = m[1].startsWith("thread_big_") ? Number(m[1].slice(11)) : 2000
     return send(200, runPage(total, Number(url.searchParams.get("limit") ?? 20), url.searchParams.get("after")))
   }
   if (/^\/v1\/threads\/[^/]+\/messages$/.test(path)) return send(200, messages)

@@ -13,6 +13,7 @@ import * as Stream from "effect/Stream"
 import { type AssistantsError, InvalidRequestError } from "../../errors/AssistantsError.js"
 import type { AssistantsClient, Operation, Response } from "../../layers/AssistantsClient.js"
 import type { ListPage, PageParams } from "../../schema/Common.js"
+import * as Decoder from "../../schema/Decoder.js"
 
 /** @internal */
 export const includeValue = "step_details.tool_calls[*].file_search.results[*].content"
@@ -117,7 +118,7 @@ export const bodyEncoder = <A, I>(schema: Schema.Schema<A, I>) => {
  * @internal
  */
 export const decoder = <A, I>(schema: Schema.Schema<A, I>, name: string) => ({
-  decode: Schema.decodeUnknown(schema),
+  decode: Decoder.decodeUnknown(schema),
   schema: name
 })
 
