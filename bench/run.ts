@@ -62,7 +62,11 @@ const buildAll = async () => {
     bundles[p] = {
       raw: code.length,
       gzip: gzipSync(code).length,
-      fastCheck: Object.keys(result.metafile.inputs).some((i) => i.includes("fast-check") || i.includes("pure-rand"))
+      // what reaches the output, not what esbuild parsed: effect/Schema imports FastCheck, and
+      // tree-shaking must drop it
+      fastCheck: Object.values(result.metafile.outputs).some((o) =>
+        Object.entries(o.inputs).some(([i, v]) => (i.includes("fast-check") || i.includes("pure-rand")) && v.bytesInOutput > 0)
+      )
     }
   }
   return bundles

@@ -453,7 +453,7 @@ export const layerConfig = (
 ) =>
   Layer.effect(
     AssistantsClient,
-    Effect.flatMap(AssistantsConfig.fromEnv, (env) => make({ ...env, ...definedOnly(overrides) }))
+    Effect.flatMap(AssistantsConfig.fromEnv(), (env) => make({ ...env, ...definedOnly(overrides) }))
   )
 
 const definedOnly = (options: AssistantsConfig.Options): AssistantsConfig.Options =>

@@ -57,7 +57,7 @@ export const defaultBaseUrl = "https://api.openai.com/v1"
  * @since 0.1.0
  * @category config
  */
-export const fromEnv: Config.Config<Options> = Config.all({
+export const fromEnv = (): Config.Config<Options> => Config.all({
   apiKey: Config.option(Config.redacted("OPENAI_API_KEY")),
   baseUrl: Config.option(Config.string("OPENAI_BASE_URL")),
   organization: Config.option(Config.string("OPENAI_ORG_ID")),

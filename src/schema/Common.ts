@@ -23,11 +23,11 @@ import * as Schema from "effect/Schema"
  */
 export type Unknown = string & Brand.Brand<"effect-assistants/Unknown">
 
-const unknownString = (known: ReadonlyArray<string>) =>
-  Schema.String.pipe(
-    Schema.filter((s) => !known.includes(s), { message: () => `a value other than ${known.join(", ")}` }),
-    Schema.brand("effect-assistants/Unknown")
-  )
+/**
+ * Any string, as an {@link Unknown}. One schema serves every open enum: a union tries its literal
+ * member first, so only values outside the known set ever land here.
+ */
+const UnknownValue = Schema.String.pipe(Schema.brand("effect-assistants/Unknown"))
 
 /**
  * An enum that accepts values it does not know in responses, carried as {@link Unknown}.
@@ -36,7 +36,7 @@ const unknownString = (known: ReadonlyArray<string>) =>
  * @category constructors
  */
 export const openEnum = <const L extends readonly [string, ...Array<string>]>(...values: L) =>
-  Schema.Union(Schema.Literal(...values), unknownString(values))
+  Schema.Union(Schema.Literal(...values), UnknownValue)
 
 /**
  * A union member the schema does not know, with the raw JSON it came from.
@@ -77,11 +77,20 @@ export const unknownMember = (known: ReadonlyArray<string>): Schema.Schema<Unkno
  * @since 0.1.0
  * @category constructors
  */
-export const nullable = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
-  Schema.optionalToRequired(Schema.NullOr(schema), Schema.NullOr(Schema.typeSchema(schema)), {
+export const nullable = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
+  // the same field type recurs across objects (timestamps, strings, metadata): build it once
+  const cached = nullables.get(schema)
+  if (cached) return cached as NullableField<A, I, R>
+  const field: NullableField<A, I, R> = Schema.optionalToRequired(Schema.NullOr(schema), Schema.NullOr(Schema.typeSchema(schema)), {
     decode: Option.getOrNull,
     encode: Option.some
   })
+  nullables.set(schema, field)
+  return field
+}
+
+type NullableField<A, I, R> = Schema.PropertySignature<":", A | null, never, "?:", I | null, false, R>
+const nullables = new WeakMap<object, unknown>()
 
 /**
  * Unix timestamp in seconds.
@@ -181,7 +190,17 @@ export interface ListPage<A> {
  * @since 0.1.0
  * @category constructors
  */
-export const ListPage = <A, I, R>(item: Schema.Schema<A, I, R>) =>
+export const ListPage = <A, I, R>(item: Schema.Schema<A, I, R>) => {
+  const cached = pages.get(item)
+  if (cached) return cached as ReturnType<typeof makeListPage<A, I, R>>
+  const page = makeListPage(item)
+  pages.set(item, page)
+  return page
+}
+
+const pages = new WeakMap<object, unknown>()
+
+const makeListPage = <A, I, R>(item: Schema.Schema<A, I, R>) =>
   Schema.Struct({
     object: Schema.optionalWith(Schema.String, { default: () => "list" }),
     data: Schema.Array(item),

@@ -17,6 +17,7 @@
  *
  * @since 0.1.0
  */
+import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -293,9 +294,9 @@ export const compile = (ast: AST.AST): Compiled => {
  */
 export const decodeUnknown = <A, I>(schema: Schema.Schema<A, I>) => {
   const fast = compile(schema.ast)
-  const standard = Schema.decodeUnknown(schema)
-  return (input: unknown) => {
+  let standard: ((u: unknown) => Effect.Effect<A, ParseResult.ParseError>) | undefined
+  return (input: unknown): Effect.Effect<A, ParseResult.ParseError> => {
     const out = fast(input)
-    return out === DECLINE ? standard(input) : Either.right(out as A)
+    return out === DECLINE ? (standard ??= Schema.decodeUnknown(schema))(input) : Either.right(out as A)
   }
 }

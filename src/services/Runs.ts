@@ -1,5 +1,10 @@
 /**
- * Runs of a thread: `list`, `create`, `get`, `modify`, `cancel`, `submitToolOutputs`.
+ * Runs of a thread: `list`, `create`, `get`, `modify`, `cancel`, `submitToolOutputs`; and over
+ * them, the run-watching stream, the poll helpers and the tool loop.
+ *
+ * The service holds the API operations only (plus `*WithHeaders` variants that keep the response
+ * headers, such as `openai-poll-after-ms`); the helpers are module functions over it, so a
+ * program that never polls does not carry the polling code.
  *
  * @since 0.1.0
  */
@@ -17,7 +22,7 @@ import {
   RunIncompleteError,
   type RunOutcomeError,
   type TimeoutError,
-  ToolRoundsExceededError
+  type ToolRoundsExceededError
 } from "../errors/AssistantsError.js"
 import { AssistantsClient, type Response } from "../layers/AssistantsClient.js"
 import { ListPage, type PageParams } from "../schema/Common.js"
@@ -31,15 +36,17 @@ import {
   type Spec
 } from "./internal/operation.js"
 import {
-  answer,
+  finalRun,
+  pollFrom,
   type PollOptions,
   type RunTransition,
-  type Seed,
+  seedOf,
   type ToolContext,
   type ToolError,
   type ToolLoopEvent,
-  transitions,
-  withDeadline
+  type ToolLoopOptions,
+  toolRounds,
+  watch as watchRun
 } from "./internal/watch.js"
 import type * as Tool from "./Tool.js"
 
@@ -63,7 +70,12 @@ export type {
    * @since 0.1.0
    * @category models
    */
-  ToolLoopEvent
+  ToolLoopEvent,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  ToolLoopOptions
 }
 
 /**
@@ -125,18 +137,6 @@ export interface WatchParams extends RunIdParams, PollOptions {}
  * @since 0.1.0
  * @category models
  */
-export interface ToolLoopOptions<T extends Tool.Any> extends PollOptions {
-  readonly tools: ReadonlyArray<T>
-  /** Handlers running at once within one round. Default 8. */
-  readonly concurrency?: number | undefined
-  /** Rounds of tool calls allowed before the run is cancelled. Default 10. */
-  readonly maxRounds?: number | undefined
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface RunToolsParams<T extends Tool.Any> extends RunIdParams, ToolLoopOptions<T> {}
 
 /**
@@ -167,15 +167,12 @@ export class Runs extends Context.Tag("effect-assistants/Runs")<Runs, {
   readonly modify: (params: ModifyParams) => Effect.Effect<Run, AssistantsError>
   readonly cancel: (params: RunIdParams) => Effect.Effect<Run, AssistantsError>
   readonly submitToolOutputs: (params: SubmitParams) => Effect.Effect<Run, AssistantsError>
-  readonly watch: (params: WatchParams) => Stream.Stream<RunTransition, AssistantsError>
-  readonly createAndPoll: (params: CreateParams & PollOptions) => Effect.Effect<Run, AssistantsError>
-  readonly submitToolOutputsAndPoll: (params: SubmitParams & PollOptions) => Effect.Effect<Run, AssistantsError>
-  readonly runToolsEvents: <T extends Tool.Any>(
-    params: RunToolsParams<T>
-  ) => Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, ToolContext<T>>
-  readonly createAndRunToolsEvents: <T extends Tool.Any>(
-    params: CreateAndRunToolsParams<T>
-  ) => Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, ToolContext<T>>
+  /** `get`, keeping the response headers (`openai-poll-after-ms`, `x-request-id`). */
+  readonly getWithHeaders: (params: RunIdParams) => Effect.Effect<Response<Run>, AssistantsError>
+  /** `create`, keeping the response headers. */
+  readonly createWithHeaders: (params: CreateParams) => Effect.Effect<Response<Run>, AssistantsError>
+  /** `submitToolOutputs`, keeping the response headers. */
+  readonly submitToolOutputsWithHeaders: (params: SubmitParams) => Effect.Effect<Response<Run>, AssistantsError>
 }>() {}
 
 const runPath = (p: RunIdParams) => `/threads/${p.threadId}/runs/${p.runId}`
@@ -239,94 +236,6 @@ const checked = <A, R>(params: SubmitParams, send: Effect.Effect<A, AssistantsEr
   return problem === undefined ? send : Effect.fail(problem)
 }
 
-const pollAfterOf = (response: Response<Run>) => {
-  const n = Number(response.headers["openai-poll-after-ms"])
-  return Number.isFinite(n) && response.headers["openai-poll-after-ms"] !== undefined ? n : undefined
-}
-
-/**
- * The seed of a watch from the answer of a create or submit.
- *
- * @internal
- */
-export const seedOf = (response: Response<Run>, previous: Option.Option<RunStatus>): Seed => ({
-  run: response.value,
-  previous,
-  pollAfterMillis: pollAfterOf(response)
-})
-
-/**
- * The watch and tool loop over one client; shared with `Threads.createAndRunPoll`.
- *
- * @internal
- */
-export const makePolling = (client: AssistantsClient["Type"]) => {
-  const getResponse = methodWithHeaders(client, getSpec)
-  const submitUnchecked = methodWithHeaders(client, submitSpec)
-  const submitResponse = (params: SubmitParams) => checked(params, submitUnchecked(params))
-
-  const watchFrom = (params: RunIdParams & PollOptions, seed?: Seed, answered?: ReadonlySet<string>) =>
-    transitions(getResponse({ threadId: params.threadId, runId: params.runId }), params, seed, answered)
-
-  const pollFrom = (params: RunIdParams & PollOptions, seed: Seed, answered?: ReadonlySet<string>) =>
-    Effect.flatMap(
-      Stream.runLast(withDeadline(watchFrom(params, seed, answered), params.deadline, `run ${params.runId}`)),
-      (last) => Effect.succeed(Option.isSome(last) ? last.value.run : seed.run)
-    )
-
-  const toolRounds = <T extends Tool.Any>(
-    ids: RunIdParams,
-    options: ToolLoopOptions<T>,
-    seed: Seed | undefined
-  ): Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, ToolContext<T>> => {
-    type LoopError = AssistantsError | ToolRoundsExceededError | ToolError<T>
-    const maxRounds = options.maxRounds ?? 10
-    const concurrency = options.concurrency ?? 8
-    const round = (
-      seed: Seed | undefined,
-      n: number,
-      answered: ReadonlySet<string> | undefined
-    ): Stream.Stream<ToolLoopEvent, LoopError, ToolContext<T>> =>
-      Stream.suspend(() => {
-        let last: Run | undefined
-        const watched = watchFrom({ ...options, ...ids }, seed, answered).pipe(
-          Stream.map((transition): ToolLoopEvent => {
-            last = transition.run
-            return { _tag: "Transition", transition }
-          })
-        )
-        const next = Stream.unwrap(Effect.suspend((): Effect.Effect<Stream.Stream<ToolLoopEvent, LoopError, ToolContext<T>>, LoopError, ToolContext<T>> => {
-          const run = last
-          if (run === undefined || run.status !== "requires_action" || run.requiredAction === null) {
-            return Effect.succeed(Stream.empty)
-          }
-          if (n >= maxRounds) {
-            return Effect.zipRight(
-              Effect.ignore(client.request({ ...getSpec, name: "Runs.cancel", method: "POST", path: `${runPath(ids)}/cancel`, decode: decodeRun.decode, schema: decodeRun.schema })),
-              Effect.fail(new ToolRoundsExceededError({ ...ids, maxRounds, message: `run ${ids.runId} asked for more than ${maxRounds} rounds of tool calls; it was cancelled` }))
-            )
-          }
-          const calls = run.requiredAction.submitToolOutputs.toolCalls
-          return Effect.gen(function*() {
-            const results = yield* answer(calls, options.tools, concurrency)
-            const response = yield* submitResponse({
-              ...ids,
-              run,
-              toolOutputs: results.map((r) => ({ toolCallId: r.call.id, output: r.output }))
-            })
-            return Stream.concat(
-              Stream.fromIterable(results.map((r): ToolLoopEvent => ({ _tag: "ToolCall", call: r.call, output: r.output }))),
-              round(seedOf(response, Option.some(run.status)), n + 1, new Set(calls.map((c) => c.id)))
-            )
-          })
-        }))
-        return Stream.concat(watched, next)
-      })
-    return withDeadline(round(seed, 0, undefined), options.deadline, `run ${ids.runId}`)
-  }
-
-  return { getResponse, submitResponse, watchFrom, pollFrom, toolRounds }
-}
 /**
  * Builds the service over the prepared client.
  *
@@ -334,9 +243,8 @@ export const makePolling = (client: AssistantsClient["Type"]) => {
  * @category constructors
  */
 export const make = Effect.map(AssistantsClient, (client) => {
-  const polling = makePolling(client)
-  const createResponse = methodWithHeaders(client, createSpec)
   const submit = method(client, submitSpec)
+  const submitWithHeaders = methodWithHeaders(client, submitSpec)
   return Runs.of({
     list: method(client, {
       name: "Runs.list",
@@ -364,31 +272,9 @@ export const make = Effect.map(AssistantsClient, (client) => {
       response: decodeRun
     }),
     submitToolOutputs: (params) => checked(params, submit(params)),
-    watch: (params) => withDeadline(polling.watchFrom(params), params.deadline, `run ${params.runId}`),
-    createAndPoll: (params) =>
-      Effect.flatMap(createResponse(params), (response) =>
-        polling.pollFrom({ ...params, runId: response.value.id }, seedOf(response, Option.none()))),
-    submitToolOutputsAndPoll: (params) =>
-      Effect.flatMap(polling.submitResponse(params), (response) =>
-        polling.pollFrom(
-          params,
-          seedOf(response, Option.some("requires_action")),
-          new Set(params.toolOutputs.map((o) => o.toolCallId))
-        )),
-    runToolsEvents: (params) => polling.toolRounds(params, params, undefined),
-    createAndRunToolsEvents: (params) =>
-      Stream.unwrap(Effect.map(
-        createResponse({
-          ...params,
-          tools: params.sendDefinitions === false ? undefined : params.tools.map((t) => t.definition)
-        } as CreateParams),
-        (response) =>
-          polling.toolRounds(
-            { threadId: params.threadId, runId: response.value.id },
-            params,
-            seedOf(response, Option.none())
-          )
-      ))
+    getWithHeaders: methodWithHeaders(client, getSpec),
+    createWithHeaders: methodWithHeaders(client, createSpec),
+    submitToolOutputsWithHeaders: (params) => checked(params, submitWithHeaders(params))
   })
 })
 
@@ -464,7 +350,7 @@ export const submitToolOutputs = (params: SubmitParams) =>
  * @category polling
  */
 export const watch = (params: WatchParams): Stream.Stream<RunTransition, AssistantsError, Runs> =>
-  Stream.unwrap(Effect.map(Runs, (s) => s.watch(params)))
+  Stream.unwrap(Effect.map(Runs, (runs) => watchRun(runs, params)))
 
 /**
  * Creates a run and waits until it is terminal or requires action.
@@ -472,16 +358,27 @@ export const watch = (params: WatchParams): Stream.Stream<RunTransition, Assista
  * @since 0.1.0
  * @category polling
  */
-export const createAndPoll = (params: CreateParams & PollOptions) => Effect.flatMap(Runs, (s) => s.createAndPoll(params))
+export const createAndPoll = (params: CreateParams & PollOptions): Effect.Effect<Run, AssistantsError, Runs> =>
+  Effect.flatMap(Runs, (runs) =>
+    Effect.flatMap(runs.createWithHeaders(params), (response) =>
+      pollFrom(runs, { ...params, runId: response.value.id }, seedOf(response, Option.none()))))
 
 /**
- * Submits tool outputs and waits until the run is terminal or requires action again.
+ * Submits tool outputs and waits until the run is terminal or requires action again. A stale
+ * read that still lists the answered calls is not taken for a new `requires_action`.
  *
  * @since 0.1.0
  * @category polling
  */
-export const submitToolOutputsAndPoll = (params: SubmitParams & PollOptions) =>
-  Effect.flatMap(Runs, (s) => s.submitToolOutputsAndPoll(params))
+export const submitToolOutputsAndPoll = (params: SubmitParams & PollOptions): Effect.Effect<Run, AssistantsError, Runs> =>
+  Effect.flatMap(Runs, (runs) =>
+    Effect.flatMap(runs.submitToolOutputsWithHeaders(params), (response) =>
+      pollFrom(
+        runs,
+        params,
+        seedOf(response, Option.some("requires_action")),
+        new Set(params.toolOutputs.map((o) => o.toolCallId))
+      )))
 
 /**
  * The tool loop as a stream of what happens: every status transition and every tool call with
@@ -490,8 +387,10 @@ export const submitToolOutputsAndPoll = (params: SubmitParams & PollOptions) =>
  * @since 0.1.0
  * @category tools
  */
-export const runToolsEvents = <T extends Tool.Any>(params: RunToolsParams<T>) =>
-  Stream.unwrap(Effect.map(Runs, (s) => s.runToolsEvents(params)))
+export const runToolsEvents = <T extends Tool.Any>(
+  params: RunToolsParams<T>
+): Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, Runs | ToolContext<T>> =>
+  Stream.unwrap(Effect.map(Runs, (runs) => toolRounds(runs, params, params, undefined)))
 
 /**
  * Watches a run and answers its tool calls with the declared tools until it is terminal: on
@@ -504,8 +403,25 @@ export const runToolsEvents = <T extends Tool.Any>(params: RunToolsParams<T>) =>
  * @since 0.1.0
  * @category tools
  */
-export const runTools = <T extends Tool.Any>(params: RunToolsParams<T>) =>
-  Effect.flatMap(Runs, (s) => finalRunOf(s.runToolsEvents(params)))
+export const runTools = <T extends Tool.Any>(params: RunToolsParams<T>) => finalRun(runToolsEvents(params))
+
+/**
+ * The tool loop for a new run, as a stream (see {@link createAndRunTools}).
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const createAndRunToolsEvents = <T extends Tool.Any>(
+  params: CreateAndRunToolsParams<T>
+): Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, Runs | ToolContext<T>> =>
+  Stream.unwrap(Effect.flatMap(Runs, (runs) =>
+    Effect.map(
+      runs.createWithHeaders({
+        ...params,
+        tools: params.sendDefinitions === false ? undefined : params.tools.map((t) => t.definition)
+      } as CreateParams),
+      (response) => toolRounds(runs, { threadId: params.threadId, runId: response.value.id }, params, seedOf(response, Option.none()))
+    )))
 
 /**
  * Creates a run with the declared tools, then runs the tool loop (see {@link runTools}).
@@ -514,22 +430,7 @@ export const runTools = <T extends Tool.Any>(params: RunToolsParams<T>) =>
  * @category tools
  */
 export const createAndRunTools = <T extends Tool.Any>(params: CreateAndRunToolsParams<T>) =>
-  Effect.flatMap(Runs, (s) => finalRunOf(s.createAndRunToolsEvents(params)))
-
-/**
- * Streams of the tool loop for a new run (see {@link createAndRunTools}).
- *
- * @since 0.1.0
- * @category tools
- */
-export const createAndRunToolsEvents = <T extends Tool.Any>(params: CreateAndRunToolsParams<T>) =>
-  Stream.unwrap(Effect.map(Runs, (s) => s.createAndRunToolsEvents(params)))
-
-const finalRunOf = <E, R>(events: Stream.Stream<ToolLoopEvent, E, R>) =>
-  Effect.flatMap(
-    Stream.runFold(events, undefined as Run | undefined, (last, e) => (e._tag === "Transition" ? e.transition.run : last)),
-    (run) => (run === undefined ? Effect.dieMessage("a tool loop ended without seeing its run") : Effect.succeed(run))
-  )
+  finalRun(createAndRunToolsEvents(params))
 
 /**
  * Succeeds with a completed run; any other status fails with the matching error:

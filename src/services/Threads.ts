@@ -8,12 +8,13 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { AssistantsError } from "../errors/AssistantsError.js"
-import { AssistantsClient } from "../layers/AssistantsClient.js"
+import { AssistantsClient, type Response } from "../layers/AssistantsClient.js"
 import { CreateThreadAndRunParams, Run } from "../schema/Run.js"
 import { CreateThreadParams, ModifyThreadParams, Thread, ThreadDeleted } from "../schema/Thread.js"
 import { bodyEncoder, decoder, method, methodWithHeaders, type Spec } from "./internal/operation.js"
 import type { PollOptions } from "./internal/watch.js"
-import { makePolling, seedOf } from "./Runs.js"
+import { pollFrom, seedOf } from "./internal/watch.js"
+import { Runs } from "./Runs.js"
 
 /**
  * @since 0.1.0
@@ -46,7 +47,8 @@ export class Threads extends Context.Tag("effect-assistants/Threads")<Threads, {
   readonly modify: (params: ModifyParams) => Effect.Effect<Thread, AssistantsError>
   readonly delete: (params: ThreadIdParams) => Effect.Effect<ThreadDeleted, AssistantsError>
   readonly createAndRun: (params: CreateThreadAndRunParams) => Effect.Effect<Run, AssistantsError>
-  readonly createAndRunPoll: (params: CreateThreadAndRunParams & PollOptions) => Effect.Effect<Run, AssistantsError>
+  /** `createAndRun`, keeping the response headers (`openai-poll-after-ms`, `x-request-id`). */
+  readonly createAndRunWithHeaders: (params: CreateThreadAndRunParams) => Effect.Effect<Response<Run>, AssistantsError>
 }>() {}
 
 const createAndRunSpec: Spec<CreateThreadAndRunParams, Run> = {
@@ -65,10 +67,8 @@ const createAndRunSpec: Spec<CreateThreadAndRunParams, Run> = {
  * @since 0.1.0
  * @category constructors
  */
-export const make = Effect.map(AssistantsClient, (client) => {
-  const polling = makePolling(client)
-  const createAndRunResponse = methodWithHeaders(client, createAndRunSpec)
-  return Threads.of({
+export const make = Effect.map(AssistantsClient, (client) =>
+  Threads.of({
     create: method<CreateThreadParams | undefined, Thread>(client, {
       name: "Threads.create",
       method: "POST",
@@ -101,14 +101,8 @@ export const make = Effect.map(AssistantsClient, (client) => {
       response: decodeDeleted
     }),
     createAndRun: method(client, createAndRunSpec),
-    createAndRunPoll: (params) =>
-      Effect.flatMap(createAndRunResponse(params), (response) =>
-        polling.pollFrom(
-          { ...params, threadId: response.value.threadId, runId: response.value.id },
-          seedOf(response, Option.none())
-        ))
-  })
-})
+    createAndRunWithHeaders: methodWithHeaders(client, createAndRunSpec)
+  }))
 
 /**
  * The service over `AssistantsClient`.
@@ -152,8 +146,17 @@ export const createAndRun = (params: CreateThreadAndRunParams) => Effect.flatMap
  * @since 0.1.0
  * @category polling
  */
-export const createAndRunPoll = (params: CreateThreadAndRunParams & PollOptions) =>
-  Effect.flatMap(Threads, (s) => s.createAndRunPoll(params))
+export const createAndRunPoll = (
+  params: CreateThreadAndRunParams & PollOptions
+): Effect.Effect<Run, AssistantsError, Threads | Runs> =>
+  Effect.flatMap(Threads, (threads) =>
+    Effect.flatMap(threads.createAndRunWithHeaders(params), (response) =>
+      Effect.flatMap(Runs, (runs) =>
+        pollFrom(
+          runs,
+          { ...params, threadId: response.value.threadId, runId: response.value.id },
+          seedOf(response, Option.none())
+        ))))
 
 const del = (params: ThreadIdParams) => Effect.flatMap(Threads, (s) => s.delete(params))
 

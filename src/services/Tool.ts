@@ -12,6 +12,7 @@ import * as JSONSchema from "effect/JSONSchema"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { FunctionTool } from "../schema/Tool.js"
+import { errorOutput } from "./internal/toolOutput.js"
 
 export * from "../schema/Tool.js"
 
@@ -42,8 +43,6 @@ export interface Handler<in out A, out E = never, out R = never> {
  * @category models
  */
 export type Any = Handler<any, any, any>
-
-const errorOutput = (message: string) => JSON.stringify({ error: message })
 
 /**
  * Declares a function tool. The handler's result is sent as the output: a string as is, anything
@@ -98,11 +97,3 @@ export const make = <A, I, E = never, R = never>(options: {
     }
   }
 }
-
-/**
- * The output sent for a call to a function no declared tool handles.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const unknownFunctionOutput = (name: string) => errorOutput(`unknown function ${name}`)

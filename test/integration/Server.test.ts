@@ -257,10 +257,10 @@ describe("runs", () => {
       const waiting = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "get_weather" }] } })
       assert.strictEqual(waiting.status, "requires_action")
       // nobody answers: the run expires at expires_at (one second here)
-      // (a bounded poll of a real server's clock: at most 60 reads)
+      // (a bounded poll of a real server's clock: at most 100 reads)
       const expired = yield* Runs.get({ threadId: waiting.threadId, runId: waiting.id }).pipe(
         Effect.repeat(Schedule.spaced("50 millis").pipe(
-          Schedule.intersect(Schedule.recurs(60)),
+          Schedule.intersect(Schedule.recurs(100)),
           Schedule.whileInput((r: Run.Run) => r.status === "requires_action"),
           Schedule.passthrough
         ))

@@ -6,6 +6,7 @@
  */
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -99,9 +100,10 @@ const includeQuery = (include: unknown, query: Query): InvalidRequestError | Que
  * @internal
  */
 export const bodyEncoder = <A, I>(schema: Schema.Schema<A, I>) => {
-  const encode = Schema.encodeEither(schema)
+  // built on first use: importing the package should not pay for every schema's encoder
+  let encode: ((a: A) => Either.Either<I, ParseResult.ParseError>) | undefined
   return (params: A): InvalidRequestError | { readonly body: I } => {
-    const result = encode(params)
+    const result = (encode ??= Schema.encodeEither(schema))(params)
     if (result._tag === "Right") return { body: result.right }
     const issue = ParseResult.ArrayFormatter.formatErrorSync(result.left)[0]
     const param = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : undefined
@@ -117,10 +119,13 @@ export const bodyEncoder = <A, I>(schema: Schema.Schema<A, I>) => {
  *
  * @internal
  */
-export const decoder = <A, I>(schema: Schema.Schema<A, I>, name: string) => ({
-  decode: Decoder.decodeUnknown(schema),
-  schema: name
-})
+export const decoder = <A, I>(schema: Schema.Schema<A, I>, name: string) => {
+  let decode: ((u: unknown) => Effect.Effect<A, ParseResult.ParseError>) | undefined
+  return {
+    decode: (u: unknown) => (decode ??= Decoder.decodeUnknown(schema))(u),
+    schema: name
+  }
+}
 
 /**
  * How one service method maps its parameters onto the wire.

@@ -9,10 +9,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { type AssistantsError, TimeoutError } from "../../errors/AssistantsError.js"
+import { type AssistantsError, TimeoutError, ToolRoundsExceededError } from "../../errors/AssistantsError.js"
 import type { Response } from "../../layers/AssistantsClient.js"
 import { type Run, type RunStatus, type RunToolCall, terminalStatuses } from "../../schema/Run.js"
-import * as Tool from "../Tool.js"
+import type * as Tool from "../Tool.js"
+import { unknownFunction } from "./toolOutput.js"
 
 /**
  * One status change of a run.
@@ -197,7 +198,7 @@ export const answer = <T extends Tool.Any>(
     calls,
     (call) => {
       const tool = byName.get(call.function.name)
-      const result = tool === undefined ? Tool.unknownFunctionOutput(call.function.name) : tool.call(call.function.arguments)
+      const result = tool === undefined ? unknownFunction(call.function.name) : tool.call(call.function.arguments)
       return typeof result === "string"
         ? Effect.succeed({ call, output: result })
         : Effect.map(result, (output) => ({ call, output }))
@@ -205,3 +206,143 @@ export const answer = <T extends Tool.Any>(
     { concurrency }
   ) as Effect.Effect<Array<{ readonly call: RunToolCall; readonly output: string }>, ToolError<T>, ToolContext<T>>
 }
+
+/**
+ * The run operations polling is built on; the `Runs` service provides them.
+ *
+ * @internal
+ */
+export interface RunOps {
+  readonly getWithHeaders: (params: RunIds) => Effect.Effect<Response<Run>, AssistantsError>
+  readonly submitToolOutputsWithHeaders: (
+    params: RunIds & { readonly run?: Run | undefined; readonly toolOutputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }> }
+  ) => Effect.Effect<Response<Run>, AssistantsError>
+  readonly cancel: (params: RunIds) => Effect.Effect<Run, AssistantsError>
+}
+
+/** @internal */
+export interface RunIds {
+  readonly threadId: string
+  readonly runId: string
+}
+
+/**
+ * The seed of a watch from the answer of a create or submit.
+ *
+ * @internal
+ */
+export const seedOf = (response: Response<Run>, previous: Option.Option<RunStatus>): Seed => ({
+  run: response.value,
+  previous,
+  pollAfterMillis: pollAfterOf(response.headers)
+})
+
+/**
+ * The transitions of a run, with the deadline applied.
+ *
+ * @internal
+ */
+export const watch = (ops: RunOps, params: RunIds & PollOptions, seed?: Seed, answered?: ReadonlySet<string>) =>
+  withDeadline(
+    transitions(ops.getWithHeaders({ threadId: params.threadId, runId: params.runId }), params, seed, answered),
+    params.deadline,
+    `run ${params.runId}`
+  )
+
+/**
+ * Polls from a seed until the run is terminal or requires action; the last run seen.
+ *
+ * @internal
+ */
+export const pollFrom = (ops: RunOps, params: RunIds & PollOptions, seed: Seed, answered?: ReadonlySet<string>) =>
+  Effect.map(Stream.runLast(watch(ops, params, seed, answered)), (last) => (Option.isSome(last) ? last.value.run : seed.run))
+
+/**
+ * The options of a tool loop.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ToolLoopOptions<T extends Tool.Any> extends PollOptions {
+  readonly tools: ReadonlyArray<T>
+  /** Handlers running at once within one round. Default 8. */
+  readonly concurrency?: number | undefined
+  /** Rounds of tool calls allowed before the run is cancelled. Default 10. */
+  readonly maxRounds?: number | undefined
+}
+
+/**
+ * The tool loop: watch, answer each `requires_action` with the declared tools, resume, until the
+ * run is terminal. The deadline covers the whole loop.
+ *
+ * @internal
+ */
+export const toolRounds = <T extends Tool.Any>(
+  ops: RunOps,
+  ids: RunIds,
+  options: ToolLoopOptions<T>,
+  seed: Seed | undefined
+): Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, ToolContext<T>> => {
+  type LoopError = AssistantsError | ToolRoundsExceededError | ToolError<T>
+  const maxRounds = options.maxRounds ?? 10
+  const concurrency = options.concurrency ?? 8
+  const poll = { ...options, deadline: undefined }
+  const round = (
+    seed: Seed | undefined,
+    n: number,
+    answered: ReadonlySet<string> | undefined
+  ): Stream.Stream<ToolLoopEvent, LoopError, ToolContext<T>> =>
+    Stream.suspend(() => {
+      let last: Run | undefined
+      const watched = Stream.map(watch(ops, { ...poll, ...ids }, seed, answered), (transition): ToolLoopEvent => {
+        last = transition.run
+        return { _tag: "Transition", transition }
+      })
+      const next = Stream.unwrap(
+        Effect.suspend((): Effect.Effect<Stream.Stream<ToolLoopEvent, LoopError, ToolContext<T>>, LoopError, ToolContext<T>> => {
+          const run = last
+          if (run === undefined || run.status !== "requires_action" || run.requiredAction === null) {
+            return Effect.succeed(Stream.empty)
+          }
+          if (n >= maxRounds) {
+            return Effect.zipRight(
+              Effect.ignore(ops.cancel(ids)),
+              Effect.fail(
+                new ToolRoundsExceededError({
+                  ...ids,
+                  maxRounds,
+                  message: `run ${ids.runId} asked for more than ${maxRounds} rounds of tool calls; it was cancelled`
+                })
+              )
+            )
+          }
+          const calls = run.requiredAction.submitToolOutputs.toolCalls
+          return Effect.gen(function*() {
+            const results = yield* answer(calls, options.tools, concurrency)
+            const response = yield* ops.submitToolOutputsWithHeaders({
+              ...ids,
+              run,
+              toolOutputs: results.map((r) => ({ toolCallId: r.call.id, output: r.output }))
+            })
+            return Stream.concat(
+              Stream.fromIterable(results.map((r): ToolLoopEvent => ({ _tag: "ToolCall", call: r.call, output: r.output }))),
+              round(seedOf(response, Option.some(run.status)), n + 1, new Set(calls.map((c) => c.id)))
+            )
+          })
+        })
+      )
+      return Stream.concat(watched, next)
+    })
+  return withDeadline(round(seed, 0, undefined), options.deadline, `run ${ids.runId}`)
+}
+
+/**
+ * The terminal run of a tool loop.
+ *
+ * @internal
+ */
+export const finalRun = <E, R>(events: Stream.Stream<ToolLoopEvent, E, R>) =>
+  Effect.flatMap(
+    Stream.runFold(events, undefined as Run | undefined, (last, e) => (e._tag === "Transition" ? e.transition.run : last)),
+    (run) => (run === undefined ? Effect.dieMessage("a tool loop ended without seeing its run") : Effect.succeed(run))
+  )
