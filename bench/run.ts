@@ -98,15 +98,31 @@ const runWorker = (scenario: Scenario, adapter: Adapters.Name, url: string): Rec
   return JSON.parse(result.stdout.trim().split("\n").pop()!)
 }
 
-const coldStart = (file: string, env: Record<string, string> = {}, runs = quick ? 3 : 7) => {
-  const times: Array<number> = []
-  for (let i = 0; i < runs + 1; i++) {
-    const t0 = process.hrtime.bigint()
-    const r = spawnSync(process.execPath, [file], { env: { ...process.env, ...env }, encoding: "utf8" })
-    if (r.status !== 0) throw new Error(`${file}: ${r.stderr}`)
-    if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e6) // the first run warms the file cache
+const startToExit = (file: string, env: Record<string, string>) => {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, [file], { env: { ...process.env, ...env }, encoding: "utf8" })
+  if (r.status !== 0) throw new Error(`${file}: ${r.stderr}`)
+  return Number(process.hrtime.bigint() - t0) / 1e6
+}
+
+/**
+ * Median start-to-exit time of each program, run in alternation (a, b, a, b, ...) so that the
+ * machine's drift touches both alike; also the median of the paired differences b - a.
+ */
+const coldStart = (a: string, b: string, env: Record<string, string> = {}, runs = quick ? 5 : 15) => {
+  startToExit(a, env) // warm the file cache
+  startToExit(b, env)
+  const ta: Array<number> = []
+  const tb: Array<number> = []
+  const diff: Array<number> = []
+  for (let i = 0; i < runs; i++) {
+    const x = startToExit(a, env)
+    const y = startToExit(b, env)
+    ta.push(x)
+    tb.push(y)
+    diff.push(y - x)
   }
-  return median(times)
+  return { a: median(ta), b: median(tb), diff: median(diff) }
 }
 
 const main = async () => {
@@ -136,17 +152,13 @@ const main = async () => {
       }
     }
     log("cold start")
-    const cold = {
-      base: coldStart(`${out}/programs/base-import.mjs`),
-      client: coldStart(`${out}/programs/client-import.mjs`),
-      openai: coldStart(`${out}/programs/openai-import.mjs`),
-      bundledOurs: coldStart(`${out}/bundle-one-call-ours.mjs`, { BENCH_URL: server.url }),
-      bundledOpenai: coldStart(`${out}/bundle-one-call-openai.mjs`, { BENCH_URL: server.url })
-    }
+    const added = coldStart(`${out}/programs/base-import.mjs`, `${out}/programs/client-import.mjs`)
+    const imported = coldStart(`${out}/programs/openai-import.mjs`, `${out}/programs/client-import.mjs`)
+    const bundled = coldStart(`${out}/bundle-one-call-openai.mjs`, `${out}/bundle-one-call-ours.mjs`, { BENCH_URL: server.url })
     results["cold-start"] = {
-      "effect-assistants": { importAndConstructMs: cold.client, addedOverBaselineMs: cold.client - cold.base, bundledOneCallMs: cold.bundledOurs },
-      "effect+platform baseline": { importAndConstructMs: cold.base },
-      openai: { importAndConstructMs: cold.openai, bundledOneCallMs: cold.bundledOpenai }
+      "effect-assistants": { importAndConstructMs: imported.b, addedOverBaselineMs: added.diff, bundledOneCallMs: bundled.b },
+      "effect+platform baseline": { importAndConstructMs: added.a },
+      openai: { importAndConstructMs: imported.a, bundledOneCallMs: bundled.a }
     }
     results["bundle"] = Object.fromEntries(Object.entries(bundles).map(([k, v]) => [k, { rawKb: v.raw / 1024, gzipKb: v.gzip / 1024, fastCheck: v.fastCheck ? 1 : 0 }]))
     results["bundle"]["marginal"] = {

@@ -36,7 +36,7 @@ const main = async (): Promise<Record<string, number>> => {
     case "seq-get":
     case "conc-get": {
       const concurrency = scenario === "seq-get" ? 1 : 64
-      await measure(Math.min(500, size), concurrency, adapter.getRun) // warm-up
+      await measure(Math.min(2000, size), concurrency, adapter.getRun) // warm-up: let the JIT settle for every client
       const m = await measure(size, concurrency, adapter.getRun)
       return { calls: size, reqPerSec: (size / m.wallMs) * 1000, cpuUsPerCall: m.cpuUs / size }
     }
