@@ -116,7 +116,7 @@ export const currentHeaders: FiberRef.FiberRef<Headers.Headers | undefined> = gl
 export const withRetry: {
   (policy: RetryPolicy.RetryPolicy): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy.RetryPolicy): Effect.Effect<A, E, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy.RetryPolicy) =>
+} = /*#__PURE__*/ dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy.RetryPolicy) =>
   Effect.locally(self, currentRetryPolicy, policy))
 
 /**
@@ -128,7 +128,7 @@ export const withRetry: {
 export const withTimeout: {
   (timeout: Duration.DurationInput): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
+} = /*#__PURE__*/ dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
   Effect.locally(self, currentTimeout, Duration.decode(timeout)))
 
 /**
@@ -140,7 +140,7 @@ export const withTimeout: {
 export const withHeaders: {
   (headers: Headers.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, headers: Headers.Input): Effect.Effect<A, E, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, headers: Headers.Input) =>
+} = /*#__PURE__*/ dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, headers: Headers.Input) =>
   FiberRef.getWith(currentHeaders, (current) =>
     Effect.locally(
       self,

@@ -76,6 +76,11 @@ const literalsOf = (ast: AST.AST): Array<readonly [PropertyKey, AST.Literal]> =>
 class Unsupported extends Error {}
 
 const compileUnion = (ast: AST.Union): Compiled => {
+  if (ast.types.every(AST.isLiteral)) {
+    // an enum: one lookup instead of a member at a time
+    const values = new Set<unknown>(ast.types.map((t) => (t as AST.Literal).literal))
+    return (input) => (values.has(input) ? input : DECLINE)
+  }
   // the same buckets as ParseResult.getSearchTree, so candidates come in the same order
   const keys = new Map<PropertyKey, Map<string, Array<number>>>()
   const otherwise: Array<number> = []
@@ -156,34 +161,10 @@ const compileTypeLiteral = (ast: AST.TypeLiteral): Compiled => {
 }
 
 const compileTransformation = (ast: AST.Transformation): Compiled => {
-  const from = compile(ast.from)
   const transformation = ast.transformation
+  if (transformation._tag === "TypeLiteralTransformation") return compileRenaming(ast, transformation)
+  const from = compile(ast.from)
   switch (transformation._tag) {
-    case "TypeLiteralTransformation": {
-      // the `to` side holds the decoded values of `from`, renamed and defaulted: it is built here
-      // directly, in the order the standard decoder leaves it
-      if (!AST.isTypeLiteral(ast.to)) throw new Unsupported()
-      const byTarget = new Map(transformation.propertySignatureTransformations.map((t) => [t.to, t]))
-      const targets = ast.to.propertySignatures.map((ps) => ({ name: ps.name, transform: byTarget.get(ps.name) }))
-      const toIndexes = ast.to.indexSignatures.length > 0
-      if (toIndexes) throw new Unsupported()
-      return (input) => {
-        const decoded = from(input)
-        if (decoded === DECLINE) return DECLINE
-        const source = decoded as Record<PropertyKey, unknown>
-        const output: Record<PropertyKey, unknown> = {}
-        for (let i = 0; i < targets.length; i++) {
-          const { name, transform } = targets[i]
-          if (transform === undefined) {
-            if (hasOwn.call(source, name)) output[name] = source[name]
-            continue
-          }
-          const o = transform.decode(hasOwn.call(source, transform.from) ? Option.some(source[transform.from]) : Option.none())
-          if (Option.isSome(o)) output[name] = o.value
-        }
-        return output
-      }
-    }
     case "FinalTransformation": {
       const to = compile(ast.to)
       return (input) => {
@@ -202,6 +183,85 @@ const compileTransformation = (ast: AST.Transformation): Compiled => {
         return decoded === DECLINE ? DECLINE : to(decoded)
       }
     }
+  }
+}
+
+/** What a property-signature transformation does, learnt by probing it (it is pure). */
+interface Probed {
+  /** A present value comes out unchanged. */
+  readonly passthrough: boolean
+  /** An absent value: stays absent, becomes a constant, or needs the function each time. */
+  readonly absent: { readonly _tag: "None" } | { readonly _tag: "Const"; readonly value: unknown } | { readonly _tag: "Call" }
+}
+
+const probe = (decode: (o: Option.Option<unknown>) => Option.Option<unknown>): Probed => {
+  const sentinel = {}
+  const present = decode(Option.some(sentinel))
+  const absent = decode(Option.none())
+  return {
+    passthrough: Option.isSome(present) && present.value === sentinel,
+    absent: Option.isNone(absent)
+      ? { _tag: "None" }
+      : absent.value === null || typeof absent.value !== "object"
+      ? { _tag: "Const", value: absent.value }
+      : { _tag: "Call" } // a fresh default (an array, an object) each time
+  }
+}
+
+/**
+ * A struct with renamed or defaulted keys, in one pass: each target key is read from its source
+ * key, decoded, transformed, and written straight into the output, in the order the standard
+ * decoder leaves it. Source keys no target reads are still validated.
+ */
+const compileRenaming = (ast: AST.Transformation, transformation: AST.TypeLiteralTransformation): Compiled => {
+  const from = ast.from
+  const to = ast.to
+  // other shapes are left to the standard decoder
+  if (!AST.isTypeLiteral(from) || !AST.isTypeLiteral(to) || from.indexSignatures.length > 0 || to.indexSignatures.length > 0) {
+    throw new Unsupported()
+  }
+  const sources = new Map(from.propertySignatures.map((ps) => [ps.name, { optional: ps.isOptional, decode: compile(ps.type) }]))
+  const byTarget = new Map(transformation.propertySignatureTransformations.map((t) => [t.to, t]))
+  const used = new Set<PropertyKey>()
+  const targets = to.propertySignatures.map((ps) => {
+    const t = byTarget.get(ps.name)
+    const sourceName = t === undefined ? ps.name : t.from
+    const source = sources.get(sourceName)
+    if (source === undefined || used.has(sourceName)) throw new Unsupported()
+    used.add(sourceName)
+    return { name: ps.name, sourceName, source, transform: t, probed: t === undefined ? undefined : probe(t.decode) }
+  })
+  const unread = [...sources.entries()].filter(([name]) => !used.has(name))
+  return (input) => {
+    if (!isRecord(input)) return DECLINE
+    const output: Record<PropertyKey, unknown> = {}
+    for (let i = 0; i < targets.length; i++) {
+      const { name, probed, source, sourceName, transform } = targets[i]
+      if (source.optional && !hasOwn.call(input, sourceName)) {
+        if (probed === undefined || probed.absent._tag === "None") continue
+        if (probed.absent._tag === "Const") {
+          output[name] = probed.absent.value
+          continue
+        }
+        const o = transform!.decode(Option.none())
+        if (Option.isSome(o)) output[name] = o.value
+        continue
+      }
+      const value = source.decode(input[sourceName as string])
+      if (value === DECLINE) return DECLINE
+      if (probed === undefined || probed.passthrough) {
+        output[name] = value
+        continue
+      }
+      const o = transform!.decode(Option.some(value))
+      if (Option.isSome(o)) output[name] = o.value
+    }
+    for (let i = 0; i < unread.length; i++) {
+      const [name, source] = unread[i]
+      if (source.optional && !hasOwn.call(input, name)) continue
+      if (source.decode(input[name as string]) === DECLINE) return DECLINE
+    }
+    return output
   }
 }
 

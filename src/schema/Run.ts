@@ -5,14 +5,12 @@
  */
 import * as Schema from "effect/Schema"
 import { LastError, Metadata, MetadataParam, nullable, openEnum, Timestamp, Usage } from "./Common.js"
-import { CreateMessageParams } from "./Message.js"
-import { CreateThreadParams } from "./Thread.js"
+import { CreateMessageParams } from "./MessageParams.js"
 import {
   ReasoningEffort,
   ResponseFormat,
   Tool,
   ToolChoice,
-  ToolResourcesParam,
   TruncationStrategy
 } from "./Tool.js"
 
@@ -139,8 +137,12 @@ const Temperature = Schema.Number.pipe(Schema.between(0, 2))
 const TopP = Schema.Number.pipe(Schema.between(0, 1))
 const TokenLimit = Schema.Int.pipe(Schema.greaterThanOrEqualTo(256))
 
-/** Fields createRun and createThreadAndRun share, with the contract's limits. */
-const runFields = {
+/**
+ * Fields createRun and createThreadAndRun share, with the contract's limits.
+ *
+ * @internal
+ */
+export const runFields = {
   assistantId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("assistant_id")),
   model: Schema.optional(Schema.NullOr(Schema.String)),
   instructions: Schema.optional(Schema.NullOr(Schema.String)),
@@ -176,24 +178,6 @@ export const CreateRunParams = Schema.Struct({
  * @category models
  */
 export interface CreateRunParams extends Schema.Schema.Type<typeof CreateRunParams> {}
-
-/**
- * The body of `POST /threads/runs`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const CreateThreadAndRunParams = Schema.Struct({
-  ...runFields,
-  thread: Schema.optional(CreateThreadParams),
-  toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources"))
-}).annotations({ identifier: "CreateThreadAndRunParams" })
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface CreateThreadAndRunParams extends Schema.Schema.Type<typeof CreateThreadAndRunParams> {}
 
 /**
  * The body of `POST /threads/{thread_id}/runs/{run_id}`.

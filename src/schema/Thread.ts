@@ -5,7 +5,8 @@
  */
 import * as Schema from "effect/Schema"
 import { Deleted, Metadata, MetadataParam, nullable, Timestamp } from "./Common.js"
-import { CreateMessageParams } from "./Message.js"
+import { CreateMessageParams } from "./MessageParams.js"
+import { runFields } from "./Run.js"
 import { ToolResources, ToolResourcesParam } from "./Tool.js"
 
 /**
@@ -72,3 +73,21 @@ export const ModifyThreadParams = Schema.Struct({
  * @category models
  */
 export interface ModifyThreadParams extends Schema.Schema.Type<typeof ModifyThreadParams> {}
+
+/**
+ * The body of `POST /threads/runs`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CreateThreadAndRunParams = Schema.Struct({
+  ...runFields,
+  thread: Schema.optional(CreateThreadParams),
+  toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources"))
+}).annotations({ identifier: "CreateThreadAndRunParams" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateThreadAndRunParams extends Schema.Schema.Type<typeof CreateThreadAndRunParams> {}

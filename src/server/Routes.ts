@@ -35,14 +35,19 @@ import {
 } from "../schema/Message.js"
 import {
   CreateRunParams,
-  CreateThreadAndRunParams,
   ModifyRunParams,
   Run,
   SubmitToolOutputsParams,
   terminalStatuses
 } from "../schema/Run.js"
 import { RunStep } from "../schema/RunStep.js"
-import { CreateThreadParams, ModifyThreadParams, Thread, ThreadDeleted } from "../schema/Thread.js"
+import {
+  CreateThreadAndRunParams,
+  CreateThreadParams,
+  ModifyThreadParams,
+  Thread,
+  ThreadDeleted
+} from "../schema/Thread.js"
 import type { ToolResources, ToolResourcesParam } from "../schema/Tool.js"
 import { ApiError, invalid, notFound } from "./ApiError.js"
 import * as Ids from "./Ids.js"
