@@ -190,6 +190,14 @@ const getOr404 = <A extends { readonly id: string }>(
 ) => Effect.flatMap(table.get(id), (a) => (a !== undefined && belongs(a) ? Effect.succeed(a) : Effect.fail(notFound(kind, id))))
 
 const getThread = (id: string) => Effect.flatMap(Store, (s) => getOr404(s.threads, "thread", id))
+/** The message the path names, in the thread the path names. */
+const getMessage = Effect.gen(function*() {
+  const threadId = yield* param("thread_id")
+  yield* getThread(threadId)
+  const store = yield* Store
+  return yield* getOr404(store.messages, "message", yield* param("message_id"), (m) => m.threadId === threadId)
+})
+
 const getRun = (threadId: string, runId: string) =>
   Effect.flatMap(Store, (s) => getOr404(s.runs, "run", runId, (r) => r.threadId === threadId))
 
@@ -477,34 +485,25 @@ const threadRoutes = HttpRouter.empty.pipe(
   HttpRouter.get(
     "/v1/threads/:thread_id/messages/:message_id",
     Effect.gen(function*() {
-      const threadId = yield* param("thread_id")
-      yield* getThread(threadId)
-      const store = yield* Store
-      const message = yield* getOr404(store.messages, "message", yield* param("message_id"), (m) => m.threadId === threadId)
+      const message = yield* getMessage
       return json(encode.message(message))
     })
   ),
   HttpRouter.post(
     "/v1/threads/:thread_id/messages/:message_id",
     Effect.gen(function*() {
-      const threadId = yield* param("thread_id")
-      yield* getThread(threadId)
-      const store = yield* Store
-      const message = yield* getOr404(store.messages, "message", yield* param("message_id"), (m) => m.threadId === threadId)
+      const message = yield* getMessage
       const params = yield* decode.modifyMessage()
       const next: Message = params.metadata !== undefined ? { ...message, metadata: params.metadata } : message
-      yield* store.messages.put(next)
+      yield* Effect.flatMap(Store, (store) => store.messages.put(next))
       return json(encode.message(next))
     })
   ),
   HttpRouter.del(
     "/v1/threads/:thread_id/messages/:message_id",
     Effect.gen(function*() {
-      const threadId = yield* param("thread_id")
-      yield* getThread(threadId)
-      const store = yield* Store
-      const message = yield* getOr404(store.messages, "message", yield* param("message_id"), (m) => m.threadId === threadId)
-      yield* store.messages.delete(message.id)
+      const message = yield* getMessage
+      yield* Effect.flatMap(Store, (store) => store.messages.delete(message.id))
       return json(encode.messageDeleted({ id: message.id, object: "thread.message.deleted", deleted: true }))
     })
   )
