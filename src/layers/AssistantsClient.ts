@@ -240,13 +240,8 @@ const transportError = (
   })
 }
 
-/**
- * The decode error of a body, with the schema and the path that failed.
- *
- * @since 0.1.0
- * @category errors
- */
-export const decodeError = (
+/** The decode error of a body, with the schema and the path that failed. */
+const decodeError = (
   operation: Operation<unknown>,
   response: HttpClientResponse.HttpClientResponse,
   error: ParseResult.ParseError | SyntaxError

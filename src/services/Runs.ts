@@ -177,8 +177,7 @@ export class Runs extends Context.Tag("effect-assistants/Runs")<Runs, {
 
 const runPath = (p: RunIdParams) => `/threads/${p.threadId}/runs/${p.runId}`
 
-/** @internal */
-export const getSpec: Spec<RunIdParams, Run> = {
+const getSpec: Spec<RunIdParams, Run> = {
   name: "Runs.get",
   method: "GET",
   ids: ["threadId", "runId"],
@@ -207,12 +206,8 @@ const submitSpec: Spec<SubmitParams, Run> = {
   response: decodeRun
 }
 
-/**
- * Why `outputs` do not answer `run`'s tool calls exactly, or `undefined` when they do.
- *
- * @internal
- */
-export const checkToolOutputs = (
+/** Why `outputs` do not answer `run`'s tool calls exactly, or `undefined` when they do. */
+const checkToolOutputs = (
   params: RunIdParams,
   run: Run,
   outputs: ReadonlyArray<{ readonly toolCallId: string }>

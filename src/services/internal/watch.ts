@@ -46,15 +46,10 @@ export interface PollOptions {
   readonly deadline?: Duration.DurationInput | undefined
 }
 
-/** @internal */
-export const defaultInterval = Duration.seconds(1)
+const defaultInterval = Duration.seconds(1)
 
-/**
- * Whether a watch stops at this status: terminal, or waiting for tool outputs.
- *
- * @internal
- */
-export const isSettled = (status: RunStatus) => terminalStatuses.has(status) || status === "requires_action"
+/** Whether a watch stops at this status: terminal, or waiting for tool outputs. */
+const isSettled = (status: RunStatus) => terminalStatuses.has(status) || status === "requires_action"
 
 const pollAfterOf = (headers: Readonly<Record<string, string | undefined>>): number | undefined => {
   const raw = headers["openai-poll-after-ms"]
