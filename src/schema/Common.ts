@@ -258,6 +258,20 @@ export interface PageParams {
  * The one value `include[]` accepts: file search result contents in run steps.
  *
  * @since 0.1.0
+ * @category constants
+ */
+export const includeValue = "step_details.tool_calls[*].file_search.results[*].content" as const
+
+/**
+ * `include[]` as a schema: an array of {@link includeValue}.
+ *
+ * @since 0.1.0
  * @category schemas
  */
-export const Include = Schema.Array(Schema.Literal("step_details.tool_calls[*].file_search.results[*].content"))
+export const Include = Schema.Array(Schema.Literal(includeValue))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Include = typeof Include.Type

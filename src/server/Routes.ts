@@ -14,7 +14,6 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
@@ -25,7 +24,7 @@ import {
   CreateAssistantParams,
   ModifyAssistantParams
 } from "../schema/Assistant.js"
-import { ListPage } from "../schema/Common.js"
+import { includeValue, ListPage } from "../schema/Common.js"
 import {
   type ContentPart,
   CreateMessageParams,
@@ -51,7 +50,7 @@ import {
 import type { ToolResources, ToolResourcesParam } from "../schema/Tool.js"
 import { ApiError, invalid, notFound } from "./ApiError.js"
 import * as Ids from "./Ids.js"
-import { RunEngine } from "./RunEngine.js"
+import { RunEngine, seconds } from "./RunEngine.js"
 import { type PageQuery, Store } from "./Store.js"
 
 /**
@@ -67,7 +66,6 @@ export interface Options {
   readonly faults?: { readonly middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R> } | undefined
 }
 
-const includeValue = "step_details.tool_calls[*].file_search.results[*].content"
 
 // ---------------------------------------------------------------------------------------------
 // decoding requests
@@ -180,7 +178,6 @@ const json = (value: unknown, headers?: Record<string, string>) =>
 // ---------------------------------------------------------------------------------------------
 // lookups
 
-const seconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
 
 const getOr404 = <A extends { readonly id: string }>(
   table: { readonly get: (id: string) => Effect.Effect<A | undefined> },

@@ -103,7 +103,13 @@ export class RunEngine extends Context.Tag("effect-assistants/server/RunEngine")
   readonly timings: Timings
 }>() {}
 
-const seconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
+/**
+ * The current time in Unix seconds, as the API's timestamps are.
+ *
+ * @since 0.1.0
+ * @category time
+ */
+export const seconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
 
 const words = (s: string) => (s.trim() === "" ? 0 : s.trim().split(/\s+/).length)
 

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { AssistantsError } from "../errors/AssistantsError.js"
 import { AssistantsClient } from "../layers/AssistantsClient.js"
-import { ListPage, type PageParams } from "../schema/Common.js"
+import { Include as IncludeSchema, ListPage, type PageParams } from "../schema/Common.js"
 import { RunStep } from "../schema/RunStep.js"
 import { decoder, listAll as paginate, method } from "./internal/operation.js"
 
@@ -18,7 +18,7 @@ import { decoder, listAll as paginate, method } from "./internal/operation.js"
  * @since 0.1.0
  * @category models
  */
-export type Include = ReadonlyArray<"step_details.tool_calls[*].file_search.results[*].content">
+export type Include = typeof IncludeSchema.Type
 
 /**
  * @since 0.1.0

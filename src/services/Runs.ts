@@ -25,7 +25,7 @@ import {
   type ToolRoundsExceededError
 } from "../errors/AssistantsError.js"
 import { AssistantsClient, type Response } from "../layers/AssistantsClient.js"
-import { ListPage, type PageParams } from "../schema/Common.js"
+import { type Include, ListPage, type PageParams } from "../schema/Common.js"
 import { CreateRunParams, ModifyRunParams, Run, type RunStatus, SubmitToolOutputsParams } from "../schema/Run.js"
 import {
   bodyEncoder,
@@ -106,7 +106,7 @@ export interface ListParams extends PageParams, ThreadIdParams {}
  */
 export interface CreateParams extends CreateRunParams, ThreadIdParams {
   /** Extra fields in the run's steps; the only value is file search result contents. */
-  readonly include?: ReadonlyArray<"step_details.tool_calls[*].file_search.results[*].content">
+  readonly include?: Include
 }
 
 /**

@@ -13,11 +13,8 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { type AssistantsError, InvalidRequestError } from "../../errors/AssistantsError.js"
 import type { AssistantsClient, Operation, Response } from "../../layers/AssistantsClient.js"
-import type { ListPage, PageParams } from "../../schema/Common.js"
+import { includeValue, type ListPage, type PageParams } from "../../schema/Common.js"
 import * as Decoder from "../../schema/Decoder.js"
-
-/** @internal */
-export const includeValue = "step_details.tool_calls[*].file_search.results[*].content"
 
 // `/ ? # %` and whitespace could change which resource the path addresses; so could `\`, which
 // URL parsers read as `/` in http URLs, and control characters have no place in an id.
