@@ -56,6 +56,9 @@ export interface Operation<A> {
   readonly schema: string
 }
 
+/** What the error helpers read of an operation: its name, method, path and schema. */
+type OperationInfo = Pick<Operation<unknown>, "name" | "method" | "path" | "schema">
+
 /**
  * A decoded value with the headers it came with.
  *
@@ -176,7 +179,7 @@ const parseEnvelope = (text: string): ErrorEnvelope => {
 }
 
 const statusError = (
-  operation: Operation<unknown>,
+  operation: OperationInfo,
   response: HttpClientResponse.HttpClientResponse,
   text: string
 ): AssistantsError => {
@@ -226,7 +229,7 @@ const describe = (cause: unknown): string => {
 }
 
 const transportError = (
-  operation: Operation<unknown>,
+  operation: OperationInfo,
   error: HttpClientError.HttpClientError
 ): AssistantsError => {
   if (error._tag === "RequestError" && (error.reason === "InvalidUrl" || error.reason === "Encode")) {
@@ -242,7 +245,7 @@ const transportError = (
 
 /** The decode error of a body, with the schema and the path that failed. */
 const decodeError = (
-  operation: Operation<unknown>,
+  operation: OperationInfo,
   response: HttpClientResponse.HttpClientResponse,
   error: ParseResult.ParseError | SyntaxError
 ): ResponseDecodeError => {
@@ -348,22 +351,22 @@ export const make = (options: AssistantsConfig.Options = {}) =>
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<Response<A>, AssistantsError> =>
       Effect.matchEffect(http.execute(request), {
-        onFailure: (e) => Effect.fail(transportError(operation as Operation<unknown>, e)),
+        onFailure: (e) => Effect.fail(transportError(operation, e)),
         onSuccess: (response) =>
           Effect.matchEffect(response.text, {
-            onFailure: (e) => Effect.fail(transportError(operation as Operation<unknown>, e)),
+            onFailure: (e) => Effect.fail(transportError(operation, e)),
             onSuccess: (text): Effect.Effect<Response<A>, AssistantsError> => {
               if (response.status < 200 || response.status >= 300) {
-                return Effect.fail(statusError(operation as Operation<unknown>, response, text))
+                return Effect.fail(statusError(operation, response, text))
               }
               let json: unknown
               try {
                 json = JSON.parse(text)
               } catch (e) {
-                return Effect.fail(decodeError(operation as Operation<unknown>, response, e as SyntaxError))
+                return Effect.fail(decodeError(operation, response, e as SyntaxError))
               }
               return Effect.mapBoth(operation.decode(json), {
-                onFailure: (e) => decodeError(operation as Operation<unknown>, response, e),
+                onFailure: (e) => decodeError(operation, response, e),
                 onSuccess: (value) => ({ value, headers: response.headers })
               })
             }

@@ -12,6 +12,7 @@ import * as Stream from "effect/Stream"
 import { type AssistantsError, TimeoutError, ToolRoundsExceededError } from "../../errors/AssistantsError.js"
 import type { Response } from "../../layers/AssistantsClient.js"
 import { type Run, type RunStatus, type RunToolCall, terminalStatuses } from "../../schema/Run.js"
+import type { RunIdParams } from "../Runs.js"
 import type * as Tool from "../Tool.js"
 import { unknownFunction } from "./toolOutput.js"
 
@@ -87,7 +88,7 @@ interface State {
  *
  * @internal
  */
-export const transitions = (
+const transitions = (
   get: Effect.Effect<Response<Run>, AssistantsError>,
   options: PollOptions,
   seed?: Seed,
@@ -140,7 +141,7 @@ export const transitions = (
  *
  * @internal
  */
-export const withDeadline = <A, E, R>(
+const withDeadline = <A, E, R>(
   stream: Stream.Stream<A, E, R>,
   deadline: Duration.DurationInput | undefined,
   what: string
@@ -183,7 +184,7 @@ export type ToolContext<T> = T extends Tool.Handler<any, any, infer R> ? R : nev
  *
  * @internal
  */
-export const answer = <T extends Tool.Any>(
+const answer = <T extends Tool.Any>(
   calls: ReadonlyArray<RunToolCall>,
   tools: ReadonlyArray<T>,
   concurrency: number
@@ -208,17 +209,11 @@ export const answer = <T extends Tool.Any>(
  * @internal
  */
 export interface RunOps {
-  readonly getWithHeaders: (params: RunIds) => Effect.Effect<Response<Run>, AssistantsError>
+  readonly getWithHeaders: (params: RunIdParams) => Effect.Effect<Response<Run>, AssistantsError>
   readonly submitToolOutputsWithHeaders: (
-    params: RunIds & { readonly run?: Run | undefined; readonly toolOutputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }> }
+    params: RunIdParams & { readonly run?: Run | undefined; readonly toolOutputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }> }
   ) => Effect.Effect<Response<Run>, AssistantsError>
-  readonly cancel: (params: RunIds) => Effect.Effect<Run, AssistantsError>
-}
-
-/** @internal */
-export interface RunIds {
-  readonly threadId: string
-  readonly runId: string
+  readonly cancel: (params: RunIdParams) => Effect.Effect<Run, AssistantsError>
 }
 
 /**
@@ -237,7 +232,7 @@ export const seedOf = (response: Response<Run>, previous: Option.Option<RunStatu
  *
  * @internal
  */
-export const watch = (ops: RunOps, params: RunIds & PollOptions, seed?: Seed, answered?: ReadonlySet<string>) =>
+export const watch = (ops: RunOps, params: RunIdParams & PollOptions, seed?: Seed, answered?: ReadonlySet<string>) =>
   withDeadline(
     transitions(ops.getWithHeaders({ threadId: params.threadId, runId: params.runId }), params, seed, answered),
     params.deadline,
@@ -249,7 +244,7 @@ export const watch = (ops: RunOps, params: RunIds & PollOptions, seed?: Seed, an
  *
  * @internal
  */
-export const pollFrom = (ops: RunOps, params: RunIds & PollOptions, seed: Seed, answered?: ReadonlySet<string>) =>
+export const pollFrom = (ops: RunOps, params: RunIdParams & PollOptions, seed: Seed, answered?: ReadonlySet<string>) =>
   Effect.map(Stream.runLast(watch(ops, params, seed, answered)), (last) => (Option.isSome(last) ? last.value.run : seed.run))
 
 /**
@@ -274,7 +269,7 @@ export interface ToolLoopOptions<T extends Tool.Any> extends PollOptions {
  */
 export const toolRounds = <T extends Tool.Any>(
   ops: RunOps,
-  ids: RunIds,
+  ids: RunIdParams,
   options: ToolLoopOptions<T>,
   seed: Seed | undefined
 ): Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, ToolContext<T>> => {
