@@ -14,6 +14,7 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
@@ -662,7 +663,8 @@ export const app = (options: Options = {}) => {
           })))
       }),
       Effect.catchAllCause((cause) =>
-        Effect.as(
+        // a client that went away (or a fault that closed the connection) is not a server error
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.as(
           Effect.logError("request failed", cause),
           errorResponse(new ApiError({ status: 500, message: "The server had an error while processing your request.", type: "server_error", param: null, code: null }))
         )

@@ -1,11 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { Assistants, Messages, type Run, Runs, RunSteps, Threads, Tool } from "../../src/index.js"
+import * as NodeTransport from "../../src/layers/NodeTransport.js"
 import { AssistantsServer } from "../../src/server/index.js"
 import * as Contract from "../utils/Contract.js"
 import * as Harness from "../utils/Harness.js"
@@ -22,12 +26,15 @@ const time = Tool.make({
   handler: ({ zone }) => Effect.succeed({ zone, time: "12:00" })
 })
 
+const transports = [["FetchHttpClient", FetchHttpClient.layer], ["NodeTransport", NodeTransport.layer]] as const
+
 /** Runs `body` against a fresh server, then checks every response it saw against the contract. */
-const live = <A, E>(
+const liveOver = (transport: Layer.Layer<HttpClient.HttpClient>) =>
+<A, E>(
   body: Effect.Effect<A, E, Harness.Services>,
   options: Parameters<typeof Harness.make>[0] = {}
 ) => {
-  const harness = Harness.make(options)
+  const harness = Harness.make({ transport, ...options })
   return Effect.gen(function*() {
     const result = yield* body
     assert.deepStrictEqual(harness.violations, [])
@@ -38,294 +45,300 @@ const live = <A, E>(
 const newAssistant = (tools: ReadonlyArray<Tool.Any> = []) =>
   Assistants.create({ model: "gpt-4o", name: "test", tools: tools.map((t) => t.definition) })
 
-describe("assistants", () => {
-  it.live("create, get, modify, list, delete", () =>
-    live(Effect.gen(function*() {
-      const created = yield* Assistants.create({
-        model: "gpt-4o",
-        name: "Tutor",
-        instructions: "Teach.",
-        metadata: { team: "a" },
-        tools: [weather.definition, { type: "code_interpreter" }],
-        toolResources: { codeInterpreter: { fileIds: ["file_1"] } }
-      })
-      assert.match(created.id, /^asst_/)
-      assert.strictEqual(created.name, "Tutor")
-      const got = yield* Assistants.get({ assistantId: created.id })
-      assert.deepStrictEqual(got, created)
-      const modified = yield* Assistants.modify({ assistantId: created.id, name: "Tutor 2", metadata: { team: "b" } })
-      assert.strictEqual(modified.name, "Tutor 2")
-      assert.strictEqual(modified.instructions, "Teach.")
-      assert.deepStrictEqual(modified.metadata, { team: "b" })
-      const page = yield* Assistants.list()
-      assert.deepStrictEqual(page.data.map((a) => a.id), [created.id])
-      const deleted = yield* Assistants.delete({ assistantId: created.id })
-      assert.deepStrictEqual(deleted, { id: created.id, object: "assistant.deleted", deleted: true })
-      const error = yield* Effect.flip(Assistants.get({ assistantId: created.id }))
-      assert.strictEqual(error._tag, "NotFoundError")
-      assert.strictEqual(error.message, `No assistant found with id '${created.id}'.`)
-    })))
+/** The client-facing suites run over both transports: the portable one and the Node one we ship. */
+describe.each(transports)("over %s", (_, transport) => {
+  const live = liveOver(transport)
 
-  it.live("pagination both ways: limit, order, after, before, first/last ids, has_more", () =>
-    live(Effect.gen(function*() {
-      const ids: Array<string> = []
-      for (let i = 0; i < 7; i++) ids.push((yield* Assistants.create({ model: "m", name: `a${i}` })).id)
-      const desc = [...ids].reverse()
-      const first = yield* Assistants.list({ limit: 3 })
-      assert.deepStrictEqual(first.data.map((a) => a.id), desc.slice(0, 3))
-      assert.strictEqual(first.firstId, desc[0])
-      assert.strictEqual(first.lastId, desc[2])
-      assert.isTrue(first.hasMore)
-      const second = yield* Assistants.list({ limit: 3, after: first.lastId! })
-      assert.deepStrictEqual(second.data.map((a) => a.id), desc.slice(3, 6))
-      const third = yield* Assistants.list({ limit: 3, after: second.lastId! })
-      assert.deepStrictEqual(third.data.map((a) => a.id), desc.slice(6))
-      assert.isFalse(third.hasMore)
-      const asc = yield* Assistants.list({ limit: 4, order: "asc", after: ids[1] })
-      assert.deepStrictEqual(asc.data.map((a) => a.id), ids.slice(2, 6))
-      assert.isTrue(asc.hasMore)
-      const before = yield* Assistants.list({ limit: 2, order: "asc", before: ids[5] })
-      assert.deepStrictEqual(before.data.map((a) => a.id), ids.slice(3, 5))
-      assert.isTrue(before.hasMore)
-      const between = yield* Assistants.list({ order: "asc", after: ids[1], before: ids[4] })
-      assert.deepStrictEqual(between.data.map((a) => a.id), ids.slice(2, 4))
-      const defaults = yield* Assistants.list()
-      assert.strictEqual(defaults.data.length, 7)
-      const empty = yield* Assistants.list({ after: ids[0] })
-      assert.deepStrictEqual([empty.data.length, empty.firstId, empty.lastId, empty.hasMore], [0, null, null, false])
-      // a deleted cursor keeps its place
-      yield* Assistants.delete({ assistantId: ids[3] })
-      const afterDeleted = yield* Assistants.list({ order: "asc", after: ids[3], limit: 2 })
-      assert.deepStrictEqual(afterDeleted.data.map((a) => a.id), ids.slice(4, 6))
-    })))
-
-  it.live("listAll over more than three pages, in both orders", () =>
-    live(Effect.gen(function*() {
-      const ids: Array<string> = []
-      for (let i = 0; i < 11; i++) ids.push((yield* Assistants.create({ model: "m" })).id)
-      const asc = yield* Stream.runCollect(Assistants.listAll({ order: "asc", limit: 3 }))
-      assert.deepStrictEqual(Chunk.toArray(asc).map((a) => a.id), ids)
-      const desc = yield* Stream.runCollect(Assistants.listAll({ order: "desc", limit: 3 }))
-      assert.deepStrictEqual(Chunk.toArray(desc).map((a) => a.id), [...ids].reverse())
-    })))
-})
-
-describe("threads and messages", () => {
-  it.live("thread and message CRUD, lists filtered by run", () =>
-    live(Effect.gen(function*() {
-      const thread = yield* Threads.create({
-        messages: [{ role: "user", content: "first" }, { role: "assistant", content: [{ type: "text", text: "second" }] }],
-        metadata: { k: "v" }
-      })
-      assert.match(thread.id, /^thread_/)
-      assert.deepStrictEqual(yield* Threads.get({ threadId: thread.id }), thread)
-      const modified = yield* Threads.modify({ threadId: thread.id, metadata: { k: "w" } })
-      assert.deepStrictEqual(modified.metadata, { k: "w" })
-      const message = yield* Messages.create({
-        threadId: thread.id,
-        role: "user",
-        content: [{ type: "image_url", imageUrl: { url: "https://example.com/a.png", detail: "low" } }, { type: "text", text: "third" }],
-        metadata: { n: "3" }
-      })
-      assert.match(message.id, /^msg_/)
-      assert.strictEqual(message.content[0].type, "image_url")
-      const page = yield* Messages.list({ threadId: thread.id, order: "asc" })
-      assert.deepStrictEqual(page.data.map((m) => m.role), ["user", "assistant", "user"])
-      assert.strictEqual((yield* Messages.get({ threadId: thread.id, messageId: message.id })).id, message.id)
-      assert.deepStrictEqual((yield* Messages.modify({ threadId: thread.id, messageId: message.id, metadata: { n: "4" } })).metadata, { n: "4" })
-      const all = yield* Stream.runCollect(Messages.listAll({ threadId: thread.id, limit: 1 }))
-      assert.strictEqual(Chunk.size(all), 3)
-      const deleted = yield* Messages.delete({ threadId: thread.id, messageId: message.id })
-      assert.strictEqual(deleted.object, "thread.message.deleted")
-      assert.strictEqual((yield* Effect.flip(Messages.get({ threadId: thread.id, messageId: message.id })))._tag, "NotFoundError")
-      const byRun = yield* Messages.list({ threadId: thread.id, runId: "run_00000000aaaaaaaaaaaaaaaa" })
-      assert.strictEqual(byRun.data.length, 0)
-      assert.strictEqual((yield* Threads.delete({ threadId: thread.id })).deleted, true)
-      assert.strictEqual((yield* Effect.flip(Threads.get({ threadId: thread.id })))._tag, "NotFoundError")
-      assert.strictEqual((yield* Effect.flip(Messages.list({ threadId: thread.id })))._tag, "NotFoundError")
-    })))
-})
-
-describe("runs", () => {
-  it.live("a tool-calling run: createAndPoll, submitToolOutputsAndPoll, steps, reply, usage", () =>
-    live(Effect.gen(function*() {
-      const assistant = yield* newAssistant([weather])
-      const thread = yield* Threads.create({ messages: [{ role: "user", content: "use get_weather please" }] })
-      const waiting = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
-      assert.strictEqual(waiting.status, "requires_action")
-      const calls = waiting.requiredAction!.submitToolOutputs.toolCalls
-      assert.strictEqual(calls.length, 1)
-      assert.strictEqual(calls[0].function.name, "get_weather")
-      assert.match(calls[0].id, /^call_/)
-      assert.deepStrictEqual(JSON.parse(calls[0].function.arguments), { city: "sample city", days: 1 })
-      const done = yield* Runs.submitToolOutputsAndPoll({
-        threadId: thread.id,
-        runId: waiting.id,
-        toolOutputs: [{ toolCallId: calls[0].id, output: "rainy" }]
-      })
-      assert.strictEqual(done.status, "completed")
-      assert.isNotNull(done.completedAt)
-      assert.isNotNull(done.startedAt)
-      assert.isAbove(done.usage!.totalTokens, 0)
-      const steps = yield* RunSteps.list({ threadId: thread.id, runId: done.id, order: "asc" })
-      assert.deepStrictEqual(steps.data.map((s) => [s.type, s.status]), [["tool_calls", "completed"], ["message_creation", "completed"]])
-      const toolStep = steps.data[0].stepDetails
-      assert.strictEqual(toolStep.type === "tool_calls" && toolStep.toolCalls[0].type === "function" && toolStep.toolCalls[0].function.output, "rainy")
-      const step = yield* RunSteps.get({ threadId: thread.id, runId: done.id, stepId: steps.data[1].id, include: ["step_details.tool_calls[*].file_search.results[*].content"] })
-      assert.strictEqual(step.id, steps.data[1].id)
-      const replies = yield* Messages.list({ threadId: thread.id, runId: done.id })
-      assert.strictEqual(replies.data.length, 1)
-      const reply = replies.data[0]
-      assert.strictEqual(reply.assistantId, assistant.id)
-      assert.strictEqual(reply.runId, done.id)
-      assert.deepStrictEqual(reply.content[0], { type: "text", text: { value: "get_weather returned rainy", annotations: [] } })
-      const runs = yield* Runs.list({ threadId: thread.id })
-      assert.deepStrictEqual(runs.data.map((r) => r.id), [done.id])
-      const modified = yield* Runs.modify({ threadId: thread.id, runId: done.id, metadata: { seen: "yes" } })
-      assert.deepStrictEqual(modified.metadata, { seen: "yes" })
-    })))
-
-  it.live("runTools: parallel calls answered by the declared tools, to completion", () =>
-    live(Effect.gen(function*() {
-      const assistant = yield* newAssistant()
-      const thread = yield* Threads.create({ messages: [{ role: "user", content: "call get_weather and get_time" }] })
-      const events = yield* Stream.runCollect(
-        Runs.createAndRunToolsEvents({ threadId: thread.id, assistantId: assistant.id, tools: [weather, time] })
-      )
-      const calls = Chunk.toArray(events).flatMap((e) => (e._tag === "ToolCall" ? [[e.call.function.name, e.output]] : []))
-      assert.deepStrictEqual(calls, [["get_weather", "sunny in sample city"], ["get_time", "{\"zone\":\"UTC\",\"time\":\"12:00\"}"]])
-      const statuses = Chunk.toArray(events).flatMap((e) => (e._tag === "Transition" ? [e.transition.current] : []))
-      assert.strictEqual(statuses[statuses.length - 1], "completed")
-      assert.include(statuses, "requires_action")
-      // Runs.runTools on a run created separately, with the definitions on the run
-      const second = yield* Threads.create({ messages: [{ role: "user", content: "get_time now" }] })
-      const created = yield* Runs.create({ threadId: second.id, assistantId: assistant.id, tools: [time.definition] })
-      const finished = yield* Runs.runTools({ threadId: second.id, runId: created.id, tools: [weather, time] })
-      assert.strictEqual(finished.status, "completed")
-      const answer = yield* Messages.list({ threadId: second.id, runId: created.id })
-      const text = answer.data[0].content[0]
-      assert.strictEqual(text.type === "text" && text.text.value, "get_time returned {\"zone\":\"UTC\",\"time\":\"12:00\"}")
-      const run = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
-      assert.strictEqual(run.status, "completed") // no tools on this run: a plain reply
-      const completed = yield* Runs.ensureCompleted(run)
-      assert.strictEqual(completed.id, run.id)
-    })))
-
-  it.live("createAndRun and createAndRunPoll", () =>
-    live(Effect.gen(function*() {
-      const assistant = yield* newAssistant()
-      const run = yield* Threads.createAndRun({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hi" }] } })
-      assert.strictEqual(run.status, "queued")
-      const done = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hello" }] } })
-      assert.strictEqual(done.status, "completed")
-      const reply = yield* Messages.list({ threadId: done.threadId, runId: done.id })
-      const part = reply.data[0].content[0]
-      assert.strictEqual(part.type === "text" && part.text.value, "You said: hello")
-    })))
-
-  it.live("cancel: requires_action -> cancelling -> cancelled; a finished run cannot be cancelled", () =>
-    live(Effect.gen(function*() {
-      const assistant = yield* newAssistant([weather])
-      const thread = yield* Threads.create({ messages: [{ role: "user", content: "get_weather" }] })
-      const waiting = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
-      const cancelling = yield* Runs.cancel({ threadId: thread.id, runId: waiting.id })
-      assert.strictEqual(cancelling.status, "cancelling")
-      const seen = yield* Stream.runCollect(Runs.watch({ threadId: thread.id, runId: waiting.id }))
-      const last = Chunk.unsafeLast(seen).run
-      assert.strictEqual(last.status, "cancelled")
-      assert.isNotNull(last.cancelledAt)
-      const error = yield* Effect.flip(Runs.cancel({ threadId: thread.id, runId: waiting.id }))
-      assert.strictEqual(error._tag, "BadRequestError")
-      assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(last)))._tag, "RunCancelledError")
-      const steps = yield* RunSteps.list({ threadId: thread.id, runId: waiting.id })
-      assert.strictEqual(steps.data[0].status, "cancelled")
-    })))
-
-  it.live("failed, incomplete and expired runs map to their errors", () =>
-    live(Effect.gen(function*() {
-      const assistant = yield* newAssistant([weather])
-      const failed = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "[fail]" }] } })
-      assert.strictEqual(failed.status, "failed")
-      const failure = yield* Effect.flip(Runs.ensureCompleted(failed))
-      assert.strictEqual(failure._tag, "RunFailedError")
-      assert.strictEqual(failure._tag === "RunFailedError" && failure.lastError?.code, "server_error")
-      const incomplete = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "[incomplete]" }] } })
-      assert.strictEqual(incomplete.status, "incomplete")
-      assert.strictEqual(incomplete.incompleteDetails?.reason, "max_completion_tokens")
-      const incompleteError = yield* Effect.flip(Runs.ensureCompleted(incomplete))
-      assert.strictEqual(incompleteError._tag, "RunIncompleteError")
-      const waiting = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "get_weather" }] } })
-      assert.strictEqual(waiting.status, "requires_action")
-      // nobody answers: the run expires at expires_at (one second here)
-      // (a bounded poll of a real server's clock: at most 100 reads)
-      const expired = yield* Runs.get({ threadId: waiting.threadId, runId: waiting.id }).pipe(
-        Effect.repeat(Schedule.spaced("50 millis").pipe(
-          Schedule.intersect(Schedule.recurs(100)),
-          Schedule.whileInput((r: Run.Run) => r.status === "requires_action"),
-          Schedule.passthrough
-        ))
-      )
-      assert.strictEqual(expired.status, "expired")
-      assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(expired)))._tag, "RunExpiredError")
-    }), { server: { timings: { expiresAfter: "1 second" } } }))
-})
-
-describe("errors from the server", () => {
-  it.live("404 for every kind of unknown id", () =>
-    live(Effect.gen(function*() {
-      const thread = yield* Threads.create()
-      const missing = "x_00000000aaaaaaaaaaaaaaaa"
-      const cases = [
-        [Assistants.get({ assistantId: "asst_nope" }), "No assistant found with id 'asst_nope'."],
-        [Threads.get({ threadId: "thread_nope" }), "No thread found with id 'thread_nope'."],
-        [Messages.get({ threadId: thread.id, messageId: "msg_nope" }), "No message found with id 'msg_nope'."],
-        [Runs.get({ threadId: thread.id, runId: "run_nope" }), "No run found with id 'run_nope'."],
-        [RunSteps.list({ threadId: thread.id, runId: "run_nope" }), "No run found with id 'run_nope'."],
-        [Runs.create({ threadId: thread.id, assistantId: "asst_nope" }), "No assistant found with id 'asst_nope'."],
-        [Messages.list({ threadId: "thread_nope", after: missing }), "No thread found with id 'thread_nope'."]
-      ] as const
-      for (const [call, message] of cases) {
-        const error = yield* Effect.flip(call as Effect.Effect<unknown, { _tag: string; message: string }, Harness.Services>)
+  describe("assistants", () => {
+    it.live("create, get, modify, list, delete", () =>
+      live(Effect.gen(function*() {
+        const created = yield* Assistants.create({
+          model: "gpt-4o",
+          name: "Tutor",
+          instructions: "Teach.",
+          metadata: { team: "a" },
+          tools: [weather.definition, { type: "code_interpreter" }],
+          toolResources: { codeInterpreter: { fileIds: ["file_1"] } }
+        })
+        assert.match(created.id, /^asst_/)
+        assert.strictEqual(created.name, "Tutor")
+        const got = yield* Assistants.get({ assistantId: created.id })
+        assert.deepStrictEqual(got, created)
+        const modified = yield* Assistants.modify({ assistantId: created.id, name: "Tutor 2", metadata: { team: "b" } })
+        assert.strictEqual(modified.name, "Tutor 2")
+        assert.strictEqual(modified.instructions, "Teach.")
+        assert.deepStrictEqual(modified.metadata, { team: "b" })
+        const page = yield* Assistants.list()
+        assert.deepStrictEqual(page.data.map((a) => a.id), [created.id])
+        const deleted = yield* Assistants.delete({ assistantId: created.id })
+        assert.deepStrictEqual(deleted, { id: created.id, object: "assistant.deleted", deleted: true })
+        const error = yield* Effect.flip(Assistants.get({ assistantId: created.id }))
         assert.strictEqual(error._tag, "NotFoundError")
-        assert.strictEqual(error.message, message)
-      }
-    })))
+        assert.strictEqual(error.message, `No assistant found with id '${created.id}'.`)
+      })))
 
-  it.live("400s the client cannot prevent: an active run, tool outputs in the wrong state or for the wrong calls", () =>
-    live(Effect.gen(function*() {
-      const assistant = yield* newAssistant([weather])
-      const thread = yield* Threads.create({ messages: [{ role: "user", content: "get_weather" }] })
-      const waiting = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
-      const second = yield* Effect.flip(Runs.create({ threadId: thread.id, assistantId: assistant.id }))
-      assert.strictEqual(second._tag, "BadRequestError")
-      assert.include(second.message, "already has an active run")
-      const message = yield* Effect.flip(Messages.create({ threadId: thread.id, role: "user", content: "more" }))
-      assert.strictEqual(message._tag, "BadRequestError")
-      const wrong = yield* Effect.flip(Runs.submitToolOutputs({ threadId: thread.id, runId: waiting.id, toolOutputs: [{ toolCallId: "call_other", output: "x" }] }))
-      assert.strictEqual(wrong._tag, "BadRequestError")
-      assert.strictEqual(wrong._tag === "BadRequestError" && wrong.param, "tool_outputs")
-      const missing = yield* Effect.flip(Runs.submitToolOutputs({ threadId: thread.id, runId: waiting.id, toolOutputs: [] }))
-      assert.strictEqual(missing._tag, "BadRequestError")
-      // the run was not disturbed by the bad submissions
-      const still = yield* Runs.get({ threadId: thread.id, runId: waiting.id })
-      assert.strictEqual(still.status, "requires_action")
-    })))
+    it.live("pagination both ways: limit, order, after, before, first/last ids, has_more", () =>
+      live(Effect.gen(function*() {
+        const ids: Array<string> = []
+        for (let i = 0; i < 7; i++) ids.push((yield* Assistants.create({ model: "m", name: `a${i}` })).id)
+        const desc = [...ids].reverse()
+        const first = yield* Assistants.list({ limit: 3 })
+        assert.deepStrictEqual(first.data.map((a) => a.id), desc.slice(0, 3))
+        assert.strictEqual(first.firstId, desc[0])
+        assert.strictEqual(first.lastId, desc[2])
+        assert.isTrue(first.hasMore)
+        const second = yield* Assistants.list({ limit: 3, after: first.lastId! })
+        assert.deepStrictEqual(second.data.map((a) => a.id), desc.slice(3, 6))
+        const third = yield* Assistants.list({ limit: 3, after: second.lastId! })
+        assert.deepStrictEqual(third.data.map((a) => a.id), desc.slice(6))
+        assert.isFalse(third.hasMore)
+        const asc = yield* Assistants.list({ limit: 4, order: "asc", after: ids[1] })
+        assert.deepStrictEqual(asc.data.map((a) => a.id), ids.slice(2, 6))
+        assert.isTrue(asc.hasMore)
+        const before = yield* Assistants.list({ limit: 2, order: "asc", before: ids[5] })
+        assert.deepStrictEqual(before.data.map((a) => a.id), ids.slice(3, 5))
+        assert.isTrue(before.hasMore)
+        const between = yield* Assistants.list({ order: "asc", after: ids[1], before: ids[4] })
+        assert.deepStrictEqual(between.data.map((a) => a.id), ids.slice(2, 4))
+        const defaults = yield* Assistants.list()
+        assert.strictEqual(defaults.data.length, 7)
+        const empty = yield* Assistants.list({ after: ids[0] })
+        assert.deepStrictEqual([empty.data.length, empty.firstId, empty.lastId, empty.hasMore], [0, null, null, false])
+        // a deleted cursor keeps its place
+        yield* Assistants.delete({ assistantId: ids[3] })
+        const afterDeleted = yield* Assistants.list({ order: "asc", after: ids[3], limit: 2 })
+        assert.deepStrictEqual(afterDeleted.data.map((a) => a.id), ids.slice(4, 6))
+      })))
 
-  it.live("401 when keys are configured and the token is missing or wrong", () =>
-    Effect.gen(function*() {
-      for (const apiKey of [undefined, Redacted.make("sk-wrong")]) {
-        const harness = Harness.make({ server: { apiKeys: ["sk-right"] }, ...(apiKey ? { apiKey } : {}) })
-        const error = yield* Effect.flip(Threads.create()).pipe(Effect.provide(harness.layer))
-        assert.strictEqual(error._tag, "AuthenticationError")
-        assert.deepStrictEqual(harness.violations, [])
-      }
-      const ok = Harness.make({ server: { apiKeys: ["sk-right"] }, apiKey: Redacted.make("sk-right") })
-      const thread = yield* Threads.create().pipe(Effect.provide(ok.layer))
-      assert.match(thread.id, /^thread_/)
-    }))
+    it.live("listAll over more than three pages, in both orders", () =>
+      live(Effect.gen(function*() {
+        const ids: Array<string> = []
+        for (let i = 0; i < 11; i++) ids.push((yield* Assistants.create({ model: "m" })).id)
+        const asc = yield* Stream.runCollect(Assistants.listAll({ order: "asc", limit: 3 }))
+        assert.deepStrictEqual(Chunk.toArray(asc).map((a) => a.id), ids)
+        const desc = yield* Stream.runCollect(Assistants.listAll({ order: "desc", limit: 3 }))
+        assert.deepStrictEqual(Chunk.toArray(desc).map((a) => a.id), [...ids].reverse())
+      })))
+  })
+
+  describe("threads and messages", () => {
+    it.live("thread and message CRUD, lists filtered by run", () =>
+      live(Effect.gen(function*() {
+        const thread = yield* Threads.create({
+          messages: [{ role: "user", content: "first" }, { role: "assistant", content: [{ type: "text", text: "second" }] }],
+          metadata: { k: "v" }
+        })
+        assert.match(thread.id, /^thread_/)
+        assert.deepStrictEqual(yield* Threads.get({ threadId: thread.id }), thread)
+        const modified = yield* Threads.modify({ threadId: thread.id, metadata: { k: "w" } })
+        assert.deepStrictEqual(modified.metadata, { k: "w" })
+        const message = yield* Messages.create({
+          threadId: thread.id,
+          role: "user",
+          content: [{ type: "image_url", imageUrl: { url: "https://example.com/a.png", detail: "low" } }, { type: "text", text: "third" }],
+          metadata: { n: "3" }
+        })
+        assert.match(message.id, /^msg_/)
+        assert.strictEqual(message.content[0].type, "image_url")
+        const page = yield* Messages.list({ threadId: thread.id, order: "asc" })
+        assert.deepStrictEqual(page.data.map((m) => m.role), ["user", "assistant", "user"])
+        assert.strictEqual((yield* Messages.get({ threadId: thread.id, messageId: message.id })).id, message.id)
+        assert.deepStrictEqual((yield* Messages.modify({ threadId: thread.id, messageId: message.id, metadata: { n: "4" } })).metadata, { n: "4" })
+        const all = yield* Stream.runCollect(Messages.listAll({ threadId: thread.id, limit: 1 }))
+        assert.strictEqual(Chunk.size(all), 3)
+        const deleted = yield* Messages.delete({ threadId: thread.id, messageId: message.id })
+        assert.strictEqual(deleted.object, "thread.message.deleted")
+        assert.strictEqual((yield* Effect.flip(Messages.get({ threadId: thread.id, messageId: message.id })))._tag, "NotFoundError")
+        const byRun = yield* Messages.list({ threadId: thread.id, runId: "run_00000000aaaaaaaaaaaaaaaa" })
+        assert.strictEqual(byRun.data.length, 0)
+        assert.strictEqual((yield* Threads.delete({ threadId: thread.id })).deleted, true)
+        assert.strictEqual((yield* Effect.flip(Threads.get({ threadId: thread.id })))._tag, "NotFoundError")
+        assert.strictEqual((yield* Effect.flip(Messages.list({ threadId: thread.id })))._tag, "NotFoundError")
+      })))
+  })
+
+  describe("runs", () => {
+    it.live("a tool-calling run: createAndPoll, submitToolOutputsAndPoll, steps, reply, usage", () =>
+      live(Effect.gen(function*() {
+        const assistant = yield* newAssistant([weather])
+        const thread = yield* Threads.create({ messages: [{ role: "user", content: "use get_weather please" }] })
+        const waiting = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
+        assert.strictEqual(waiting.status, "requires_action")
+        const calls = waiting.requiredAction!.submitToolOutputs.toolCalls
+        assert.strictEqual(calls.length, 1)
+        assert.strictEqual(calls[0].function.name, "get_weather")
+        assert.match(calls[0].id, /^call_/)
+        assert.deepStrictEqual(JSON.parse(calls[0].function.arguments), { city: "sample city", days: 1 })
+        const done = yield* Runs.submitToolOutputsAndPoll({
+          threadId: thread.id,
+          runId: waiting.id,
+          toolOutputs: [{ toolCallId: calls[0].id, output: "rainy" }]
+        })
+        assert.strictEqual(done.status, "completed")
+        assert.isNotNull(done.completedAt)
+        assert.isNotNull(done.startedAt)
+        assert.isAbove(done.usage!.totalTokens, 0)
+        const steps = yield* RunSteps.list({ threadId: thread.id, runId: done.id, order: "asc" })
+        assert.deepStrictEqual(steps.data.map((s) => [s.type, s.status]), [["tool_calls", "completed"], ["message_creation", "completed"]])
+        const toolStep = steps.data[0].stepDetails
+        assert.strictEqual(toolStep.type === "tool_calls" && toolStep.toolCalls[0].type === "function" && toolStep.toolCalls[0].function.output, "rainy")
+        const step = yield* RunSteps.get({ threadId: thread.id, runId: done.id, stepId: steps.data[1].id, include: ["step_details.tool_calls[*].file_search.results[*].content"] })
+        assert.strictEqual(step.id, steps.data[1].id)
+        const replies = yield* Messages.list({ threadId: thread.id, runId: done.id })
+        assert.strictEqual(replies.data.length, 1)
+        const reply = replies.data[0]
+        assert.strictEqual(reply.assistantId, assistant.id)
+        assert.strictEqual(reply.runId, done.id)
+        assert.deepStrictEqual(reply.content[0], { type: "text", text: { value: "get_weather returned rainy", annotations: [] } })
+        const runs = yield* Runs.list({ threadId: thread.id })
+        assert.deepStrictEqual(runs.data.map((r) => r.id), [done.id])
+        const modified = yield* Runs.modify({ threadId: thread.id, runId: done.id, metadata: { seen: "yes" } })
+        assert.deepStrictEqual(modified.metadata, { seen: "yes" })
+      })))
+
+    it.live("runTools: parallel calls answered by the declared tools, to completion", () =>
+      live(Effect.gen(function*() {
+        const assistant = yield* newAssistant()
+        const thread = yield* Threads.create({ messages: [{ role: "user", content: "call get_weather and get_time" }] })
+        const events = yield* Stream.runCollect(
+          Runs.createAndRunToolsEvents({ threadId: thread.id, assistantId: assistant.id, tools: [weather, time] })
+        )
+        const calls = Chunk.toArray(events).flatMap((e) => (e._tag === "ToolCall" ? [[e.call.function.name, e.output]] : []))
+        assert.deepStrictEqual(calls, [["get_weather", "sunny in sample city"], ["get_time", "{\"zone\":\"UTC\",\"time\":\"12:00\"}"]])
+        const statuses = Chunk.toArray(events).flatMap((e) => (e._tag === "Transition" ? [e.transition.current] : []))
+        assert.strictEqual(statuses[statuses.length - 1], "completed")
+        assert.include(statuses, "requires_action")
+        // Runs.runTools on a run created separately, with the definitions on the run
+        const second = yield* Threads.create({ messages: [{ role: "user", content: "get_time now" }] })
+        const created = yield* Runs.create({ threadId: second.id, assistantId: assistant.id, tools: [time.definition] })
+        const finished = yield* Runs.runTools({ threadId: second.id, runId: created.id, tools: [weather, time] })
+        assert.strictEqual(finished.status, "completed")
+        const answer = yield* Messages.list({ threadId: second.id, runId: created.id })
+        const text = answer.data[0].content[0]
+        assert.strictEqual(text.type === "text" && text.text.value, "get_time returned {\"zone\":\"UTC\",\"time\":\"12:00\"}")
+        const run = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
+        assert.strictEqual(run.status, "completed") // no tools on this run: a plain reply
+        const completed = yield* Runs.ensureCompleted(run)
+        assert.strictEqual(completed.id, run.id)
+      })))
+
+    it.live("createAndRun and createAndRunPoll", () =>
+      live(Effect.gen(function*() {
+        const assistant = yield* newAssistant()
+        const run = yield* Threads.createAndRun({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hi" }] } })
+        assert.strictEqual(run.status, "queued")
+        const done = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hello" }] } })
+        assert.strictEqual(done.status, "completed")
+        const reply = yield* Messages.list({ threadId: done.threadId, runId: done.id })
+        const part = reply.data[0].content[0]
+        assert.strictEqual(part.type === "text" && part.text.value, "You said: hello")
+      })))
+
+    it.live("cancel: requires_action -> cancelling -> cancelled; a finished run cannot be cancelled", () =>
+      live(Effect.gen(function*() {
+        const assistant = yield* newAssistant([weather])
+        const thread = yield* Threads.create({ messages: [{ role: "user", content: "get_weather" }] })
+        const waiting = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
+        const cancelling = yield* Runs.cancel({ threadId: thread.id, runId: waiting.id })
+        assert.strictEqual(cancelling.status, "cancelling")
+        const seen = yield* Stream.runCollect(Runs.watch({ threadId: thread.id, runId: waiting.id }))
+        const last = Chunk.unsafeLast(seen).run
+        assert.strictEqual(last.status, "cancelled")
+        assert.isNotNull(last.cancelledAt)
+        const error = yield* Effect.flip(Runs.cancel({ threadId: thread.id, runId: waiting.id }))
+        assert.strictEqual(error._tag, "BadRequestError")
+        assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(last)))._tag, "RunCancelledError")
+        const steps = yield* RunSteps.list({ threadId: thread.id, runId: waiting.id })
+        assert.strictEqual(steps.data[0].status, "cancelled")
+      })))
+
+    it.live("failed, incomplete and expired runs map to their errors", () =>
+      live(Effect.gen(function*() {
+        const assistant = yield* newAssistant([weather])
+        const failed = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "[fail]" }] } })
+        assert.strictEqual(failed.status, "failed")
+        const failure = yield* Effect.flip(Runs.ensureCompleted(failed))
+        assert.strictEqual(failure._tag, "RunFailedError")
+        assert.strictEqual(failure._tag === "RunFailedError" && failure.lastError?.code, "server_error")
+        const incomplete = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "[incomplete]" }] } })
+        assert.strictEqual(incomplete.status, "incomplete")
+        assert.strictEqual(incomplete.incompleteDetails?.reason, "max_completion_tokens")
+        const incompleteError = yield* Effect.flip(Runs.ensureCompleted(incomplete))
+        assert.strictEqual(incompleteError._tag, "RunIncompleteError")
+        const waiting = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "get_weather" }] } })
+        assert.strictEqual(waiting.status, "requires_action")
+        // nobody answers: the run expires at expires_at (one second here)
+        // (a bounded poll of a real server's clock: at most 100 reads)
+        const expired = yield* Runs.get({ threadId: waiting.threadId, runId: waiting.id }).pipe(
+          Effect.repeat(Schedule.spaced("50 millis").pipe(
+            Schedule.intersect(Schedule.recurs(100)),
+            Schedule.whileInput((r: Run.Run) => r.status === "requires_action"),
+            Schedule.passthrough
+          ))
+        )
+        assert.strictEqual(expired.status, "expired")
+        assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(expired)))._tag, "RunExpiredError")
+      }), { server: { timings: { expiresAfter: "1 second" } } }))
+  })
+
+  describe("errors from the server", () => {
+    it.live("404 for every kind of unknown id", () =>
+      live(Effect.gen(function*() {
+        const thread = yield* Threads.create()
+        const missing = "x_00000000aaaaaaaaaaaaaaaa"
+        const cases = [
+          [Assistants.get({ assistantId: "asst_nope" }), "No assistant found with id 'asst_nope'."],
+          [Threads.get({ threadId: "thread_nope" }), "No thread found with id 'thread_nope'."],
+          [Messages.get({ threadId: thread.id, messageId: "msg_nope" }), "No message found with id 'msg_nope'."],
+          [Runs.get({ threadId: thread.id, runId: "run_nope" }), "No run found with id 'run_nope'."],
+          [RunSteps.list({ threadId: thread.id, runId: "run_nope" }), "No run found with id 'run_nope'."],
+          [Runs.create({ threadId: thread.id, assistantId: "asst_nope" }), "No assistant found with id 'asst_nope'."],
+          [Messages.list({ threadId: "thread_nope", after: missing }), "No thread found with id 'thread_nope'."]
+        ] as const
+        for (const [call, message] of cases) {
+          const error = yield* Effect.flip(call as Effect.Effect<unknown, { _tag: string; message: string }, Harness.Services>)
+          assert.strictEqual(error._tag, "NotFoundError")
+          assert.strictEqual(error.message, message)
+        }
+      })))
+
+    it.live("400s the client cannot prevent: an active run, tool outputs in the wrong state or for the wrong calls", () =>
+      live(Effect.gen(function*() {
+        const assistant = yield* newAssistant([weather])
+        const thread = yield* Threads.create({ messages: [{ role: "user", content: "get_weather" }] })
+        const waiting = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
+        const second = yield* Effect.flip(Runs.create({ threadId: thread.id, assistantId: assistant.id }))
+        assert.strictEqual(second._tag, "BadRequestError")
+        assert.include(second.message, "already has an active run")
+        const message = yield* Effect.flip(Messages.create({ threadId: thread.id, role: "user", content: "more" }))
+        assert.strictEqual(message._tag, "BadRequestError")
+        const wrong = yield* Effect.flip(Runs.submitToolOutputs({ threadId: thread.id, runId: waiting.id, toolOutputs: [{ toolCallId: "call_other", output: "x" }] }))
+        assert.strictEqual(wrong._tag, "BadRequestError")
+        assert.strictEqual(wrong._tag === "BadRequestError" && wrong.param, "tool_outputs")
+        const missing = yield* Effect.flip(Runs.submitToolOutputs({ threadId: thread.id, runId: waiting.id, toolOutputs: [] }))
+        assert.strictEqual(missing._tag, "BadRequestError")
+        // the run was not disturbed by the bad submissions
+        const still = yield* Runs.get({ threadId: thread.id, runId: waiting.id })
+        assert.strictEqual(still.status, "requires_action")
+      })))
+
+    it.live("401 when keys are configured and the token is missing or wrong", () =>
+      Effect.gen(function*() {
+        for (const apiKey of [undefined, Redacted.make("sk-wrong")]) {
+          const harness = Harness.make({ transport, server: { apiKeys: ["sk-right"] }, ...(apiKey ? { apiKey } : {}) })
+          const error = yield* Effect.flip(Threads.create()).pipe(Effect.provide(harness.layer))
+          assert.strictEqual(error._tag, "AuthenticationError")
+          assert.deepStrictEqual(harness.violations, [])
+        }
+        const ok = Harness.make({ transport, server: { apiKeys: ["sk-right"] }, apiKey: Redacted.make("sk-right") })
+        const thread = yield* Threads.create().pipe(Effect.provide(ok.layer))
+        assert.match(thread.id, /^thread_/)
+      }))
+  })
 })
 
 describe("raw HTTP against the server", () => {
+  const live = liveOver(FetchHttpClient.layer)
   const raw = (path: string, init: RequestInit & { beta?: boolean } = {}) =>
     Effect.gen(function*() {
       const { url } = yield* AssistantsServer.AssistantsServer

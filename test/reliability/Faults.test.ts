@@ -4,6 +4,7 @@
  * deadlines, and a key that appears nowhere. Short retry schedules keep it to seconds; every loop
  * is bounded and every request stays on loopback.
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -13,10 +14,13 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { Assistants, type AssistantsError, Messages, RetryPolicy, Runs, Threads } from "../../src/index.js"
+import * as NodeTransport from "../../src/layers/NodeTransport.js"
 import type { Assistant } from "../../src/schema/Assistant.js"
 import type { Thread } from "../../src/schema/Thread.js"
 import { AssistantsServer, type Faults, Store } from "../../src/server/index.js"
 import * as Harness from "../utils/Harness.js"
+
+const transports = [["FetchHttpClient", FetchHttpClient.layer], ["NodeTransport", NodeTransport.layer]] as const
 
 const secret = `sk-RELIABILITY-${"k3y".repeat(8)}`
 
@@ -173,126 +177,129 @@ describe("creates under a mixed fault plan", () => {
   }, 180_000)
 })
 
-describe("reads under faults", () => {
-  const readPlan: Faults.Plan = {
-    seed: 7,
-    rules: [
-      { method: "GET", probability: 0.05, fault: { _tag: "Status", status: 500 } },
-      { method: "GET", probability: 0.05, fault: { _tag: "Status", status: 503 } },
-      { method: "GET", probability: 0.05, fault: { _tag: "Status", status: 429, retryAfterMillis: 5 } },
-      { method: "GET", probability: 0.03, fault: { _tag: "CloseBefore" } },
-      { method: "GET", probability: 0.03, fault: { _tag: "CloseAfter" } },
-      { method: "GET", probability: 0.03, fault: { _tag: "Truncate" } },
-      { method: "GET", probability: 0.03, fault: { _tag: "MalformedJson" } },
-      { method: "GET", probability: 0.03, fault: { _tag: "WrongContentType" } },
-      { method: "GET", probability: 0.02, fault: { _tag: "LargeBody", bytes: 100_000 } },
-      { method: "GET", probability: 0.02, fault: { _tag: "SlowDrip", chunk: 200, intervalMillis: 150 } },
-      { method: "GET", probability: 0.03, fault: { _tag: "Latency", millis: 10 } }
-    ]
-  }
+/** Reads, malformed answers and deadlines over both transports: the portable one and the Node one we ship. */
+describe.each(transports)("over %s", (_, transport) => {
+  describe("reads under faults", () => {
+    const readPlan: Faults.Plan = {
+      seed: 7,
+      rules: [
+        { method: "GET", probability: 0.05, fault: { _tag: "Status", status: 500 } },
+        { method: "GET", probability: 0.05, fault: { _tag: "Status", status: 503 } },
+        { method: "GET", probability: 0.05, fault: { _tag: "Status", status: 429, retryAfterMillis: 5 } },
+        { method: "GET", probability: 0.03, fault: { _tag: "CloseBefore" } },
+        { method: "GET", probability: 0.03, fault: { _tag: "CloseAfter" } },
+        { method: "GET", probability: 0.03, fault: { _tag: "Truncate" } },
+        { method: "GET", probability: 0.03, fault: { _tag: "MalformedJson" } },
+        { method: "GET", probability: 0.03, fault: { _tag: "WrongContentType" } },
+        { method: "GET", probability: 0.02, fault: { _tag: "LargeBody", bytes: 100_000 } },
+        { method: "GET", probability: 0.02, fault: { _tag: "SlowDrip", chunk: 200, intervalMillis: 150 } },
+        { method: "GET", probability: 0.03, fault: { _tag: "Latency", millis: 10 } }
+      ]
+    }
 
-  it.live("get, list and watch complete through every transient fault within the retry budget", () => {
-    const harness = Harness.make({ server: { faultPlan: readPlan }, client: { ...client, retry: RetryPolicy.exponential({ base: "2 millis", cap: "20 millis", retries: 6 }) }, unchecked: true })
-    return hard(Effect.gen(function*() {
-      const server = yield* AssistantsServer.AssistantsServer
-      const assistant = yield* Assistants.create({ model: "m" })
-      for (let i = 0; i < 12; i++) yield* Assistants.create({ model: "m", name: `a${i}` })
-      let reads = 0
-      for (let i = 0; i < 60; i++) {
-        assert.strictEqual((yield* Assistants.get({ assistantId: assistant.id })).id, assistant.id)
-        assert.strictEqual((yield* Assistants.list({ limit: 5 })).data.length, 5)
-        reads += 2
-      }
-      const all = yield* Stream.runCollect(Assistants.listAll({ limit: 2 }))
-      assert.strictEqual(all.length, 13)
-      const run = yield* Threads.createAndRun({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hi" }] } })
-      const last = yield* Stream.runLast(Runs.watch({ threadId: run.threadId, runId: run.id, interval: "5 millis" }))
-      assert.strictEqual(last._tag === "Some" && last.value.current, "completed")
-      const stats = server.faultStats()!
-      console.log(JSON.stringify({ reads, requests: stats.requests, injected: stats.injected }))
-      assert.isAbove(Object.values(stats.injected).reduce((a, b) => a + b, 0), 30)
-    }), 60).pipe(Effect.provide(harness.layer))
-  }, 90_000)
+    it.live("get, list and watch complete through every transient fault within the retry budget", () => {
+      const harness = Harness.make({ server: { faultPlan: readPlan }, client: { ...client, retry: RetryPolicy.exponential({ base: "2 millis", cap: "20 millis", retries: 6 }) }, unchecked: true, transport })
+      return hard(Effect.gen(function*() {
+        const server = yield* AssistantsServer.AssistantsServer
+        const assistant = yield* Assistants.create({ model: "m" })
+        for (let i = 0; i < 12; i++) yield* Assistants.create({ model: "m", name: `a${i}` })
+        let reads = 0
+        for (let i = 0; i < 60; i++) {
+          assert.strictEqual((yield* Assistants.get({ assistantId: assistant.id })).id, assistant.id)
+          assert.strictEqual((yield* Assistants.list({ limit: 5 })).data.length, 5)
+          reads += 2
+        }
+        const all = yield* Stream.runCollect(Assistants.listAll({ limit: 2 }))
+        assert.strictEqual(all.length, 13)
+        const run = yield* Threads.createAndRun({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hi" }] } })
+        const last = yield* Stream.runLast(Runs.watch({ threadId: run.threadId, runId: run.id, interval: "5 millis" }))
+        assert.strictEqual(last._tag === "Some" && last.value.current, "completed")
+        const stats = server.faultStats()!
+        console.log(JSON.stringify({ reads, requests: stats.requests, injected: stats.injected }))
+        assert.isAbove(Object.values(stats.injected).reduce((a, b) => a + b, 0), 30)
+      }), 60).pipe(Effect.provide(harness.layer))
+    }, 90_000)
 
-  it.live("a retry-after above the cap is reported as RateLimitError with the delay, not slept", () => {
-    const harness = Harness.make({
-      server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "Status", status: 429, retryAfterSeconds: 120 } }] } },
-      client,
-      unchecked: true
-    })
-    return hard(Effect.gen(function*() {
-      const started = Date.now()
-      const error = yield* Effect.flip(Assistants.list())
-      assert.strictEqual(error._tag, "RateLimitError")
-      assert.strictEqual(error._tag === "RateLimitError" && error.retryAfterMillis, 120_000)
-      assert.isBelow(Date.now() - started, 5_000)
-    }), 10).pipe(Effect.provide(harness.layer))
-  })
-})
-
-describe("every malformed answer is a typed error", () => {
-  const table: ReadonlyArray<[Faults.Fault, ReadonlyArray<string>]> = [
-    [{ _tag: "Status", status: 500 }, ["InternalServerError"]],
-    [{ _tag: "Status", status: 502 }, ["InternalServerError"]],
-    [{ _tag: "Status", status: 503, retryAfterSeconds: 1 }, ["InternalServerError"]],
-    [{ _tag: "Status", status: 429, retryAfterMillis: 1 }, ["RateLimitError"]],
-    [{ _tag: "CloseBefore" }, ["ConnectionError"]],
-    [{ _tag: "CloseAfter" }, ["ConnectionError"]],
-    [{ _tag: "Truncate" }, ["ConnectionError"]],
-    [{ _tag: "MalformedJson" }, ["ResponseDecodeError"]],
-    [{ _tag: "WrongContentType" }, ["ResponseDecodeError"]],
-    [{ _tag: "SlowDrip", chunk: 16, intervalMillis: 100 }, ["TimeoutError"]]
-  ]
-  for (const [fault, tags] of table) {
-    it.live(`${fault._tag}${"status" in fault ? ` ${fault.status}` : ""} -> ${tags.join(" | ")}`, () => {
+    it.live("a retry-after above the cap is reported as RateLimitError with the delay, not slept", () => {
       const harness = Harness.make({
-        server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault }] } },
-        client: { ...client, retry: RetryPolicy.none },
-        unchecked: true
+        server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "Status", status: 429, retryAfterSeconds: 120 } }] } },
+        client,
+        unchecked: true, transport
       })
       return hard(Effect.gen(function*() {
+        const started = Date.now()
         const error = yield* Effect.flip(Assistants.list())
-        assert.include(tags, error._tag)
-        if (error._tag === "ResponseDecodeError") assert.strictEqual(error.reason, "invalid-json")
+        assert.strictEqual(error._tag, "RateLimitError")
+        assert.strictEqual(error._tag === "RateLimitError" && error.retryAfterMillis, 120_000)
+        assert.isBelow(Date.now() - started, 5_000)
       }), 10).pipe(Effect.provide(harness.layer))
     })
-  }
+  })
 
-  it.live("a very large body decodes (unknown fields are ignored)", () => {
-    const harness = Harness.make({
-      server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "LargeBody", bytes: 5_000_000 } }] } },
-      client,
-      unchecked: true
+  describe("every malformed answer is a typed error", () => {
+    const table: ReadonlyArray<[Faults.Fault, ReadonlyArray<string>]> = [
+      [{ _tag: "Status", status: 500 }, ["InternalServerError"]],
+      [{ _tag: "Status", status: 502 }, ["InternalServerError"]],
+      [{ _tag: "Status", status: 503, retryAfterSeconds: 1 }, ["InternalServerError"]],
+      [{ _tag: "Status", status: 429, retryAfterMillis: 1 }, ["RateLimitError"]],
+      [{ _tag: "CloseBefore" }, ["ConnectionError"]],
+      [{ _tag: "CloseAfter" }, ["ConnectionError"]],
+      [{ _tag: "Truncate" }, ["ConnectionError"]],
+      [{ _tag: "MalformedJson" }, ["ResponseDecodeError"]],
+      [{ _tag: "WrongContentType" }, ["ResponseDecodeError"]],
+      [{ _tag: "SlowDrip", chunk: 16, intervalMillis: 100 }, ["TimeoutError"]]
+    ]
+    for (const [fault, tags] of table) {
+      it.live(`${fault._tag}${"status" in fault ? ` ${fault.status}` : ""} -> ${tags.join(" | ")}`, () => {
+        const harness = Harness.make({
+          server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault }] } },
+          client: { ...client, retry: RetryPolicy.none },
+          unchecked: true, transport
+        })
+        return hard(Effect.gen(function*() {
+          const error = yield* Effect.flip(Assistants.list())
+          assert.include(tags, error._tag)
+          if (error._tag === "ResponseDecodeError") assert.strictEqual(error.reason, "invalid-json")
+        }), 10).pipe(Effect.provide(harness.layer))
+      })
+    }
+
+    it.live("a very large body decodes (unknown fields are ignored)", () => {
+      const harness = Harness.make({
+        server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "LargeBody", bytes: 5_000_000 } }] } },
+        client,
+        unchecked: true, transport
+      })
+      return hard(Effect.gen(function*() {
+        const page = yield* Assistants.list()
+        assert.strictEqual(page.data.length, 0)
+      }), 10).pipe(Effect.provide(harness.layer))
     })
-    return hard(Effect.gen(function*() {
-      const page = yield* Assistants.list()
-      assert.strictEqual(page.data.length, 0)
-    }), 10).pipe(Effect.provide(harness.layer))
-  })
-})
-
-describe("hard deadlines under a slow drip", () => {
-  const drip: Faults.Plan = { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "SlowDrip", chunk: 8, intervalMillis: 50 } }] }
-
-  it.live("a call's timeout is honoured while the body trickles in", () => {
-    const harness = Harness.make({ server: { faultPlan: drip }, client: { retry: RetryPolicy.none, timeout: "300 millis" }, unchecked: true })
-    return hard(Effect.gen(function*() {
-      const started = Date.now()
-      const error = yield* Effect.flip(Assistants.list())
-      assert.strictEqual(error._tag, "TimeoutError")
-      assert.isBelow(Date.now() - started, 2_000)
-    }), 10).pipe(Effect.provide(harness.layer))
   })
 
-  it.live("Runs.watch's deadline is honoured even when each read would take longer", () => {
-    const harness = Harness.make({ server: { faultPlan: drip }, client: { timeout: "30 seconds" }, unchecked: true })
-    return hard(Effect.gen(function*() {
-      const assistant = yield* Assistants.create({ model: "m" })
-      const run = yield* Threads.createAndRun({ assistantId: assistant.id })
-      const started = Date.now()
-      const error = yield* Effect.flip(Stream.runDrain(Runs.watch({ threadId: run.threadId, runId: run.id, deadline: "400 millis" })))
-      assert.strictEqual(error._tag, "TimeoutError")
-      assert.isBelow(Date.now() - started, 2_000)
-    }), 10).pipe(Effect.provide(harness.layer))
+  describe("hard deadlines under a slow drip", () => {
+    const drip: Faults.Plan = { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "SlowDrip", chunk: 8, intervalMillis: 50 } }] }
+
+    it.live("a call's timeout is honoured while the body trickles in", () => {
+      const harness = Harness.make({ server: { faultPlan: drip }, client: { retry: RetryPolicy.none, timeout: "300 millis" }, unchecked: true, transport })
+      return hard(Effect.gen(function*() {
+        const started = Date.now()
+        const error = yield* Effect.flip(Assistants.list())
+        assert.strictEqual(error._tag, "TimeoutError")
+        assert.isBelow(Date.now() - started, 2_000)
+      }), 10).pipe(Effect.provide(harness.layer))
+    })
+
+    it.live("Runs.watch's deadline is honoured even when each read would take longer", () => {
+      const harness = Harness.make({ server: { faultPlan: drip }, client: { timeout: "30 seconds" }, unchecked: true, transport })
+      return hard(Effect.gen(function*() {
+        const assistant = yield* Assistants.create({ model: "m" })
+        const run = yield* Threads.createAndRun({ assistantId: assistant.id })
+        const started = Date.now()
+        const error = yield* Effect.flip(Stream.runDrain(Runs.watch({ threadId: run.threadId, runId: run.id, deadline: "400 millis" })))
+        assert.strictEqual(error._tag, "TimeoutError")
+        assert.isBelow(Date.now() - started, 2_000)
+      }), 10).pipe(Effect.provide(harness.layer))
+    })
   })
 })

@@ -31,7 +31,10 @@ export const make = (options: {
   readonly client?: AssistantsConfig.Options
   /** Skip the contract check (fault plans send bodies that are broken on purpose). */
   readonly unchecked?: boolean
+  /** The `HttpClient` underneath (default `FetchHttpClient.layer`). */
+  readonly transport?: Layer.Layer<HttpClient.HttpClient>
 } = {}) => {
+  const transport = options.transport ?? FetchHttpClient.layer
   const responses: Array<Recorded> = []
   const violations: Array<string> = []
   const recording = Layer.effect(
@@ -47,12 +50,12 @@ export const make = (options: {
             const violation = Contract.check(response.request.method, path, response.status, body)
             if (violation) violations.push(violation)
           })))))
-  ).pipe(Layer.provide(FetchHttpClient.layer))
+  ).pipe(Layer.provide(transport))
   const server = AssistantsServer.layer({ ...options.server, timings: { ...fastTimings, ...options.server?.timings } })
   const client = Layer.unwrapEffect(
     Effect.map(AssistantsServer.AssistantsServer, ({ url }) =>
       AssistantsLive.layer({ baseUrl: url, ...(options.apiKey ? { apiKey: options.apiKey } : {}), ...options.client }))
-  ).pipe(Layer.provide(options.unchecked ? FetchHttpClient.layer : recording))
+  ).pipe(Layer.provide(options.unchecked ? transport : recording))
   const layer = Layer.provideMerge(client, server)
   return { layer, responses, violations }
 }

@@ -1,0 +1,16 @@
+// One call with one service: the runs service over the prepared client, on the node:http transport.
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as AssistantsClient from "../../src/layers/AssistantsClient.js"
+import * as NodeTransport from "../../src/layers/NodeTransport.js"
+import * as Runs from "../../src/services/Runs.js"
+
+const layer = Runs.layer.pipe(
+  Layer.provide(AssistantsClient.layer({ baseUrl: process.env.BENCH_URL ?? "http://127.0.0.1:1/v1", apiKey: Redacted.make("sk-bench") })),
+  Layer.provide(NodeTransport.layer)
+)
+const run = await Effect.runPromise(
+  Effect.provide(Runs.get({ threadId: "thread_bench000000000000001", runId: "run_bench0000000000000000" }), layer)
+)
+if (run.status !== "completed") throw new Error(run.status)
