@@ -12,6 +12,7 @@ import * as Stream from "effect/Stream"
 import { Agent, request } from "node:http"
 import OpenAI from "openai"
 import { AssistantsLive, Messages, Runs } from "../src/index.js"
+import * as NodeTransport from "../src/layers/NodeTransport.js"
 
 export interface Adapter {
   readonly name: string
@@ -153,7 +154,7 @@ const nodeHttpAdapter = (baseUrl: string): Adapter => {
   }
 }
 
-export const names = ["effect-undici", "effect-fetch", "openai", "fetch", "node:http"] as const
+export const names = ["effect-undici", "effect-fetch", "effect-node", "openai", "fetch", "node:http"] as const
 export type Name = (typeof names)[number]
 
 export const make = (name: Name, baseUrl: string): Adapter => {
@@ -162,6 +163,8 @@ export const make = (name: Name, baseUrl: string): Adapter => {
       return effectAdapter(name, baseUrl, NodeHttpClient.layerUndici)
     case "effect-fetch":
       return effectAdapter(name, baseUrl, FetchHttpClient.layer)
+    case "effect-node":
+      return effectAdapter(name, baseUrl, NodeTransport.layer)
     case "openai":
       return openaiAdapter(baseUrl)
     case "fetch":

@@ -8,8 +8,10 @@ import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
@@ -250,4 +252,40 @@ describe("NodeTransport", () => {
       assert.strictEqual(error._tag, "ConnectionError")
       assert.strictEqual(error._tag === "ConnectionError" && error.outcome, "not-sent")
     }))
+})
+
+/** The client aborts through the platform's signal: check that each transport lets go of the socket. */
+describe.each([
+  ["FetchHttpClient", FetchHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["NodeTransport", NodeTransport.layer]
+] as const)("the client's deadline and interruption over %s", (_, transport) => {
+  const hanging = Effect.gen(function*() {
+    const arrived = yield* Deferred.make<void>()
+    const { closed, url } = yield* server(() => Deferred.unsafeDone(arrived, Effect.void))
+    // built once for the test's scope: a transport torn down with each call would close the socket itself
+    const layer = yield* Layer.build(
+      AssistantsLive.layer({ baseUrl: `${url}/v1`, retry: RetryPolicy.none, timeout: "200 millis" }).pipe(Layer.provide(transport))
+    )
+    return { arrived, closed, layer }
+  })
+
+  // the live clock: under a TestClock the deadline is the standard combinator, not the abort
+  it.live("a call past its timeout fails with TimeoutError and its connection is closed", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { closed, layer } = yield* hanging
+      const error = yield* Effect.flip(Effect.provide(Assistants.list(), layer))
+      assert.strictEqual(error._tag, "TimeoutError")
+      assert.strictEqual(error._tag === "TimeoutError" && error.timeoutMillis, 200)
+      yield* eventually(() => closed() === 1)
+    })))
+
+  it.live("an interrupted call closes its connection", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { arrived, closed, layer } = yield* hanging
+      const fiber = yield* Effect.fork(Effect.provide(Assistants.list(), layer))
+      yield* Deferred.await(arrived)
+      yield* Fiber.interrupt(fiber)
+      yield* eventually(() => closed() === 1)
+    })))
 })

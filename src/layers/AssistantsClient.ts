@@ -11,17 +11,21 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberId from "effect/FiberId"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
+import { pipeArguments } from "effect/Pipeable"
 import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
 import {
   type AssistantsError,
   ConnectionError,
@@ -277,42 +281,72 @@ const decodeError = (
 const LiveClock = Clock.make().constructor
 
 /**
- * Fails with `onTimeout()` when `self` has not finished within `limit`, interrupting it.
+ * The `Scope` a request made through `HttpClient.withScope` registers its abort with: one per
+ * attempt, holding that abort and nothing else, so a deadline or an interruption can cancel the
+ * request without a fiber of its own.
+ */
+class RequestScope implements Scope.Scope {
+  readonly [Scope.ScopeTypeId]: Scope.ScopeTypeId = Scope.ScopeTypeId
+  readonly strategy: ExecutionStrategy.ExecutionStrategy = ExecutionStrategy.sequential
+  private finalizer: Scope.Scope.Finalizer | undefined
+  addFinalizer(finalizer: Scope.Scope.Finalizer): Effect.Effect<void> {
+    this.finalizer = finalizer
+    return Effect.void
+  }
+  fork(strategy: ExecutionStrategy.ExecutionStrategy): Effect.Effect<Scope.CloseableScope> {
+    return Scope.make(strategy)
+  }
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+  /** Aborts the request (the finalizer of `withScope` is a synchronous `abort()`). */
+  abort(): void {
+    const finalizer = this.finalizer
+    this.finalizer = undefined
+    if (finalizer !== undefined) Effect.runSync(finalizer(Exit.void))
+  }
+}
+
+/**
+ * Fails with `onTimeout()` when `attempt` has not finished within `limit`.
  *
- * `Effect.timeoutFail` races two forked fibers and costs about 100 us per call; under the live
- * clock one forked fiber and a timer do the same for about 20 us. Under any other clock (a
- * `TestClock`) the standard combinator keeps the semantics that clock expects.
+ * Under the live clock the request is aborted through the `AbortSignal` the platform hands its
+ * transport (every `@effect/platform` transport, undici and `NodeTransport` honour it): a timer
+ * and no extra fiber, where `Effect.timeoutFail` forks two and costs about 100 us per call. Under
+ * any other clock (a `TestClock`) the standard combinator keeps the semantics that clock expects.
  */
 const withDeadline = <A, E, E2>(
-  self: Effect.Effect<A, E>,
+  attempt: <R>(client: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>) => Effect.Effect<A, E, R>,
+  clients: {
+    readonly plain: HttpClient.HttpClient
+    readonly scoped: HttpClient.HttpClient.With<HttpClientError.HttpClientError, Scope.Scope>
+  },
   limit: Duration.Duration,
   onTimeout: () => E2
 ): Effect.Effect<A, E | E2> =>
   Effect.clockWith((clock) => {
-    if (!(clock instanceof LiveClock) || !Duration.isFinite(limit)) {
-      return Duration.isFinite(limit) ? Effect.timeoutFail(self, { duration: limit, onTimeout }) : self
-    }
-    return Effect.flatMap(Effect.fork(self), (child) =>
-      Effect.async<A, E | E2>((resume) => {
-        let done = false
-        const timer = setTimeout(() => {
-          if (done) return
-          done = true
-          child.unsafeInterruptAsFork(FiberId.none)
-          resume(Effect.fail(onTimeout()))
-        }, Duration.toMillis(limit))
-        child.addObserver((exit) => {
-          if (done) return
-          done = true
+    if (!Duration.isFinite(limit)) return attempt(clients.plain)
+    if (!(clock instanceof LiveClock)) return Effect.timeoutFail(attempt(clients.plain), { duration: limit, onTimeout })
+    const scope = new RequestScope()
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      scope.abort()
+    }, Duration.toMillis(limit))
+    // uninterruptible around the outcome so that an interruption, too, clears the timer and aborts
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.matchCauseEffect(restore(Effect.provideService(attempt(clients.scoped), Scope.Scope, scope)), {
+        onSuccess: (a) => {
           clearTimeout(timer)
-          resume(exit)
-        })
-        return Effect.sync(() => {
-          done = true
+          return Effect.succeed(a)
+        },
+        onFailure: (cause): Effect.Effect<never, E | E2> => {
           clearTimeout(timer)
-          child.unsafeInterruptAsFork(FiberId.none)
-        })
-      }))
+          if (Cause.isInterrupted(cause)) scope.abort()
+          return timedOut && Cause.isFailType(cause) ? Effect.fail(onTimeout()) : Effect.failCause(cause)
+        }
+      })
+    )
   })
 
 /**
@@ -326,6 +360,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
     // The platform's own per-attempt span is off: each API call gets one span of ours instead
     // (PERFORMANCE.md: a span costs tens of microseconds per call).
     const http = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
+    const clients = { plain: http, scoped: HttpClient.withScope(http) }
     const baseUrl = (options.baseUrl ?? AssistantsConfig.defaultBaseUrl).replace(/\/+$/, "")
     const authHeader = (options.authHeader ?? "authorization").toLowerCase()
     const baseHeaders: Record<string, string> = {
@@ -349,7 +384,8 @@ export const make = (options: AssistantsConfig.Options = {}) =>
     const attempt = <A>(
       operation: Operation<A>,
       request: HttpClientRequest.HttpClientRequest
-    ): Effect.Effect<Response<A>, AssistantsError> =>
+    ) =>
+    <R>(http: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>): Effect.Effect<Response<A>, AssistantsError, R> =>
       Effect.matchEffect(http.execute(request), {
         onFailure: (e) => Effect.fail(transportError(operation, e)),
         onSuccess: (response) =>
@@ -389,7 +425,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
             : HttpBody.text(JSON.stringify(operation.body), "application/json")
         } as HttpClientRequest.Options.NoUrl)
         const limit = fiber.getFiberRef(currentTimeout) ?? timeout
-        const once = withDeadline(attempt(operation, request), limit, () =>
+        const once = withDeadline(attempt(operation, request), clients, limit, () =>
           new TimeoutError({
             method: operation.method,
             path: operation.path,

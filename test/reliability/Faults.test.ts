@@ -5,6 +5,7 @@
  * is bounded and every request stays on loopback.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,7 +21,11 @@ import type { Thread } from "../../src/schema/Thread.js"
 import { AssistantsServer, type Faults, Store } from "../../src/server/index.js"
 import * as Harness from "../utils/Harness.js"
 
-const transports = [["FetchHttpClient", FetchHttpClient.layer], ["NodeTransport", NodeTransport.layer]] as const
+const transports = [
+  ["FetchHttpClient", FetchHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["NodeTransport", NodeTransport.layer]
+] as const
 
 const secret = `sk-RELIABILITY-${"k3y".repeat(8)}`
 
@@ -177,7 +182,7 @@ describe("creates under a mixed fault plan", () => {
   }, 180_000)
 })
 
-/** Reads, malformed answers and deadlines over both transports: the portable one and the Node one we ship. */
+/** Reads, malformed answers and deadlines over each transport: the portable one, undici and the Node one we ship. */
 describe.each(transports)("over %s", (_, transport) => {
   describe("reads under faults", () => {
     const readPlan: Faults.Plan = {
