@@ -10,6 +10,8 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as AssistantsClient from "./layers/AssistantsClient.js"
 import type { Options } from "./layers/AssistantsConfig.js"
@@ -33,12 +35,20 @@ export type Services = Assistants.Assistants | Threads.Threads | Messages.Messag
  * @since 0.1.0
  * @category layers
  */
-export const services: Layer.Layer<Services, never, AssistantsClient.AssistantsClient> = Layer.mergeAll(
-  Assistants.layer,
-  Threads.layer,
-  Messages.layer,
-  Runs.layer,
-  RunSteps.layer
+export const services: Layer.Layer<Services, never, AssistantsClient.AssistantsClient> = Layer.effectContext(
+  Effect.suspend(() => servicesContext)
+)
+
+// One layer node rather than five merged ones (and the client's): each node costs start-up time.
+const servicesContext: Effect.Effect<Context.Context<Services>, never, AssistantsClient.AssistantsClient> = Effect.map(
+  Effect.all([Assistants.make, Threads.make, Messages.make, Runs.make, RunSteps.make]),
+  ([assistants, threads, messages, runs, runSteps]) =>
+    Context.make(Assistants.Assistants, assistants).pipe(
+      Context.add(Threads.Threads, threads),
+      Context.add(Messages.Messages, messages),
+      Context.add(Runs.Runs, runs),
+      Context.add(RunSteps.RunSteps, runSteps)
+    )
 )
 
 /**
@@ -48,7 +58,10 @@ export const services: Layer.Layer<Services, never, AssistantsClient.AssistantsC
  * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<Services, never, HttpClient.HttpClient> =>
-  Layer.provide(services, AssistantsClient.layer(options))
+  Layer.effectContext(
+    Effect.flatMap(AssistantsClient.make(options), (client) =>
+      Effect.provideService(servicesContext, AssistantsClient.AssistantsClient, client))
+  )
 
 /**
  * Every service, configured from `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID` and
