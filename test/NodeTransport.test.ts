@@ -258,6 +258,7 @@ describe("NodeTransport", () => {
 describe.each([
   ["FetchHttpClient", FetchHttpClient.layer],
   ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["NodeHttpClient.layer (node:http)", NodeHttpClient.layer],
   ["NodeTransport", NodeTransport.layer]
 ] as const)("the client's deadline and interruption over %s", (_, transport) => {
   const hanging = Effect.gen(function*() {
