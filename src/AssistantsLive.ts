@@ -29,16 +29,6 @@ import * as Threads from "./services/Threads.js"
  */
 export type Services = Assistants.Assistants | Threads.Threads | Messages.Messages | Runs.Runs | RunSteps.RunSteps
 
-/**
- * The five services over an already-built `AssistantsClient`.
- *
- * @since 0.1.0
- * @category layers
- */
-export const services: Layer.Layer<Services, never, AssistantsClient.AssistantsClient> = Layer.effectContext(
-  Effect.suspend(() => servicesContext)
-)
-
 // One layer node rather than five merged ones (and the client's): each node costs start-up time.
 const servicesContext: Effect.Effect<Context.Context<Services>, never, AssistantsClient.AssistantsClient> = Effect.map(
   Effect.all([Assistants.make, Threads.make, Messages.make, Runs.make, RunSteps.make]),
@@ -49,6 +39,16 @@ const servicesContext: Effect.Effect<Context.Context<Services>, never, Assistant
       Context.add(Runs.Runs, runs),
       Context.add(RunSteps.RunSteps, runSteps)
     )
+)
+
+/**
+ * The five services over an already-built `AssistantsClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const services: Layer.Layer<Services, never, AssistantsClient.AssistantsClient> = Layer.effectContext(
+  servicesContext
 )
 
 /**

@@ -80,10 +80,7 @@ export const make = (options: Options = {}): HttpClient.HttpClient => {
         } else {
           req.end(body.bytes)
         }
-        return Effect.sync(() => {
-          release()
-          req.destroy()
-        })
+        // no canceler: the platform aborts `signal` when the call is interrupted or its scope closes
       }))
   })
 }
