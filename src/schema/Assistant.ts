@@ -5,7 +5,8 @@
  */
 import * as Schema from "effect/Schema"
 import { Deleted, Metadata, MetadataParam, nullable, Timestamp } from "./Common.js"
-import { ReasoningEffort, ResponseFormat, Tool, ToolResources, ToolResourcesParam } from "./Tool.js"
+import { ReasoningEffort, ResponseFormat, Tool } from "./Tool.js"
+import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
 
 /**
  * @since 0.1.0

@@ -7,7 +7,7 @@ import * as Schema from "effect/Schema"
 import { Deleted, Metadata, MetadataParam, nullable, Timestamp } from "./Common.js"
 import { CreateMessageParams } from "./MessageParams.js"
 import { runFields } from "./Run.js"
-import { ToolResources, ToolResourcesParam } from "./Tool.js"
+import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
 
 /**
  * @since 0.1.0

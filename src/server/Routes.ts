@@ -48,7 +48,7 @@ import {
   Thread,
   ThreadDeleted
 } from "../schema/Thread.js"
-import type { ToolResources, ToolResourcesParam } from "../schema/Tool.js"
+import type { ToolResources, ToolResourcesParam } from "../schema/ToolResources.js"
 import { ApiError, invalid, notFound } from "./ApiError.js"
 import * as Ids from "./Ids.js"
 import { RunEngine, seconds } from "./RunEngine.js"

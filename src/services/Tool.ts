@@ -3,7 +3,7 @@
  * handler. The definition sent to the API is derived from the schema (`JSONSchema.make`), and the
  * model's `arguments` string is decoded with the same schema before the handler sees it.
  *
- * This module also re-exports the tool schemas (`Tool.Tool`, `Tool.ToolChoice`, ...).
+ * This module also re-exports the tool schemas (`Tool.Tool`, `Tool.ToolChoice`, `Tool.ToolResources`, ...).
  *
  * @since 0.1.0
  */
@@ -15,6 +15,7 @@ import type { FunctionTool } from "../schema/Tool.js"
 import { errorOutput } from "./internal/toolOutput.js"
 
 export * from "../schema/Tool.js"
+export * from "../schema/ToolResources.js"
 
 /**
  * A declared function tool.
