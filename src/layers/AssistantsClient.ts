@@ -35,6 +35,7 @@ import {
   TimeoutError
 } from "../errors/AssistantsError.js"
 import * as AssistantsConfig from "./AssistantsConfig.js"
+import * as ResponseText from "./internal/responseText.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
@@ -389,7 +390,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
       Effect.matchEffect(http.execute(request), {
         onFailure: (e) => Effect.fail(transportError(operation, e)),
         onSuccess: (response) =>
-          Effect.matchEffect(response.text, {
+          Effect.matchEffect(ResponseText.text(response), {
             onFailure: (e) => Effect.fail(transportError(operation, e)),
             onSuccess: (text): Effect.Effect<Response<A>, AssistantsError> => {
               if (response.status < 200 || response.status >= 300) {

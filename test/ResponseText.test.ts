@@ -1,0 +1,110 @@
+/**
+ * How the client reads a body, over every transport: the text exactly as sent, a body that a
+ * middleware read first (the platform's cached text), and a body cut short (a typed error). The
+ * server is raw node:http on loopback.
+ */
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { Assistants, AssistantsClient, RetryPolicy } from "../src/index.js"
+import * as ResponseText from "../src/layers/internal/responseText.js"
+import * as NodeTransport from "../src/layers/NodeTransport.js"
+import * as Fixtures from "./utils/fixtures.js"
+
+// multi-byte characters split across chunks must decode whole
+const assistant = { ...Fixtures.assistant, name: "café ☕ 助手 🤖", instructions: "é".repeat(40_000) }
+const body = JSON.stringify(assistant)
+
+/** A loopback server: a path ending in `/short` promises more than it sends; any other gets `body` in small chunks. */
+const server = Effect.acquireRelease(
+  Effect.async<{ readonly url: string; readonly server: Http.Server }>((resume) => {
+    const s = Http.createServer((request, response) => {
+      const bytes = Buffer.from(body)
+      if (request.url?.endsWith("/short")) {
+        response.writeHead(200, { "content-type": "application/json", "content-length": bytes.length + 100 })
+        response.write(bytes, () => response.socket?.destroy())
+        return
+      }
+      response.writeHead(200, { "content-type": "application/json", "content-length": bytes.length })
+      for (let i = 0; i < bytes.length; i += 1001) response.write(bytes.subarray(i, i + 1001))
+      response.end()
+    })
+    s.listen(0, "127.0.0.1", () => resume(Effect.succeed({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, server: s })))
+  }),
+  ({ server }) =>
+    Effect.async<void>((resume) => {
+      server.closeAllConnections()
+      server.close(() => resume(Effect.void))
+    })
+)
+
+/**
+ * The transport's client as the client sends through it under the live clock (`withScope`: the
+ * response is the transport's own, not the platform's interruptible wrapper), alive for the
+ * test's scope (undici's dispatcher closes with it).
+ */
+const client = (transport: Layer.Layer<HttpClient.HttpClient>) =>
+  Effect.map(Layer.build(transport), (context) => HttpClient.withScope(Context.get(context, HttpClient.HttpClient)))
+
+const transports = [
+  ["FetchHttpClient", FetchHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["NodeHttpClient.layer (node:http)", NodeHttpClient.layer],
+  ["NodeTransport", NodeTransport.layer]
+] as const
+
+// the live clock: under a TestClock the client does not send through `withScope`
+describe.each(transports)("reading a body over %s", (_, transport) => {
+  it.live("reads the text exactly as sent", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { url } = yield* server
+      const http = yield* client(transport)
+      const text = yield* Effect.flatMap(http.get(`${url}/v1`), ResponseText.text)
+      assert.strictEqual(text, body)
+    })))
+
+  it.live("reads a body a middleware has already read", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { url } = yield* server
+      const seen: Array<number> = []
+      const reading = Layer.effect(
+        HttpClient.HttpClient,
+        Effect.map(HttpClient.HttpClient, (http) => HttpClient.tap(http, (response) => Effect.map(response.text, (t) => seen.push(t.length))))
+      ).pipe(Layer.provide(transport))
+      const layer = Assistants.layer.pipe(
+        Layer.provide(AssistantsClient.layer({ baseUrl: `${url}/v1`, apiKey: Redacted.make("sk-x"), retry: RetryPolicy.none })),
+        Layer.provide(reading)
+      )
+      const got = yield* Effect.provide(Assistants.get({ assistantId: "asst_1" }), layer)
+      assert.deepStrictEqual(seen, [body.length])
+      assert.strictEqual(got.name, assistant.name)
+      assert.strictEqual(got.instructions, assistant.instructions)
+    })))
+
+  it.live("a body cut short is a ResponseError", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { url } = yield* server
+      const http = yield* client(transport)
+      const error = yield* Effect.flip(Effect.flatMap(http.get(`${url}/short`), ResponseText.text))
+      assert.strictEqual(error._tag, "ResponseError")
+      assert.strictEqual(error.reason, "Decode")
+    })))
+})
+
+describe.each(transports.slice(0, 2))("over %s", (_, transport) => {
+  it.live("reads the body itself, not through the platform's cached text", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { url } = yield* server
+      const http = yield* client(transport)
+      const response = yield* http.get(`${url}/v1`)
+      Object.defineProperty(response, "text", { get: () => assert.fail("read through the platform's text") })
+      assert.strictEqual(yield* ResponseText.text(response), body)
+    })))
+})
