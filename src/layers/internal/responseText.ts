@@ -21,15 +21,13 @@ interface Body {
 }
 
 /**
- * The body of `source` that can be read directly and is unread: a web `Response` itself, or the
- * `body` of undici's `ResponseData` (which has a `statusCode`; node's `IncomingMessage` has no `body`).
+ * The body of `source` that can be read directly and is unread: undici's `ResponseData` (it has a
+ * `statusCode`) holds it in `body`; a web `Response` is its own body; node's `IncomingMessage`
+ * has a `statusCode` and no `body`. Duck-typed: `instanceof Response` would touch that global,
+ * and its first use loads Node's fetch (about 15 ms at start-up).
  */
 const directBody = (source: any): Body | undefined => {
-  const body: Body | undefined = typeof Response === "function" && source instanceof Response
-    ? source
-    : source?.statusCode === undefined
-    ? undefined
-    : source.body
+  const body: Body | undefined = source?.statusCode === undefined ? source : source.body
   return body?.bodyUsed === false && typeof body.text === "function" ? body : undefined
 }
 
