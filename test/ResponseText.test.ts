@@ -1,7 +1,8 @@
 /**
  * How the client reads a body, over every transport: the text exactly as sent, a body that a
- * middleware read first (the platform's cached text), and a body cut short (a typed error). The
- * server is raw node:http on loopback.
+ * middleware read first (the platform's cached text), a body cut short (a typed error); on fetch
+ * and undici straight from the transport's body, elsewhere through `text` without touching the
+ * global `Response`. The server is raw node:http on loopback.
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -22,7 +23,7 @@ import * as Fixtures from "./utils/fixtures.js"
 const assistant = { ...Fixtures.assistant, name: "café ☕ 助手 🤖", instructions: "é".repeat(40_000) }
 const body = JSON.stringify(assistant)
 
-/** A loopback server: a path ending in `/short` promises more than it sends; any other gets `body` in small chunks. */
+/** A loopback server: a path ending in `/short` promises more than it sends; others get `body` in chunks. */
 const server = Effect.acquireRelease(
   Effect.async<{ readonly url: string; readonly server: Http.Server }>((resume) => {
     const s = Http.createServer((request, response) => {

@@ -1,7 +1,7 @@
 /**
  * Tools an assistant or run may use, and the options that steer them (tool choice, response
- * format, truncation); the resources they read are in `ToolResources.ts`. Function `parameters` and JSON Schemas are user data
- * and pass through untouched.
+ * format, truncation); the resources they read are in `ToolResources.ts`. Function `parameters`
+ * and JSON Schemas are user data and pass through untouched.
  *
  * @since 0.1.0
  */

@@ -3,7 +3,8 @@
  * handler. The definition sent to the API is derived from the schema (`JSONSchema.make`), and the
  * model's `arguments` string is decoded with the same schema before the handler sees it.
  *
- * This module also re-exports the tool schemas (`Tool.Tool`, `Tool.ToolChoice`, `Tool.ToolResources`, ...).
+ * This module also re-exports the tool schemas (`Tool.Tool`, `Tool.ToolChoice`,
+ * `Tool.ToolResources`, ...).
  *
  * @since 0.1.0
  */
