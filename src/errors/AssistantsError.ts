@@ -26,7 +26,8 @@ export const Outcome = Schema.Literal("not-sent", "rejected", "unknown")
  */
 export type Outcome = typeof Outcome.Type
 
-const statusFields = {
+// one struct for the nine classes: each would otherwise build (and check) its own from the fields
+const statusFields = Schema.Struct({
   status: Schema.Number,
   requestId: Schema.optional(Schema.String),
   method: Schema.String,
@@ -40,7 +41,7 @@ const statusFields = {
   shouldRetry: Schema.optional(Schema.Boolean),
   /** The delay the server asked for (`retry-after-ms` or `retry-after`), in milliseconds. */
   retryAfterMillis: Schema.optional(Schema.Number)
-}
+})
 
 /**
  * 400: the server rejected the request as malformed; `param` names the offending field.
