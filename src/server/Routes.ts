@@ -15,6 +15,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
@@ -255,7 +256,8 @@ const startRun = (threadId: string, params: RunFields) =>
     const store = yield* Store
     const engine = yield* RunEngine
     const assistant = yield* getOr404(store.assistants, "assistant", params.assistantId)
-    const now = yield* seconds
+    const nowMillis = yield* Clock.currentTimeMillis
+    const now = Math.floor(nowMillis / 1000)
     const additional = "additionalInstructions" in params ? params.additionalInstructions : undefined
     const instructions = (params.instructions ?? assistant.instructions ?? "") + (additional ? `\n${additional}` : "")
     if ("additionalMessages" in params) {
@@ -270,7 +272,8 @@ const startRun = (threadId: string, params: RunFields) =>
       status: "queued",
       requiredAction: null,
       lastError: null,
-      expiresAt: now + Math.ceil(Duration.toSeconds(engine.timings.expiresAfter)),
+      // rounded up: created at 12.95 s, a one-second lifetime must not end at 13 s
+      expiresAt: Math.ceil((nowMillis + Duration.toMillis(engine.timings.expiresAfter)) / 1000),
       startedAt: null,
       cancelledAt: null,
       failedAt: null,

@@ -48,7 +48,7 @@ export interface Timings {
   readonly step: Duration.DurationInput
   /** From `cancelling` to `cancelled`. */
   readonly cancelling: Duration.DurationInput
-  /** A run's lifetime: `expires_at` is `created_at` plus this. */
+  /** A run's lifetime: `expires_at` is this after its creation, rounded up to a whole second. */
   readonly expiresAfter: Duration.DurationInput
   /** The `openai-poll-after-ms` header sent on run reads. */
   readonly pollAfterMillis: number

@@ -8,6 +8,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import { Assistants, Messages, type Run, Runs, RunSteps, Threads, Tool } from "../../src/index.js"
 import * as NodeTransport from "../../src/layers/NodeTransport.js"
 import { AssistantsServer } from "../../src/server/index.js"
@@ -267,7 +268,7 @@ describe.each(transports)("over %s", (_, transport) => {
         assert.strictEqual(incompleteError._tag, "RunIncompleteError")
         const waiting = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "get_weather" }] } })
         assert.strictEqual(waiting.status, "requires_action")
-        // nobody answers: the run expires at expires_at (one second here)
+        // nobody answers: the run expires at expires_at (one to two seconds here)
         // (a bounded poll of a real server's clock: at most 100 reads)
         const expired = yield* Runs.get({ threadId: waiting.threadId, runId: waiting.id }).pipe(
           Effect.repeat(Schedule.spaced("50 millis").pipe(
@@ -402,4 +403,18 @@ describe("raw HTTP against the server", () => {
       assert.strictEqual(ok.status, 200)
       assert.match(ok.requestId ?? "", /^req_/)
     })))
+})
+
+describe("the server's clock", () => {
+  // the test's clock: the server reads the time from it, and nothing here waits on it
+  it.scoped("expires_at is the lifetime after creation rounded up, never sooner", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(12_950)
+      const assistant = yield* newAssistant()
+      const thread = yield* Threads.create()
+      const run = yield* Runs.create({ threadId: thread.id, assistantId: assistant.id })
+      assert.strictEqual(run.createdAt, 12)
+      // 13.95 s rounded up: at 13 s the run would have lived 50 ms
+      assert.strictEqual(run.expiresAt, 14)
+    }).pipe(Effect.provide(Harness.make({ server: { timings: { expiresAfter: "1 second" } } }).layer)))
 })
