@@ -16,9 +16,12 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 
 interface Body {
-  readonly bodyUsed?: boolean
-  readonly text?: () => Promise<string>
+  readonly bodyUsed: boolean
+  text(): Promise<string>
 }
+
+const isUnread = (u: unknown): u is Body =>
+  typeof u === "object" && u !== null && (u as Body).bodyUsed === false && typeof (u as Body).text === "function"
 
 /**
  * The body of `source` that can be read directly and is unread: undici's `ResponseData` (it has a
@@ -26,9 +29,10 @@ interface Body {
  * has a `statusCode` and no `body`. Duck-typed: `instanceof Response` would touch that global,
  * and its first use loads Node's fetch (about 15 ms at start-up).
  */
-const directBody = (source: any): Body | undefined => {
-  const body: Body | undefined = source?.statusCode === undefined ? source : source.body
-  return body?.bodyUsed === false && typeof body.text === "function" ? body : undefined
+const directBody = (source: unknown): Body | undefined => {
+  if (typeof source !== "object" || source === null) return undefined
+  const body = "statusCode" in source ? (source as { readonly body?: unknown }).body : source
+  return isUnread(body) ? body : undefined
 }
 
 /** The body of `response` as text, read once. */
@@ -38,7 +42,7 @@ export const text = (
   const body = directBody((response as { readonly source?: unknown }).source)
   if (body === undefined) return response.text
   return Effect.tryPromise({
-    try: () => body.text!(),
+    try: () => body.text(),
     catch: (cause) => new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })
   })
 }
