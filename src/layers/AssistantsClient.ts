@@ -19,7 +19,7 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
-import { dual } from "effect/Function"
+import { dual, identity } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
@@ -278,6 +278,11 @@ const decodeError = (
   })
 }
 
+const withResponseHeaders = <A>(value: A, response: HttpClientResponse.HttpClientResponse): Response<A> => ({
+  value,
+  headers: response.headers
+})
+
 /** The class of the default live clock: its timers are plain timers, so a cheap deadline works. */
 const LiveClock = Clock.make().constructor
 
@@ -382,17 +387,18 @@ export const make = (options: AssistantsConfig.Options = {}) =>
     const maxRetryAfterMillis = Duration.toMillis(options.maxRetryAfter ?? "60 seconds")
     const redactedNames = authHeader === "authorization" ? undefined : authHeader
 
-    const attempt = <A>(
+    const attempt = <A, B>(
       operation: Operation<A>,
-      request: HttpClientRequest.HttpClientRequest
+      request: HttpClientRequest.HttpClientRequest,
+      result: (value: A, response: HttpClientResponse.HttpClientResponse) => B
     ) =>
-    <R>(http: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>): Effect.Effect<Response<A>, AssistantsError, R> =>
+    <R>(http: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>): Effect.Effect<B, AssistantsError, R> =>
       Effect.matchEffect(http.execute(request), {
         onFailure: (e) => Effect.fail(transportError(operation, e)),
         onSuccess: (response) =>
           Effect.matchEffect(ResponseText.text(response), {
             onFailure: (e) => Effect.fail(transportError(operation, e)),
-            onSuccess: (text): Effect.Effect<Response<A>, AssistantsError> => {
+            onSuccess: (text): Effect.Effect<B, AssistantsError> => {
               if (response.status < 200 || response.status >= 300) {
                 return Effect.fail(statusError(operation, response, text))
               }
@@ -404,13 +410,17 @@ export const make = (options: AssistantsConfig.Options = {}) =>
               }
               return Effect.mapBoth(operation.decode(json), {
                 onFailure: (e) => decodeError(operation, response, e),
-                onSuccess: (value) => ({ value, headers: response.headers })
+                onSuccess: (value) => result(value, response)
               })
             }
           })
       })
 
-    const execute = <A>(operation: Operation<A>): Effect.Effect<Response<A>, AssistantsError> =>
+    /** One call; `result` builds what it returns, so a call that drops the headers never reads them. */
+    const send = <A, B>(
+      operation: Operation<A>,
+      result: (value: A, response: HttpClientResponse.HttpClientResponse) => B
+    ): Effect.Effect<B, AssistantsError> =>
       Effect.withFiberRuntime((fiber) => {
         const extraHeaders = fiber.getFiberRef(currentHeaders)
         const params = operation.urlParams === undefined
@@ -426,7 +436,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
             : HttpBody.text(JSON.stringify(operation.body), "application/json")
         } as HttpClientRequest.Options.NoUrl)
         const limit = fiber.getFiberRef(currentTimeout) ?? timeout
-        const once = withDeadline(attempt(operation, request), clients, limit, () =>
+        const once = withDeadline(attempt(operation, request, result), clients, limit, () =>
           new TimeoutError({
             method: operation.method,
             path: operation.path,
@@ -463,8 +473,8 @@ export const make = (options: AssistantsConfig.Options = {}) =>
       })
 
     return AssistantsClient.of({
-      execute,
-      request: (operation) => Effect.map(execute(operation), (r) => r.value)
+      execute: (operation) => send(operation, withResponseHeaders),
+      request: (operation) => send(operation, identity)
     })
   })
 
