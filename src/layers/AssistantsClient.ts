@@ -34,6 +34,7 @@ import {
   ResponseDecodeError,
   TimeoutError
 } from "../errors/AssistantsError.js"
+import { firstIssue } from "../schema/internal/issue.js"
 import * as AssistantsConfig from "./AssistantsConfig.js"
 import * as ResponseText from "./internal/responseText.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -254,24 +255,18 @@ const decodeError = (
   response: HttpClientResponse.HttpClientResponse,
   error: ParseResult.ParseError | SyntaxError
 ): ResponseDecodeError => {
-  let at = "body"
-  let message = error.message
-  if (ParseResult.isParseError(error)) {
-    const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-    if (issue) {
-      at = issue.path.length > 0 ? issue.path.map(String).join(".") : "body"
-      message = issue.message
-    }
-  }
+  const issue = ParseResult.isParseError(error) ? firstIssue(error) : undefined
+  const at = issue?.path ?? "body"
+  const message = issue?.message ?? error.message
   return new ResponseDecodeError({
     status: response.status,
     requestId: response.headers["x-request-id"],
     method: operation.method,
     path: operation.path,
-    reason: ParseResult.isParseError(error) ? "schema-mismatch" : "invalid-json",
+    reason: issue ? "schema-mismatch" : "invalid-json",
     schema: operation.schema,
     at,
-    message: ParseResult.isParseError(error)
+    message: issue
       ? `${operation.schema} at ${at}: ${message}`
       : `the body of ${operation.name} is not JSON (${response.headers["content-type"] ?? "no content type"}): ${message}`,
     outcome: "unknown"

@@ -18,7 +18,7 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import {
   Assistant,
@@ -41,6 +41,7 @@ import {
   SubmitToolOutputsParams,
   terminalStatuses
 } from "../schema/Run.js"
+import { firstIssue } from "../schema/internal/issue.js"
 import { RunStep } from "../schema/RunStep.js"
 import {
   CreateThreadAndRunParams,
@@ -101,12 +102,11 @@ const body = <A, I>(schema: Schema.Schema<A, I>) => {
 }
 
 const parseError = (error: ParseResult.ParseError): ApiError => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  const param = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : null
-  if (issue && issue._tag === "Unexpected" && param !== null) {
-    return invalid(`Unknown parameter: '${param}'.`, param, "unknown_parameter")
+  const issue = firstIssue(error)
+  if (issue._tag === "Unexpected" && issue.path !== undefined) {
+    return invalid(`Unknown parameter: '${issue.path}'.`, issue.path, "unknown_parameter")
   }
-  return invalid(`Invalid '${param ?? "body"}': ${issue?.message ?? error.message}`, param, "invalid_value")
+  return invalid(`Invalid '${issue.path ?? "body"}': ${issue.message}`, issue.path ?? null, "invalid_value")
 }
 
 const searchParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, name: string) => {

@@ -8,13 +8,14 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { type AssistantsError, InvalidRequestError } from "../../errors/AssistantsError.js"
 import type { AssistantsClient, Operation, Response } from "../../layers/AssistantsClient.js"
 import { includeValue, type ListPage, type PageParams } from "../../schema/Common.js"
 import * as Decoder from "../../schema/Decoder.js"
+import { firstIssue } from "../../schema/internal/issue.js"
 
 // `/ ? # %` and whitespace could change which resource the path addresses; so could `\`, which
 // URL parsers read as `/` in http URLs, and control characters have no place in an id.
@@ -102,11 +103,10 @@ export const bodyEncoder = <A, I>(schema: Schema.Schema<A, I>) => {
   return (params: A): InvalidRequestError | { readonly body: I } => {
     const result = (encode ??= Schema.encodeEither(schema))(params)
     if (result._tag === "Right") return { body: result.right }
-    const issue = ParseResult.ArrayFormatter.formatErrorSync(result.left)[0]
-    const param = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : undefined
+    const issue = firstIssue(result.left)
     return new InvalidRequestError({
-      ...(param === undefined ? {} : { param }),
-      message: `invalid ${param ?? "parameters"}: ${issue?.message ?? result.left.message}`
+      ...(issue.path === undefined ? {} : { param: issue.path }),
+      message: `invalid ${issue.path ?? "parameters"}: ${issue.message}`
     })
   }
 }
