@@ -53,14 +53,10 @@ const literalsOf = (ast: AST.AST): Array<readonly [PropertyKey, AST.Literal]> =>
       }
       return out
     }
-    case "TupleType": {
-      const out: Array<readonly [PropertyKey, AST.Literal]> = []
-      ast.elements.forEach((element, i) => {
-        const type = AST.encodedAST(element.type)
-        if (AST.isLiteral(type) && !element.isOptional) out.push([i, type])
-      })
-      return out
-    }
+    case "TupleType":
+      // an array has none; tuples (which may) are left to the standard decoder, like every tuple
+      if (ast.elements.length > 0) throw new Unsupported()
+      return []
     case "Refinement":
       return literalsOf(ast.from)
     case "Transformation":
