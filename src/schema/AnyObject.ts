@@ -7,6 +7,7 @@
 import * as Schema from "effect/Schema"
 import { Assistant, AssistantDeleted } from "./Assistant.js"
 import { ListPage } from "./Common.js"
+import { lazy } from "./internal/lazy.js"
 import { Message, MessageDeleted } from "./Message.js"
 import { Run } from "./Run.js"
 import { RunStep } from "./RunStep.js"
@@ -19,8 +20,10 @@ import { Thread, ThreadDeleted } from "./Thread.js"
  * @since 0.1.0
  * @category schemas
  */
-export const AnyPage = Schema.Union(ListPage(Assistant), ListPage(Message), ListPage(Run), ListPage(RunStep))
-  .annotations({ identifier: "AnyPage" })
+export const AnyPage = lazy(() =>
+  Schema.Union(ListPage(Assistant), ListPage(Message), ListPage(Run), ListPage(RunStep))
+    .annotations({ identifier: "AnyPage" })
+)
 
 /**
  * Every object kind, dispatching on `object`, then list pages.
@@ -28,17 +31,19 @@ export const AnyPage = Schema.Union(ListPage(Assistant), ListPage(Message), List
  * @since 0.1.0
  * @category schemas
  */
-export const AnyObject = Schema.Union(
-  Assistant,
-  Thread,
-  Message,
-  Run,
-  RunStep,
-  AssistantDeleted,
-  ThreadDeleted,
-  MessageDeleted,
-  AnyPage
-).annotations({ identifier: "AnyObject" })
+export const AnyObject = lazy(() =>
+  Schema.Union(
+    Assistant,
+    Thread,
+    Message,
+    Run,
+    RunStep,
+    AssistantDeleted,
+    ThreadDeleted,
+    MessageDeleted,
+    AnyPage
+  ).annotations({ identifier: "AnyObject" })
+)
 
 /**
  * @since 0.1.0

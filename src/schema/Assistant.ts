@@ -5,6 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import { Deleted, Metadata, MetadataParam, nullable, Timestamp } from "./Common.js"
+import { lazy } from "./internal/lazy.js"
 import { ReasoningEffort, ResponseFormat, Tool } from "./Tool.js"
 import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
 
@@ -12,21 +13,23 @@ import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
  * @since 0.1.0
  * @category schemas
  */
-export const Assistant = Schema.Struct({
-  id: Schema.String,
-  object: Schema.Literal("assistant"),
-  createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
-  name: nullable(Schema.String),
-  description: nullable(Schema.String),
-  model: Schema.String,
-  instructions: nullable(Schema.String),
-  tools: Schema.optionalWith(Schema.Array(Tool), { default: () => [] }),
-  toolResources: Schema.optional(Schema.NullOr(ToolResources)).pipe(Schema.fromKey("tool_resources")),
-  metadata: nullable(Metadata),
-  temperature: Schema.optional(Schema.NullOr(Schema.Number)),
-  topP: Schema.optional(Schema.NullOr(Schema.Number)).pipe(Schema.fromKey("top_p")),
-  responseFormat: Schema.optional(Schema.NullOr(ResponseFormat)).pipe(Schema.fromKey("response_format"))
-}).annotations({ identifier: "Assistant" })
+export const Assistant = lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.Literal("assistant"),
+    createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
+    name: nullable(Schema.String),
+    description: nullable(Schema.String),
+    model: Schema.String,
+    instructions: nullable(Schema.String),
+    tools: Schema.optionalWith(Schema.Array(Tool), { default: () => [] }),
+    toolResources: Schema.optional(Schema.NullOr(ToolResources)).pipe(Schema.fromKey("tool_resources")),
+    metadata: nullable(Metadata),
+    temperature: Schema.optional(Schema.NullOr(Schema.Number)),
+    topP: Schema.optional(Schema.NullOr(Schema.Number)).pipe(Schema.fromKey("top_p")),
+    responseFormat: Schema.optional(Schema.NullOr(ResponseFormat)).pipe(Schema.fromKey("response_format"))
+  }).annotations({ identifier: "Assistant" })
+)
 
 /**
  * @since 0.1.0
@@ -38,7 +41,7 @@ export interface Assistant extends Schema.Schema.Type<typeof Assistant> {}
  * @since 0.1.0
  * @category schemas
  */
-export const AssistantDeleted = Deleted("assistant.deleted").annotations({ identifier: "AssistantDeleted" })
+export const AssistantDeleted = lazy(() => Deleted("assistant.deleted").annotations({ identifier: "AssistantDeleted" }))
 
 /**
  * @since 0.1.0
@@ -46,8 +49,11 @@ export const AssistantDeleted = Deleted("assistant.deleted").annotations({ ident
  */
 export interface AssistantDeleted extends Schema.Schema.Type<typeof AssistantDeleted> {}
 
-/** The limits below are the contract's; they are checked before a request is sent. */
-const assistantFields = {
+/**
+ * The limits below are the contract's; they are checked before a request is sent. A function, so
+ * that neither schema is built before it is used.
+ */
+const assistantFields = () => ({
   model: Schema.String,
   name: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.maxLength(256)))),
   description: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.maxLength(512)))),
@@ -59,7 +65,7 @@ const assistantFields = {
   temperature: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.between(0, 2)))),
   topP: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.between(0, 1)))).pipe(Schema.fromKey("top_p")),
   responseFormat: Schema.optional(Schema.NullOr(ResponseFormat)).pipe(Schema.fromKey("response_format"))
-}
+})
 
 /**
  * The body of `POST /assistants`.
@@ -67,7 +73,7 @@ const assistantFields = {
  * @since 0.1.0
  * @category schemas
  */
-export const CreateAssistantParams = Schema.Struct(assistantFields).annotations({ identifier: "CreateAssistantParams" })
+export const CreateAssistantParams = lazy(() => Schema.Struct(assistantFields()).annotations({ identifier: "CreateAssistantParams" }))
 
 /**
  * @since 0.1.0
@@ -81,8 +87,10 @@ export interface CreateAssistantParams extends Schema.Schema.Type<typeof CreateA
  * @since 0.1.0
  * @category schemas
  */
-export const ModifyAssistantParams = Schema.Struct({ ...assistantFields, model: Schema.optional(Schema.String) })
-  .annotations({ identifier: "ModifyAssistantParams" })
+export const ModifyAssistantParams = lazy(() =>
+  Schema.Struct({ ...assistantFields(), model: Schema.optional(Schema.String) })
+    .annotations({ identifier: "ModifyAssistantParams" })
+)
 
 /**
  * @since 0.1.0

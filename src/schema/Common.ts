@@ -14,6 +14,7 @@
 import type * as Brand from "effect/Brand"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { lazy } from "./internal/lazy.js"
 
 /**
  * A string the API sent where the schema expects one of a known set of literals.
@@ -27,7 +28,7 @@ export type Unknown = string & Brand.Brand<"effect-assistants/Unknown">
  * Any string, as an {@link Unknown}. One schema serves every open enum: a union tries its literal
  * member first, so only values outside the known set ever land here.
  */
-const UnknownValue = Schema.String.pipe(Schema.brand("effect-assistants/Unknown"))
+const UnknownValue = lazy(() => Schema.String.pipe(Schema.brand("effect-assistants/Unknown")))
 
 /**
  * An enum that accepts values it does not know in responses, carried as {@link Unknown}.
@@ -50,7 +51,7 @@ export interface UnknownMember {
   readonly raw: { readonly [key: string]: unknown }
 }
 
-const RawObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const RawObject = lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /**
  * The catch-all member of a union discriminated by `type`: it takes any object whose `type` is a
@@ -107,7 +108,7 @@ export const Timestamp = Schema.Int
  * @since 0.1.0
  * @category schemas
  */
-export const Metadata = Schema.Record({ key: Schema.String, value: Schema.String })
+export const Metadata = lazy(() => Schema.Record({ key: Schema.String, value: Schema.String }))
 
 /**
  * @since 0.1.0
@@ -122,7 +123,8 @@ export type Metadata = typeof Metadata.Type
  * @since 0.1.0
  * @category schemas
  */
-export const MetadataParam = Schema.Record({
+export const MetadataParam = lazy(() =>
+  Schema.Record({
   key: Schema.String,
   value: Schema.String.pipe(Schema.maxLength(512, { message: () => "metadata values are at most 512 characters" }))
 }).pipe(Schema.filter((m) => {
@@ -132,7 +134,8 @@ export const MetadataParam = Schema.Record({
   if (keys.length > 16) return "metadata has at most 16 keys"
   const long = keys.find((k) => k.length > 64)
   return long === undefined || `metadata keys are at most 64 characters (${long.slice(0, 16)}…)`
-}))
+  }))
+)
 
 /**
  * Token usage of a run or run step.
@@ -140,11 +143,13 @@ export const MetadataParam = Schema.Record({
  * @since 0.1.0
  * @category schemas
  */
-export const Usage = Schema.Struct({
-  promptTokens: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("prompt_tokens")),
-  completionTokens: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("completion_tokens")),
-  totalTokens: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("total_tokens"))
-})
+export const Usage = lazy(() =>
+  Schema.Struct({
+    promptTokens: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("prompt_tokens")),
+    completionTokens: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("completion_tokens")),
+    totalTokens: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("total_tokens"))
+  })
+)
 
 /**
  * @since 0.1.0
@@ -158,10 +163,12 @@ export type Usage = typeof Usage.Type
  * @since 0.1.0
  * @category schemas
  */
-export const LastError = Schema.Struct({
-  code: openEnum("server_error", "rate_limit_exceeded", "invalid_prompt"),
-  message: Schema.String
-})
+export const LastError = lazy(() =>
+  Schema.Struct({
+    code: openEnum("server_error", "rate_limit_exceeded", "invalid_prompt"),
+    message: Schema.String
+  })
+)
 
 /**
  * @since 0.1.0
@@ -201,13 +208,15 @@ export const ListPage = <A, I, R>(item: Schema.Schema<A, I, R>) => {
 const pages = new WeakMap<object, unknown>()
 
 const makeListPage = <A, I, R>(item: Schema.Schema<A, I, R>) =>
-  Schema.Struct({
-    object: Schema.optionalWith(Schema.String, { default: () => "list" }),
-    data: Schema.Array(item),
-    firstId: nullable(Schema.String).pipe(Schema.fromKey("first_id")),
-    lastId: nullable(Schema.String).pipe(Schema.fromKey("last_id")),
-    hasMore: Schema.propertySignature(Schema.Boolean).pipe(Schema.fromKey("has_more"))
-  })
+  lazy(() =>
+    Schema.Struct({
+      object: Schema.optionalWith(Schema.String, { default: () => "list" }),
+      data: Schema.Array(item),
+      firstId: nullable(Schema.String).pipe(Schema.fromKey("first_id")),
+      lastId: nullable(Schema.String).pipe(Schema.fromKey("last_id")),
+      hasMore: Schema.propertySignature(Schema.Boolean).pipe(Schema.fromKey("has_more"))
+    })
+  )
 
 /**
  * The marker a delete returns.
@@ -237,6 +246,7 @@ export const Order = Schema.Literal("asc", "desc")
  * @category schemas
  */
 export const PageParams = {
+  // plain fields to spread into a struct, so built at import (three small schemas), not lazily
   limit: Schema.optional(Schema.Int.pipe(Schema.between(1, 100, { message: () => "limit must be an integer between 1 and 100" }))),
   order: Schema.optional(Order),
   after: Schema.optional(Schema.String),
@@ -268,7 +278,7 @@ export const includeValue = "step_details.tool_calls[*].file_search.results[*].c
  * @since 0.1.0
  * @category schemas
  */
-export const Include = Schema.Array(Schema.Literal(includeValue))
+export const Include = lazy(() => Schema.Array(Schema.Literal(includeValue)))
 
 /**
  * @since 0.1.0

@@ -5,26 +5,31 @@
  */
 import * as Schema from "effect/Schema"
 import { Deleted, Metadata, MetadataParam, nullable, openEnum, Timestamp, unknownMember } from "./Common.js"
+import { lazy } from "./internal/lazy.js"
 
-const FileCitation = Schema.Struct({
-  type: Schema.Literal("file_citation"),
-  text: Schema.String,
-  fileCitation: Schema.propertySignature(Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) })).pipe(
-    Schema.fromKey("file_citation")
-  ),
-  startIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("start_index")),
-  endIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("end_index"))
-})
+const FileCitation = lazy(() =>
+  Schema.Struct({
+    type: Schema.Literal("file_citation"),
+    text: Schema.String,
+    fileCitation: Schema.propertySignature(Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) })).pipe(
+      Schema.fromKey("file_citation")
+    ),
+    startIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("start_index")),
+    endIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("end_index"))
+  })
+)
 
-const FilePath = Schema.Struct({
-  type: Schema.Literal("file_path"),
-  text: Schema.String,
-  filePath: Schema.propertySignature(Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) })).pipe(
-    Schema.fromKey("file_path")
-  ),
-  startIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("start_index")),
-  endIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("end_index"))
-})
+const FilePath = lazy(() =>
+  Schema.Struct({
+    type: Schema.Literal("file_path"),
+    text: Schema.String,
+    filePath: Schema.propertySignature(Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) })).pipe(
+      Schema.fromKey("file_path")
+    ),
+    startIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("start_index")),
+    endIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("end_index"))
+  })
+)
 
 /**
  * A citation inside a text part.
@@ -32,7 +37,7 @@ const FilePath = Schema.Struct({
  * @since 0.1.0
  * @category schemas
  */
-export const Annotation = Schema.Union(FileCitation, FilePath, unknownMember(["file_citation", "file_path"]))
+export const Annotation = lazy(() => Schema.Union(FileCitation, FilePath, unknownMember(["file_citation", "file_path"])))
 
 /**
  * @since 0.1.0
@@ -40,44 +45,54 @@ export const Annotation = Schema.Union(FileCitation, FilePath, unknownMember(["f
  */
 export type Annotation = typeof Annotation.Type
 
-const Detail = openEnum("auto", "low", "high")
+const Detail = lazy(() => openEnum("auto", "low", "high"))
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const ImageFile = Schema.Struct({
-  fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")),
-  detail: Schema.optional(Detail)
-})
+export const ImageFile = lazy(() =>
+  Schema.Struct({
+    fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")),
+    detail: Schema.optional(Detail)
+  })
+)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const ImageUrl = Schema.Struct({
-  url: Schema.String,
-  detail: Schema.optional(Detail)
-})
+export const ImageUrl = lazy(() =>
+  Schema.Struct({
+    url: Schema.String,
+    detail: Schema.optional(Detail)
+  })
+)
 
-const ImageFilePart = Schema.Struct({
-  type: Schema.Literal("image_file"),
-  imageFile: Schema.propertySignature(ImageFile).pipe(Schema.fromKey("image_file"))
-})
+const ImageFilePart = lazy(() =>
+  Schema.Struct({
+    type: Schema.Literal("image_file"),
+    imageFile: Schema.propertySignature(ImageFile).pipe(Schema.fromKey("image_file"))
+  })
+)
 
-const ImageUrlPart = Schema.Struct({
-  type: Schema.Literal("image_url"),
-  imageUrl: Schema.propertySignature(ImageUrl).pipe(Schema.fromKey("image_url"))
-})
+const ImageUrlPart = lazy(() =>
+  Schema.Struct({
+    type: Schema.Literal("image_url"),
+    imageUrl: Schema.propertySignature(ImageUrl).pipe(Schema.fromKey("image_url"))
+  })
+)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const TextPart = Schema.Struct({
-  type: Schema.Literal("text"),
-  text: Schema.Struct({ value: Schema.String, annotations: Schema.optionalWith(Schema.Array(Annotation), { default: () => [] }) })
-})
+export const TextPart = lazy(() =>
+  Schema.Struct({
+    type: Schema.Literal("text"),
+    text: Schema.Struct({ value: Schema.String, annotations: Schema.optionalWith(Schema.Array(Annotation), { default: () => [] }) })
+  })
+)
 
 /**
  * @since 0.1.0
@@ -92,12 +107,14 @@ export type TextPart = typeof TextPart.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ContentPart = Schema.Union(
-  TextPart,
-  ImageFilePart,
-  ImageUrlPart,
-  Schema.Struct({ type: Schema.Literal("refusal"), refusal: Schema.String }),
-  unknownMember(["text", "image_file", "image_url", "refusal"])
+export const ContentPart = lazy(() =>
+  Schema.Union(
+    TextPart,
+    ImageFilePart,
+    ImageUrlPart,
+    Schema.Struct({ type: Schema.Literal("refusal"), refusal: Schema.String }),
+    unknownMember(["text", "image_file", "image_url", "refusal"])
+  )
 )
 
 /**
@@ -112,18 +129,20 @@ export type ContentPart = typeof ContentPart.Type
  * @since 0.1.0
  * @category schemas
  */
-export const Attachment = Schema.Struct({
-  fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")),
-  tools: Schema.optional(
-    Schema.Array(
-      Schema.Union(
-        Schema.Struct({ type: Schema.Literal("code_interpreter") }),
-        Schema.Struct({ type: Schema.Literal("file_search") }),
-        unknownMember(["code_interpreter", "file_search"])
+export const Attachment = lazy(() =>
+  Schema.Struct({
+    fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")),
+    tools: Schema.optional(
+      Schema.Array(
+        Schema.Union(
+          Schema.Struct({ type: Schema.Literal("code_interpreter") }),
+          Schema.Struct({ type: Schema.Literal("file_search") }),
+          unknownMember(["code_interpreter", "file_search"])
+        )
       )
     )
-  )
-})
+  })
+)
 
 /**
  * @since 0.1.0
@@ -135,32 +154,34 @@ export type Attachment = typeof Attachment.Type
  * @since 0.1.0
  * @category schemas
  */
-export const MessageStatus = openEnum("in_progress", "incomplete", "completed")
+export const MessageStatus = lazy(() => openEnum("in_progress", "incomplete", "completed"))
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const Message = Schema.Struct({
-  id: Schema.String,
-  object: Schema.Literal("thread.message"),
-  createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
-  threadId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("thread_id")),
-  status: Schema.optionalWith(MessageStatus, { default: () => "completed" as const }),
-  incompleteDetails: nullable(
-    Schema.Struct({
-      reason: openEnum("content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed")
-    })
-  ).pipe(Schema.fromKey("incomplete_details")),
-  completedAt: nullable(Timestamp).pipe(Schema.fromKey("completed_at")),
-  incompleteAt: nullable(Timestamp).pipe(Schema.fromKey("incomplete_at")),
-  role: openEnum("user", "assistant"),
-  content: Schema.Array(ContentPart),
-  assistantId: nullable(Schema.String).pipe(Schema.fromKey("assistant_id")),
-  runId: nullable(Schema.String).pipe(Schema.fromKey("run_id")),
-  attachments: nullable(Schema.Array(Attachment)),
-  metadata: nullable(Metadata)
-}).annotations({ identifier: "Message" })
+export const Message = lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.Literal("thread.message"),
+    createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
+    threadId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("thread_id")),
+    status: Schema.optionalWith(MessageStatus, { default: () => "completed" as const }),
+    incompleteDetails: nullable(
+      Schema.Struct({
+        reason: openEnum("content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed")
+      })
+    ).pipe(Schema.fromKey("incomplete_details")),
+    completedAt: nullable(Timestamp).pipe(Schema.fromKey("completed_at")),
+    incompleteAt: nullable(Timestamp).pipe(Schema.fromKey("incomplete_at")),
+    role: openEnum("user", "assistant"),
+    content: Schema.Array(ContentPart),
+    assistantId: nullable(Schema.String).pipe(Schema.fromKey("assistant_id")),
+    runId: nullable(Schema.String).pipe(Schema.fromKey("run_id")),
+    attachments: nullable(Schema.Array(Attachment)),
+    metadata: nullable(Metadata)
+  }).annotations({ identifier: "Message" })
+)
 
 /**
  * @since 0.1.0
@@ -172,7 +193,7 @@ export interface Message extends Schema.Schema.Type<typeof Message> {}
  * @since 0.1.0
  * @category schemas
  */
-export const MessageDeleted = Deleted("thread.message.deleted").annotations({ identifier: "MessageDeleted" })
+export const MessageDeleted = lazy(() => Deleted("thread.message.deleted").annotations({ identifier: "MessageDeleted" }))
 
 /**
  * @since 0.1.0
@@ -199,9 +220,11 @@ export {
  * @since 0.1.0
  * @category schemas
  */
-export const ModifyMessageParams = Schema.Struct({
-  metadata: Schema.optional(Schema.NullOr(MetadataParam))
-}).annotations({ identifier: "ModifyMessageParams" })
+export const ModifyMessageParams = lazy(() =>
+  Schema.Struct({
+    metadata: Schema.optional(Schema.NullOr(MetadataParam))
+  }).annotations({ identifier: "ModifyMessageParams" })
+)
 
 /**
  * @since 0.1.0

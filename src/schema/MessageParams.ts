@@ -7,6 +7,7 @@
  */
 import * as Schema from "effect/Schema"
 import { MetadataParam } from "./Common.js"
+import { lazy } from "./internal/lazy.js"
 
 /**
  * A content part as a request may send it (no refusals, text as a plain string).
@@ -14,23 +15,25 @@ import { MetadataParam } from "./Common.js"
  * @since 0.1.0
  * @category schemas
  */
-export const ContentPartParam = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("text"), text: Schema.String }),
-  Schema.Struct({
-    type: Schema.Literal("image_file"),
-    imageFile: Schema.propertySignature(
-      Schema.Struct({
-        fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")),
-        detail: Schema.optional(Schema.Literal("auto", "low", "high"))
-      })
-    ).pipe(Schema.fromKey("image_file"))
-  }),
-  Schema.Struct({
-    type: Schema.Literal("image_url"),
-    imageUrl: Schema.propertySignature(
-      Schema.Struct({ url: Schema.String, detail: Schema.optional(Schema.Literal("auto", "low", "high")) })
-    ).pipe(Schema.fromKey("image_url"))
-  })
+export const ContentPartParam = lazy(() =>
+  Schema.Union(
+    Schema.Struct({ type: Schema.Literal("text"), text: Schema.String }),
+    Schema.Struct({
+      type: Schema.Literal("image_file"),
+      imageFile: Schema.propertySignature(
+        Schema.Struct({
+          fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")),
+          detail: Schema.optional(Schema.Literal("auto", "low", "high"))
+        })
+      ).pipe(Schema.fromKey("image_file"))
+    }),
+    Schema.Struct({
+      type: Schema.Literal("image_url"),
+      imageUrl: Schema.propertySignature(
+        Schema.Struct({ url: Schema.String, detail: Schema.optional(Schema.Literal("auto", "low", "high")) })
+      ).pipe(Schema.fromKey("image_url"))
+    })
+  )
 )
 
 /**
@@ -45,26 +48,28 @@ export type ContentPartParam = typeof ContentPartParam.Type
  * @since 0.1.0
  * @category schemas
  */
-export const CreateMessageParams = Schema.Struct({
-  role: Schema.Literal("user", "assistant"),
-  content: Schema.Union(Schema.String, Schema.NonEmptyArray(ContentPartParam)),
-  attachments: Schema.optional(
-    Schema.NullOr(
-      Schema.Array(
-        Schema.Struct({
-          fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")),
-          tools: Schema.Array(
-            Schema.Union(
-              Schema.Struct({ type: Schema.Literal("code_interpreter") }),
-              Schema.Struct({ type: Schema.Literal("file_search") })
+export const CreateMessageParams = lazy(() =>
+  Schema.Struct({
+    role: Schema.Literal("user", "assistant"),
+    content: Schema.Union(Schema.String, Schema.NonEmptyArray(ContentPartParam)),
+    attachments: Schema.optional(
+      Schema.NullOr(
+        Schema.Array(
+          Schema.Struct({
+            fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")),
+            tools: Schema.Array(
+              Schema.Union(
+                Schema.Struct({ type: Schema.Literal("code_interpreter") }),
+                Schema.Struct({ type: Schema.Literal("file_search") })
+              )
             )
-          )
-        })
+          })
+        )
       )
-    )
-  ),
-  metadata: Schema.optional(Schema.NullOr(MetadataParam))
-}).annotations({ identifier: "CreateMessageParams" })
+    ),
+    metadata: Schema.optional(Schema.NullOr(MetadataParam))
+  }).annotations({ identifier: "CreateMessageParams" })
+)
 
 /**
  * @since 0.1.0

@@ -5,6 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import { LastError, Metadata, MetadataParam, nullable, openEnum, Timestamp, Usage } from "./Common.js"
+import { lazy } from "./internal/lazy.js"
 import { CreateMessageParams } from "./MessageParams.js"
 import {
   ReasoningEffort,
@@ -38,7 +39,7 @@ export const knownStatuses = [
  * @since 0.1.0
  * @category schemas
  */
-export const RunStatus = openEnum(...knownStatuses)
+export const RunStatus = lazy(() => openEnum(...knownStatuses))
 
 /**
  * @since 0.1.0
@@ -60,11 +61,13 @@ export const terminalStatuses: ReadonlySet<string> = new Set(["completed", "fail
  * @since 0.1.0
  * @category schemas
  */
-export const RunToolCall = Schema.Struct({
-  id: Schema.String,
-  type: Schema.Literal("function"),
-  function: Schema.Struct({ name: Schema.String, arguments: Schema.String })
-})
+export const RunToolCall = lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    type: Schema.Literal("function"),
+    function: Schema.Struct({ name: Schema.String, arguments: Schema.String })
+  })
+)
 
 /**
  * @since 0.1.0
@@ -76,12 +79,14 @@ export type RunToolCall = typeof RunToolCall.Type
  * @since 0.1.0
  * @category schemas
  */
-export const RequiredAction = Schema.Struct({
-  type: Schema.Literal("submit_tool_outputs"),
-  submitToolOutputs: Schema.propertySignature(Schema.Struct({
-    toolCalls: Schema.propertySignature(Schema.Array(RunToolCall)).pipe(Schema.fromKey("tool_calls"))
-  })).pipe(Schema.fromKey("submit_tool_outputs"))
-})
+export const RequiredAction = lazy(() =>
+  Schema.Struct({
+    type: Schema.Literal("submit_tool_outputs"),
+    submitToolOutputs: Schema.propertySignature(Schema.Struct({
+      toolCalls: Schema.propertySignature(Schema.Array(RunToolCall)).pipe(Schema.fromKey("tool_calls"))
+    })).pipe(Schema.fromKey("submit_tool_outputs"))
+  })
+)
 
 /**
  * @since 0.1.0
@@ -93,39 +98,41 @@ export type RequiredAction = typeof RequiredAction.Type
  * @since 0.1.0
  * @category schemas
  */
-export const Run = Schema.Struct({
-  id: Schema.String,
-  object: Schema.Literal("thread.run"),
-  createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
-  threadId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("thread_id")),
-  assistantId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("assistant_id")),
-  status: RunStatus,
-  requiredAction: nullable(RequiredAction).pipe(Schema.fromKey("required_action")),
-  lastError: nullable(LastError).pipe(Schema.fromKey("last_error")),
-  expiresAt: nullable(Timestamp).pipe(Schema.fromKey("expires_at")),
-  startedAt: nullable(Timestamp).pipe(Schema.fromKey("started_at")),
-  cancelledAt: nullable(Timestamp).pipe(Schema.fromKey("cancelled_at")),
-  failedAt: nullable(Timestamp).pipe(Schema.fromKey("failed_at")),
-  completedAt: nullable(Timestamp).pipe(Schema.fromKey("completed_at")),
-  incompleteDetails: nullable(
-    Schema.Struct({ reason: Schema.optional(openEnum("max_completion_tokens", "max_prompt_tokens")) })
-  ).pipe(Schema.fromKey("incomplete_details")),
-  model: Schema.String,
-  instructions: nullable(Schema.String),
-  tools: Schema.optionalWith(Schema.Array(Tool), { default: () => [] }),
-  metadata: nullable(Metadata),
-  usage: nullable(Usage),
-  temperature: Schema.optional(Schema.NullOr(Schema.Number)),
-  topP: Schema.optional(Schema.NullOr(Schema.Number)).pipe(Schema.fromKey("top_p")),
-  maxPromptTokens: nullable(Schema.Int).pipe(Schema.fromKey("max_prompt_tokens")),
-  maxCompletionTokens: nullable(Schema.Int).pipe(Schema.fromKey("max_completion_tokens")),
-  truncationStrategy: nullable(TruncationStrategy).pipe(Schema.fromKey("truncation_strategy")),
-  toolChoice: nullable(ToolChoice).pipe(Schema.fromKey("tool_choice")),
-  parallelToolCalls: Schema.optionalWith(Schema.Boolean, { default: () => true }).pipe(
-    Schema.fromKey("parallel_tool_calls")
-  ),
-  responseFormat: nullable(ResponseFormat).pipe(Schema.fromKey("response_format"))
-}).annotations({ identifier: "Run" })
+export const Run = lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.Literal("thread.run"),
+    createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
+    threadId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("thread_id")),
+    assistantId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("assistant_id")),
+    status: RunStatus,
+    requiredAction: nullable(RequiredAction).pipe(Schema.fromKey("required_action")),
+    lastError: nullable(LastError).pipe(Schema.fromKey("last_error")),
+    expiresAt: nullable(Timestamp).pipe(Schema.fromKey("expires_at")),
+    startedAt: nullable(Timestamp).pipe(Schema.fromKey("started_at")),
+    cancelledAt: nullable(Timestamp).pipe(Schema.fromKey("cancelled_at")),
+    failedAt: nullable(Timestamp).pipe(Schema.fromKey("failed_at")),
+    completedAt: nullable(Timestamp).pipe(Schema.fromKey("completed_at")),
+    incompleteDetails: nullable(
+      Schema.Struct({ reason: Schema.optional(openEnum("max_completion_tokens", "max_prompt_tokens")) })
+    ).pipe(Schema.fromKey("incomplete_details")),
+    model: Schema.String,
+    instructions: nullable(Schema.String),
+    tools: Schema.optionalWith(Schema.Array(Tool), { default: () => [] }),
+    metadata: nullable(Metadata),
+    usage: nullable(Usage),
+    temperature: Schema.optional(Schema.NullOr(Schema.Number)),
+    topP: Schema.optional(Schema.NullOr(Schema.Number)).pipe(Schema.fromKey("top_p")),
+    maxPromptTokens: nullable(Schema.Int).pipe(Schema.fromKey("max_prompt_tokens")),
+    maxCompletionTokens: nullable(Schema.Int).pipe(Schema.fromKey("max_completion_tokens")),
+    truncationStrategy: nullable(TruncationStrategy).pipe(Schema.fromKey("truncation_strategy")),
+    toolChoice: nullable(ToolChoice).pipe(Schema.fromKey("tool_choice")),
+    parallelToolCalls: Schema.optionalWith(Schema.Boolean, { default: () => true }).pipe(
+      Schema.fromKey("parallel_tool_calls")
+    ),
+    responseFormat: nullable(ResponseFormat).pipe(Schema.fromKey("response_format"))
+  }).annotations({ identifier: "Run" })
+)
 
 /**
  * @since 0.1.0
@@ -133,29 +140,29 @@ export const Run = Schema.Struct({
  */
 export interface Run extends Schema.Schema.Type<typeof Run> {}
 
-const Temperature = Schema.Number.pipe(Schema.between(0, 2))
-const TopP = Schema.Number.pipe(Schema.between(0, 1))
-const TokenLimit = Schema.Int.pipe(Schema.greaterThanOrEqualTo(256))
-
 /**
- * Fields createRun and createThreadAndRun share, with the contract's limits.
+ * Fields createRun and createThreadAndRun share, with the contract's limits: a function, so that
+ * neither schema is built before it is used.
  *
  * @internal
  */
-export const runFields = {
-  assistantId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("assistant_id")),
-  model: Schema.optional(Schema.NullOr(Schema.String)),
-  instructions: Schema.optional(Schema.NullOr(Schema.String)),
-  tools: Schema.optional(Schema.NullOr(Schema.Array(Tool).pipe(Schema.maxItems(20)))),
-  metadata: Schema.optional(Schema.NullOr(MetadataParam)),
-  temperature: Schema.optional(Schema.NullOr(Temperature)),
-  topP: Schema.optional(Schema.NullOr(TopP)).pipe(Schema.fromKey("top_p")),
-  maxPromptTokens: Schema.optional(Schema.NullOr(TokenLimit)).pipe(Schema.fromKey("max_prompt_tokens")),
-  maxCompletionTokens: Schema.optional(Schema.NullOr(TokenLimit)).pipe(Schema.fromKey("max_completion_tokens")),
-  truncationStrategy: Schema.optional(Schema.NullOr(TruncationStrategy)).pipe(Schema.fromKey("truncation_strategy")),
-  toolChoice: Schema.optional(Schema.NullOr(ToolChoice)).pipe(Schema.fromKey("tool_choice")),
-  parallelToolCalls: Schema.optional(Schema.Boolean).pipe(Schema.fromKey("parallel_tool_calls")),
-  responseFormat: Schema.optional(Schema.NullOr(ResponseFormat)).pipe(Schema.fromKey("response_format"))
+export const runFields = () => {
+  const tokenLimit = Schema.optional(Schema.NullOr(Schema.Int.pipe(Schema.greaterThanOrEqualTo(256))))
+  return {
+    assistantId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("assistant_id")),
+    model: Schema.optional(Schema.NullOr(Schema.String)),
+    instructions: Schema.optional(Schema.NullOr(Schema.String)),
+    tools: Schema.optional(Schema.NullOr(Schema.Array(Tool).pipe(Schema.maxItems(20)))),
+    metadata: Schema.optional(Schema.NullOr(MetadataParam)),
+    temperature: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.between(0, 2)))),
+    topP: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.between(0, 1)))).pipe(Schema.fromKey("top_p")),
+    maxPromptTokens: tokenLimit.pipe(Schema.fromKey("max_prompt_tokens")),
+    maxCompletionTokens: tokenLimit.pipe(Schema.fromKey("max_completion_tokens")),
+    truncationStrategy: Schema.optional(Schema.NullOr(TruncationStrategy)).pipe(Schema.fromKey("truncation_strategy")),
+    toolChoice: Schema.optional(Schema.NullOr(ToolChoice)).pipe(Schema.fromKey("tool_choice")),
+    parallelToolCalls: Schema.optional(Schema.Boolean).pipe(Schema.fromKey("parallel_tool_calls")),
+    responseFormat: Schema.optional(Schema.NullOr(ResponseFormat)).pipe(Schema.fromKey("response_format"))
+  }
 }
 
 /**
@@ -164,14 +171,16 @@ export const runFields = {
  * @since 0.1.0
  * @category schemas
  */
-export const CreateRunParams = Schema.Struct({
-  ...runFields,
-  reasoningEffort: Schema.optional(Schema.NullOr(ReasoningEffort)).pipe(Schema.fromKey("reasoning_effort")),
-  additionalInstructions: Schema.optional(Schema.NullOr(Schema.String)).pipe(Schema.fromKey("additional_instructions")),
-  additionalMessages: Schema.optional(Schema.NullOr(Schema.Array(CreateMessageParams))).pipe(
-    Schema.fromKey("additional_messages")
-  )
-}).annotations({ identifier: "CreateRunParams" })
+export const CreateRunParams = lazy(() =>
+  Schema.Struct({
+    ...runFields(),
+    reasoningEffort: Schema.optional(Schema.NullOr(ReasoningEffort)).pipe(Schema.fromKey("reasoning_effort")),
+    additionalInstructions: Schema.optional(Schema.NullOr(Schema.String)).pipe(Schema.fromKey("additional_instructions")),
+    additionalMessages: Schema.optional(Schema.NullOr(Schema.Array(CreateMessageParams))).pipe(
+      Schema.fromKey("additional_messages")
+    )
+  }).annotations({ identifier: "CreateRunParams" })
+)
 
 /**
  * @since 0.1.0
@@ -185,9 +194,11 @@ export interface CreateRunParams extends Schema.Schema.Type<typeof CreateRunPara
  * @since 0.1.0
  * @category schemas
  */
-export const ModifyRunParams = Schema.Struct({
-  metadata: Schema.optional(Schema.NullOr(MetadataParam))
-}).annotations({ identifier: "ModifyRunParams" })
+export const ModifyRunParams = lazy(() =>
+  Schema.Struct({
+    metadata: Schema.optional(Schema.NullOr(MetadataParam))
+  }).annotations({ identifier: "ModifyRunParams" })
+)
 
 /**
  * @since 0.1.0
@@ -201,10 +212,12 @@ export interface ModifyRunParams extends Schema.Schema.Type<typeof ModifyRunPara
  * @since 0.1.0
  * @category schemas
  */
-export const ToolOutput = Schema.Struct({
-  toolCallId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("tool_call_id")),
-  output: Schema.String
-})
+export const ToolOutput = lazy(() =>
+  Schema.Struct({
+    toolCallId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("tool_call_id")),
+    output: Schema.String
+  })
+)
 
 /**
  * @since 0.1.0
@@ -218,9 +231,11 @@ export type ToolOutput = typeof ToolOutput.Type
  * @since 0.1.0
  * @category schemas
  */
-export const SubmitToolOutputsParams = Schema.Struct({
-  toolOutputs: Schema.propertySignature(Schema.Array(ToolOutput)).pipe(Schema.fromKey("tool_outputs"))
-}).annotations({ identifier: "SubmitToolOutputsParams" })
+export const SubmitToolOutputsParams = lazy(() =>
+  Schema.Struct({
+    toolOutputs: Schema.propertySignature(Schema.Array(ToolOutput)).pipe(Schema.fromKey("tool_outputs"))
+  }).annotations({ identifier: "SubmitToolOutputsParams" })
+)
 
 /**
  * @since 0.1.0

@@ -5,6 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import { Deleted, Metadata, MetadataParam, nullable, Timestamp } from "./Common.js"
+import { lazy } from "./internal/lazy.js"
 import { CreateMessageParams } from "./MessageParams.js"
 import { runFields } from "./Run.js"
 import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
@@ -13,13 +14,15 @@ import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
  * @since 0.1.0
  * @category schemas
  */
-export const Thread = Schema.Struct({
-  id: Schema.String,
-  object: Schema.Literal("thread"),
-  createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
-  toolResources: nullable(ToolResources).pipe(Schema.fromKey("tool_resources")),
-  metadata: nullable(Metadata)
-}).annotations({ identifier: "Thread" })
+export const Thread = lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.Literal("thread"),
+    createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
+    toolResources: nullable(ToolResources).pipe(Schema.fromKey("tool_resources")),
+    metadata: nullable(Metadata)
+  }).annotations({ identifier: "Thread" })
+)
 
 /**
  * @since 0.1.0
@@ -31,7 +34,7 @@ export interface Thread extends Schema.Schema.Type<typeof Thread> {}
  * @since 0.1.0
  * @category schemas
  */
-export const ThreadDeleted = Deleted("thread.deleted").annotations({ identifier: "ThreadDeleted" })
+export const ThreadDeleted = lazy(() => Deleted("thread.deleted").annotations({ identifier: "ThreadDeleted" }))
 
 /**
  * @since 0.1.0
@@ -45,11 +48,13 @@ export interface ThreadDeleted extends Schema.Schema.Type<typeof ThreadDeleted> 
  * @since 0.1.0
  * @category schemas
  */
-export const CreateThreadParams = Schema.Struct({
-  messages: Schema.optional(Schema.Array(CreateMessageParams)),
-  toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources")),
-  metadata: Schema.optional(Schema.NullOr(MetadataParam))
-}).annotations({ identifier: "CreateThreadParams" })
+export const CreateThreadParams = lazy(() =>
+  Schema.Struct({
+    messages: Schema.optional(Schema.Array(CreateMessageParams)),
+    toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources")),
+    metadata: Schema.optional(Schema.NullOr(MetadataParam))
+  }).annotations({ identifier: "CreateThreadParams" })
+)
 
 /**
  * @since 0.1.0
@@ -63,10 +68,12 @@ export interface CreateThreadParams extends Schema.Schema.Type<typeof CreateThre
  * @since 0.1.0
  * @category schemas
  */
-export const ModifyThreadParams = Schema.Struct({
-  toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources")),
-  metadata: Schema.optional(Schema.NullOr(MetadataParam))
-}).annotations({ identifier: "ModifyThreadParams" })
+export const ModifyThreadParams = lazy(() =>
+  Schema.Struct({
+    toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources")),
+    metadata: Schema.optional(Schema.NullOr(MetadataParam))
+  }).annotations({ identifier: "ModifyThreadParams" })
+)
 
 /**
  * @since 0.1.0
@@ -80,11 +87,13 @@ export interface ModifyThreadParams extends Schema.Schema.Type<typeof ModifyThre
  * @since 0.1.0
  * @category schemas
  */
-export const CreateThreadAndRunParams = Schema.Struct({
-  ...runFields,
-  thread: Schema.optional(CreateThreadParams),
-  toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources"))
-}).annotations({ identifier: "CreateThreadAndRunParams" })
+export const CreateThreadAndRunParams = lazy(() =>
+  Schema.Struct({
+    ...runFields(),
+    thread: Schema.optional(CreateThreadParams),
+    toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources"))
+  }).annotations({ identifier: "CreateThreadAndRunParams" })
+)
 
 /**
  * @since 0.1.0

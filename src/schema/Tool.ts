@@ -7,6 +7,7 @@
  */
 import * as Schema from "effect/Schema"
 import { openEnum, unknownMember } from "./Common.js"
+import { lazy } from "./internal/lazy.js"
 
 /**
  * An open JSON object (a JSON Schema, for example), never renamed.
@@ -14,18 +15,20 @@ import { openEnum, unknownMember } from "./Common.js"
  * @since 0.1.0
  * @category schemas
  */
-export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const JsonObject = lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const FunctionDefinition = Schema.Struct({
-  name: Schema.String,
-  description: Schema.optional(Schema.String),
-  parameters: Schema.optional(JsonObject),
-  strict: Schema.optional(Schema.NullOr(Schema.Boolean))
-})
+export const FunctionDefinition = lazy(() =>
+  Schema.Struct({
+    name: Schema.String,
+    description: Schema.optional(Schema.String),
+    parameters: Schema.optional(JsonObject),
+    strict: Schema.optional(Schema.NullOr(Schema.Boolean))
+  })
+)
 
 /**
  * @since 0.1.0
@@ -37,35 +40,39 @@ export type FunctionDefinition = typeof FunctionDefinition.Type
  * @since 0.1.0
  * @category schemas
  */
-export const CodeInterpreterTool = Schema.Struct({ type: Schema.Literal("code_interpreter") })
+export const CodeInterpreterTool = lazy(() => Schema.Struct({ type: Schema.Literal("code_interpreter") }))
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const FileSearchTool = Schema.Struct({
-  type: Schema.Literal("file_search"),
-  fileSearch: Schema.optional(
-    Schema.Struct({
-      maxNumResults: Schema.optional(Schema.Int).pipe(Schema.fromKey("max_num_results")),
-      rankingOptions: Schema.optional(
-        Schema.Struct({
-          ranker: Schema.optional(openEnum("auto", "default_2024_08_21")),
-          scoreThreshold: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("score_threshold"))
-        })
-      ).pipe(Schema.fromKey("ranking_options"))
-    })
-  ).pipe(Schema.fromKey("file_search"))
-})
+export const FileSearchTool = lazy(() =>
+  Schema.Struct({
+    type: Schema.Literal("file_search"),
+    fileSearch: Schema.optional(
+      Schema.Struct({
+        maxNumResults: Schema.optional(Schema.Int).pipe(Schema.fromKey("max_num_results")),
+        rankingOptions: Schema.optional(
+          Schema.Struct({
+            ranker: Schema.optional(openEnum("auto", "default_2024_08_21")),
+            scoreThreshold: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("score_threshold"))
+          })
+        ).pipe(Schema.fromKey("ranking_options"))
+      })
+    ).pipe(Schema.fromKey("file_search"))
+  })
+)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const FunctionTool = Schema.Struct({
-  type: Schema.Literal("function"),
-  function: FunctionDefinition
-})
+export const FunctionTool = lazy(() =>
+  Schema.Struct({
+    type: Schema.Literal("function"),
+    function: FunctionDefinition
+  })
+)
 
 /**
  * @since 0.1.0
@@ -79,11 +86,13 @@ export type FunctionTool = typeof FunctionTool.Type
  * @since 0.1.0
  * @category schemas
  */
-export const Tool = Schema.Union(
-  CodeInterpreterTool,
-  FileSearchTool,
-  FunctionTool,
-  unknownMember(["code_interpreter", "file_search", "function"])
+export const Tool = lazy(() =>
+  Schema.Union(
+    CodeInterpreterTool,
+    FileSearchTool,
+    FunctionTool,
+    unknownMember(["code_interpreter", "file_search", "function"])
+  )
 )
 
 /**
@@ -98,22 +107,24 @@ export type Tool = typeof Tool.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ResponseFormat = Schema.Union(
-  Schema.Literal("auto"),
-  Schema.Struct({ type: Schema.Literal("text") }),
-  Schema.Struct({ type: Schema.Literal("json_object") }),
-  Schema.Struct({
-    type: Schema.Literal("json_schema"),
-    jsonSchema: Schema.propertySignature(
-      Schema.Struct({
-        name: Schema.String,
-        description: Schema.optional(Schema.String),
-        schema: Schema.optional(JsonObject),
-        strict: Schema.optional(Schema.NullOr(Schema.Boolean))
-      })
-    ).pipe(Schema.fromKey("json_schema"))
-  }),
-  unknownMember(["text", "json_object", "json_schema"])
+export const ResponseFormat = lazy(() =>
+  Schema.Union(
+    Schema.Literal("auto"),
+    Schema.Struct({ type: Schema.Literal("text") }),
+    Schema.Struct({ type: Schema.Literal("json_object") }),
+    Schema.Struct({
+      type: Schema.Literal("json_schema"),
+      jsonSchema: Schema.propertySignature(
+        Schema.Struct({
+          name: Schema.String,
+          description: Schema.optional(Schema.String),
+          schema: Schema.optional(JsonObject),
+          strict: Schema.optional(Schema.NullOr(Schema.Boolean))
+        })
+      ).pipe(Schema.fromKey("json_schema"))
+    }),
+    unknownMember(["text", "json_object", "json_schema"])
+  )
 )
 
 /**
@@ -128,12 +139,14 @@ export type ResponseFormat = typeof ResponseFormat.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ToolChoice = Schema.Union(
-  Schema.Literal("none", "auto", "required"),
-  Schema.Struct({
-    type: openEnum("function", "code_interpreter", "file_search"),
-    function: Schema.optional(Schema.Struct({ name: Schema.String }))
-  })
+export const ToolChoice = lazy(() =>
+  Schema.Union(
+    Schema.Literal("none", "auto", "required"),
+    Schema.Struct({
+      type: openEnum("function", "code_interpreter", "file_search"),
+      function: Schema.optional(Schema.Struct({ name: Schema.String }))
+    })
+  )
 )
 
 /**
@@ -148,10 +161,12 @@ export type ToolChoice = typeof ToolChoice.Type
  * @since 0.1.0
  * @category schemas
  */
-export const TruncationStrategy = Schema.Struct({
-  type: openEnum("auto", "last_messages"),
-  lastMessages: Schema.optional(Schema.NullOr(Schema.Int)).pipe(Schema.fromKey("last_messages"))
-})
+export const TruncationStrategy = lazy(() =>
+  Schema.Struct({
+    type: openEnum("auto", "last_messages"),
+    lastMessages: Schema.optional(Schema.NullOr(Schema.Int)).pipe(Schema.fromKey("last_messages"))
+  })
+)
 
 /**
  * @since 0.1.0
@@ -165,4 +180,4 @@ export type TruncationStrategy = typeof TruncationStrategy.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ReasoningEffort = Schema.Literal("none", "minimal", "low", "medium", "high", "xhigh", "max")
+export const ReasoningEffort = lazy(() => Schema.Literal("none", "minimal", "low", "medium", "high", "xhigh", "max"))

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { lazy } from "./internal/lazy.js"
 import { JsonObject } from "./Tool.js"
 
 /**
@@ -14,16 +15,18 @@ import { JsonObject } from "./Tool.js"
  * @since 0.1.0
  * @category schemas
  */
-export const ToolResources = Schema.Struct({
-  codeInterpreter: Schema.optional(
-    Schema.Struct({ fileIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("file_ids")) })
-  ).pipe(Schema.fromKey("code_interpreter")),
-  fileSearch: Schema.optional(
-    Schema.Struct({
-      vectorStoreIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("vector_store_ids"))
-    })
-  ).pipe(Schema.fromKey("file_search"))
-})
+export const ToolResources = lazy(() =>
+  Schema.Struct({
+    codeInterpreter: Schema.optional(
+      Schema.Struct({ fileIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("file_ids")) })
+    ).pipe(Schema.fromKey("code_interpreter")),
+    fileSearch: Schema.optional(
+      Schema.Struct({
+        vectorStoreIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("vector_store_ids"))
+      })
+    ).pipe(Schema.fromKey("file_search"))
+  })
+)
 
 /**
  * @since 0.1.0
@@ -31,19 +34,21 @@ export const ToolResources = Schema.Struct({
  */
 export type ToolResources = typeof ToolResources.Type
 
-const ChunkingStrategy = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("auto") }),
-  Schema.Struct({
-    type: Schema.Literal("static"),
-    static: Schema.Struct({
-      maxChunkSizeTokens: Schema.propertySignature(Schema.Int.pipe(Schema.between(100, 4096))).pipe(
-        Schema.fromKey("max_chunk_size_tokens")
-      ),
-      chunkOverlapTokens: Schema.propertySignature(Schema.Int.pipe(Schema.nonNegative())).pipe(
-        Schema.fromKey("chunk_overlap_tokens")
-      )
+const ChunkingStrategy = lazy(() =>
+  Schema.Union(
+    Schema.Struct({ type: Schema.Literal("auto") }),
+    Schema.Struct({
+      type: Schema.Literal("static"),
+      static: Schema.Struct({
+        maxChunkSizeTokens: Schema.propertySignature(Schema.Int.pipe(Schema.between(100, 4096))).pipe(
+          Schema.fromKey("max_chunk_size_tokens")
+        ),
+        chunkOverlapTokens: Schema.propertySignature(Schema.Int.pipe(Schema.nonNegative())).pipe(
+          Schema.fromKey("chunk_overlap_tokens")
+        )
+      })
     })
-  })
+  )
 )
 
 /**
@@ -53,35 +58,37 @@ const ChunkingStrategy = Schema.Union(
  * @since 0.1.0
  * @category schemas
  */
-export const ToolResourcesParam = Schema.Struct({
-  codeInterpreter: Schema.optional(
-    Schema.Struct({
-      fileIds: Schema.optional(Schema.Array(Schema.String).pipe(Schema.maxItems(20))).pipe(Schema.fromKey("file_ids"))
-    })
-  ).pipe(Schema.fromKey("code_interpreter")),
-  fileSearch: Schema.optional(
-    Schema.Struct({
-      vectorStoreIds: Schema.optional(Schema.Array(Schema.String).pipe(Schema.maxItems(1))).pipe(
-        Schema.fromKey("vector_store_ids")
-      ),
-      vectorStores: Schema.optional(
-        Schema.Array(
-          Schema.Struct({
-            fileIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("file_ids")),
-            chunkingStrategy: Schema.optional(ChunkingStrategy).pipe(Schema.fromKey("chunking_strategy")),
-            metadata: Schema.optional(JsonObject)
-          })
-        ).pipe(Schema.maxItems(1))
-      ).pipe(Schema.fromKey("vector_stores"))
-    }).pipe(
-      Schema.filter((fs) =>
-        fs.vectorStoreIds !== undefined && fs.vectorStores !== undefined
-          ? "file_search takes vectorStoreIds or vectorStores, not both"
-          : true
+export const ToolResourcesParam = lazy(() =>
+  Schema.Struct({
+    codeInterpreter: Schema.optional(
+      Schema.Struct({
+        fileIds: Schema.optional(Schema.Array(Schema.String).pipe(Schema.maxItems(20))).pipe(Schema.fromKey("file_ids"))
+      })
+    ).pipe(Schema.fromKey("code_interpreter")),
+    fileSearch: Schema.optional(
+      Schema.Struct({
+        vectorStoreIds: Schema.optional(Schema.Array(Schema.String).pipe(Schema.maxItems(1))).pipe(
+          Schema.fromKey("vector_store_ids")
+        ),
+        vectorStores: Schema.optional(
+          Schema.Array(
+            Schema.Struct({
+              fileIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("file_ids")),
+              chunkingStrategy: Schema.optional(ChunkingStrategy).pipe(Schema.fromKey("chunking_strategy")),
+              metadata: Schema.optional(JsonObject)
+            })
+          ).pipe(Schema.maxItems(1))
+        ).pipe(Schema.fromKey("vector_stores"))
+      }).pipe(
+        Schema.filter((fs) =>
+          fs.vectorStoreIds !== undefined && fs.vectorStores !== undefined
+            ? "file_search takes vectorStoreIds or vectorStores, not both"
+            : true
+        )
       )
-    )
-  ).pipe(Schema.fromKey("file_search"))
-})
+    ).pipe(Schema.fromKey("file_search"))
+  })
+)
 
 /**
  * @since 0.1.0
