@@ -4,6 +4,9 @@
  * None of these carries request headers, so the API key cannot reach an error, its `toString`, its
  * JSON form or a log line.
  *
+ * Each class is marked pure, so that a bundle drops the ones its program never reaches (a program
+ * that only reads runs has no use for the errors of a run's outcome).
+ *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
@@ -49,7 +52,7 @@ const statusFields = Schema.Struct({
  * @since 0.1.0
  * @category errors
  */
-export class BadRequestError extends Schema.TaggedError<BadRequestError>()("BadRequestError", statusFields) {}
+export class BadRequestError extends /* @__PURE__ */ Schema.TaggedError<BadRequestError>()("BadRequestError", statusFields) {}
 
 /**
  * 401: missing or wrong credentials.
@@ -57,7 +60,7 @@ export class BadRequestError extends Schema.TaggedError<BadRequestError>()("BadR
  * @since 0.1.0
  * @category errors
  */
-export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", statusFields) {}
+export class AuthenticationError extends /* @__PURE__ */ Schema.TaggedError<AuthenticationError>()("AuthenticationError", statusFields) {}
 
 /**
  * 403.
@@ -66,7 +69,7 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
  * @category errors
  */
 export class PermissionDeniedError
-  extends Schema.TaggedError<PermissionDeniedError>()("PermissionDeniedError", statusFields)
+  extends /* @__PURE__ */ Schema.TaggedError<PermissionDeniedError>()("PermissionDeniedError", statusFields)
 {}
 
 /**
@@ -75,7 +78,7 @@ export class PermissionDeniedError
  * @since 0.1.0
  * @category errors
  */
-export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFoundError", statusFields) {}
+export class NotFoundError extends /* @__PURE__ */ Schema.TaggedError<NotFoundError>()("NotFoundError", statusFields) {}
 
 /**
  * 409: the object is in a state that does not allow the call (a run already finishing).
@@ -83,7 +86,7 @@ export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFound
  * @since 0.1.0
  * @category errors
  */
-export class ConflictError extends Schema.TaggedError<ConflictError>()("ConflictError", statusFields) {}
+export class ConflictError extends /* @__PURE__ */ Schema.TaggedError<ConflictError>()("ConflictError", statusFields) {}
 
 /**
  * 422.
@@ -92,7 +95,7 @@ export class ConflictError extends Schema.TaggedError<ConflictError>()("Conflict
  * @category errors
  */
 export class UnprocessableEntityError
-  extends Schema.TaggedError<UnprocessableEntityError>()("UnprocessableEntityError", statusFields)
+  extends /* @__PURE__ */ Schema.TaggedError<UnprocessableEntityError>()("UnprocessableEntityError", statusFields)
 {}
 
 /**
@@ -102,7 +105,7 @@ export class UnprocessableEntityError
  * @since 0.1.0
  * @category errors
  */
-export class RateLimitError extends Schema.TaggedError<RateLimitError>()("RateLimitError", statusFields) {}
+export class RateLimitError extends /* @__PURE__ */ Schema.TaggedError<RateLimitError>()("RateLimitError", statusFields) {}
 
 /**
  * 5xx.
@@ -110,7 +113,7 @@ export class RateLimitError extends Schema.TaggedError<RateLimitError>()("RateLi
  * @since 0.1.0
  * @category errors
  */
-export class InternalServerError extends Schema.TaggedError<InternalServerError>()("InternalServerError", statusFields) {}
+export class InternalServerError extends /* @__PURE__ */ Schema.TaggedError<InternalServerError>()("InternalServerError", statusFields) {}
 
 /**
  * Any other status that is not a success.
@@ -119,7 +122,7 @@ export class InternalServerError extends Schema.TaggedError<InternalServerError>
  * @category errors
  */
 export class UnexpectedStatusError
-  extends Schema.TaggedError<UnexpectedStatusError>()("UnexpectedStatusError", statusFields)
+  extends /* @__PURE__ */ Schema.TaggedError<UnexpectedStatusError>()("UnexpectedStatusError", statusFields)
 {}
 
 /**
@@ -128,7 +131,7 @@ export class UnexpectedStatusError
  * @since 0.1.0
  * @category errors
  */
-export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
+export class ConnectionError extends /* @__PURE__ */ Schema.TaggedError<ConnectionError>()("ConnectionError", {
   method: Schema.String,
   path: Schema.String,
   message: Schema.String,
@@ -141,7 +144,7 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
  * @since 0.1.0
  * @category errors
  */
-export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutError", {
+export class TimeoutError extends /* @__PURE__ */ Schema.TaggedError<TimeoutError>()("TimeoutError", {
   method: Schema.optional(Schema.String),
   path: Schema.optional(Schema.String),
   message: Schema.String,
@@ -158,7 +161,7 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
  * @since 0.1.0
  * @category errors
  */
-export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
+export class ResponseDecodeError extends /* @__PURE__ */ Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
   status: Schema.Number,
   requestId: Schema.optional(Schema.String),
   method: Schema.String,
@@ -177,7 +180,7 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
  * @since 0.1.0
  * @category errors
  */
-export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
+export class InvalidRequestError extends /* @__PURE__ */ Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
   message: Schema.String,
   param: Schema.optional(Schema.String),
   outcome: Schema.optionalWith(Outcome, { default: () => "not-sent" as const })
@@ -189,7 +192,7 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
  * @since 0.1.0
  * @category errors
  */
-export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFailedError", {
+export class RunFailedError extends /* @__PURE__ */ Schema.TaggedError<RunFailedError>()("RunFailedError", {
   runId: Schema.String,
   threadId: Schema.String,
   lastError: Schema.NullOr(Schema.Struct({ code: Schema.String, message: Schema.String })),
@@ -202,7 +205,7 @@ export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFai
  * @since 0.1.0
  * @category errors
  */
-export class RunCancelledError extends Schema.TaggedError<RunCancelledError>()("RunCancelledError", {
+export class RunCancelledError extends /* @__PURE__ */ Schema.TaggedError<RunCancelledError>()("RunCancelledError", {
   runId: Schema.String,
   threadId: Schema.String,
   message: Schema.String
@@ -214,7 +217,7 @@ export class RunCancelledError extends Schema.TaggedError<RunCancelledError>()("
  * @since 0.1.0
  * @category errors
  */
-export class RunExpiredError extends Schema.TaggedError<RunExpiredError>()("RunExpiredError", {
+export class RunExpiredError extends /* @__PURE__ */ Schema.TaggedError<RunExpiredError>()("RunExpiredError", {
   runId: Schema.String,
   threadId: Schema.String,
   message: Schema.String
@@ -226,7 +229,7 @@ export class RunExpiredError extends Schema.TaggedError<RunExpiredError>()("RunE
  * @since 0.1.0
  * @category errors
  */
-export class RunIncompleteError extends Schema.TaggedError<RunIncompleteError>()("RunIncompleteError", {
+export class RunIncompleteError extends /* @__PURE__ */ Schema.TaggedError<RunIncompleteError>()("RunIncompleteError", {
   runId: Schema.String,
   threadId: Schema.String,
   reason: Schema.optional(Schema.String),
@@ -239,7 +242,7 @@ export class RunIncompleteError extends Schema.TaggedError<RunIncompleteError>()
  * @since 0.1.0
  * @category errors
  */
-export class ToolRoundsExceededError extends Schema.TaggedError<ToolRoundsExceededError>()("ToolRoundsExceededError", {
+export class ToolRoundsExceededError extends /* @__PURE__ */ Schema.TaggedError<ToolRoundsExceededError>()("ToolRoundsExceededError", {
   runId: Schema.String,
   threadId: Schema.String,
   maxRounds: Schema.Number,
