@@ -1,0 +1,35 @@
+import { assert, describe, it } from "@effect/vitest"
+import { vi } from "vitest"
+
+// apart from Lazy.test.ts because the mock below holds for the whole file.
+// It counts the schemas built through the constructors the schema modules use for objects and
+// collections; what a module builds at import shows up here before anything reads it
+const built = vi.hoisted(() => ({ count: 0 }))
+
+vi.mock("effect/Schema", async (importOriginal) => {
+  const Schema = await importOriginal<typeof import("effect/Schema")>()
+  const counted = <F extends (...args: Array<any>) => any>(f: F): F =>
+    ((...args: Array<any>) => {
+      built.count++
+      return f(...args)
+    }) as F
+  return {
+    ...Schema,
+    Struct: counted(Schema.Struct),
+    Union: counted(Schema.Union),
+    Record: counted(Schema.Record),
+    Array: counted(Schema.Array)
+  }
+})
+
+describe("schemas built on first use", () => {
+  it("importing every schema module builds no object, union, record or array schema", async () => {
+    // AnyObject imports every object kind's module, and those the rest
+    const { AnyObject } = await import("../src/schema/AnyObject.js")
+    await import("../src/schema/Common.js")
+    assert.strictEqual(built.count, 0)
+    // the first read builds the schema and what it is made of
+    assert.isDefined(AnyObject.ast)
+    assert.isAbove(built.count, 50)
+  })
+})
