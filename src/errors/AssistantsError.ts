@@ -52,7 +52,9 @@ const statusFields = Schema.Struct({
  * @since 0.1.0
  * @category errors
  */
-export class BadRequestError extends /* @__PURE__ */ Schema.TaggedError<BadRequestError>()("BadRequestError", statusFields) {}
+export class BadRequestError
+  extends /* @__PURE__ */ Schema.TaggedError<BadRequestError>()("BadRequestError", statusFields)
+{}
 
 /**
  * 401: missing or wrong credentials.
@@ -60,7 +62,9 @@ export class BadRequestError extends /* @__PURE__ */ Schema.TaggedError<BadReque
  * @since 0.1.0
  * @category errors
  */
-export class AuthenticationError extends /* @__PURE__ */ Schema.TaggedError<AuthenticationError>()("AuthenticationError", statusFields) {}
+export class AuthenticationError
+  extends /* @__PURE__ */ Schema.TaggedError<AuthenticationError>()("AuthenticationError", statusFields)
+{}
 
 /**
  * 403.
@@ -105,7 +109,9 @@ export class UnprocessableEntityError
  * @since 0.1.0
  * @category errors
  */
-export class RateLimitError extends /* @__PURE__ */ Schema.TaggedError<RateLimitError>()("RateLimitError", statusFields) {}
+export class RateLimitError
+  extends /* @__PURE__ */ Schema.TaggedError<RateLimitError>()("RateLimitError", statusFields)
+{}
 
 /**
  * 5xx.
@@ -113,7 +119,9 @@ export class RateLimitError extends /* @__PURE__ */ Schema.TaggedError<RateLimit
  * @since 0.1.0
  * @category errors
  */
-export class InternalServerError extends /* @__PURE__ */ Schema.TaggedError<InternalServerError>()("InternalServerError", statusFields) {}
+export class InternalServerError
+  extends /* @__PURE__ */ Schema.TaggedError<InternalServerError>()("InternalServerError", statusFields)
+{}
 
 /**
  * Any other status that is not a success.
@@ -161,17 +169,19 @@ export class TimeoutError extends /* @__PURE__ */ Schema.TaggedError<TimeoutErro
  * @since 0.1.0
  * @category errors
  */
-export class ResponseDecodeError extends /* @__PURE__ */ Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
-  status: Schema.Number,
-  requestId: Schema.optional(Schema.String),
-  method: Schema.String,
-  path: Schema.String,
-  reason: Schema.Literal("invalid-json", "schema-mismatch"),
-  schema: Schema.String,
-  at: Schema.String,
-  message: Schema.String,
-  outcome: Outcome
-}) {}
+export class ResponseDecodeError
+  extends /* @__PURE__ */ Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
+    status: Schema.Number,
+    requestId: Schema.optional(Schema.String),
+    method: Schema.String,
+    path: Schema.String,
+    reason: Schema.Literal("invalid-json", "schema-mismatch"),
+    schema: Schema.String,
+    at: Schema.String,
+    message: Schema.String,
+    outcome: Outcome
+  })
+{}
 
 /**
  * Rejected before sending: a bad id or parameter. No byte left the process; `param` names the
@@ -180,11 +190,13 @@ export class ResponseDecodeError extends /* @__PURE__ */ Schema.TaggedError<Resp
  * @since 0.1.0
  * @category errors
  */
-export class InvalidRequestError extends /* @__PURE__ */ Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
-  message: Schema.String,
-  param: Schema.optional(Schema.String),
-  outcome: Schema.optionalWith(Outcome, { default: () => "not-sent" as const })
-}) {}
+export class InvalidRequestError
+  extends /* @__PURE__ */ Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
+    message: Schema.String,
+    param: Schema.optional(Schema.String),
+    outcome: Schema.optionalWith(Outcome, { default: () => "not-sent" as const })
+  })
+{}
 
 /**
  * A run the caller waited on ended `failed`.
@@ -242,12 +254,14 @@ export class RunIncompleteError extends /* @__PURE__ */ Schema.TaggedError<RunIn
  * @since 0.1.0
  * @category errors
  */
-export class ToolRoundsExceededError extends /* @__PURE__ */ Schema.TaggedError<ToolRoundsExceededError>()("ToolRoundsExceededError", {
-  runId: Schema.String,
-  threadId: Schema.String,
-  maxRounds: Schema.Number,
-  message: Schema.String
-}) {}
+export class ToolRoundsExceededError
+  extends /* @__PURE__ */ Schema.TaggedError<ToolRoundsExceededError>()("ToolRoundsExceededError", {
+    runId: Schema.String,
+    threadId: Schema.String,
+    maxRounds: Schema.Number,
+    message: Schema.String
+  })
+{}
 
 /**
  * An error the server answered with a status.

@@ -73,7 +73,9 @@ const assistantFields = () => ({
  * @since 0.1.0
  * @category schemas
  */
-export const CreateAssistantParams = lazy(() => Schema.Struct(assistantFields()).annotations({ identifier: "CreateAssistantParams" }))
+export const CreateAssistantParams = lazy(() =>
+  Schema.Struct(assistantFields()).annotations({ identifier: "CreateAssistantParams" })
+)
 
 /**
  * @since 0.1.0

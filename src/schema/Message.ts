@@ -7,15 +7,20 @@ import * as Schema from "effect/Schema"
 import { Deleted, Metadata, MetadataParam, nullable, openEnum, Timestamp, unknownMember } from "./Common.js"
 import { lazy } from "./internal/lazy.js"
 
+// the two annotation kinds differ only in their type and the key that names the file
+const FileRef = lazy(() => Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) }))
+
+const span = () => ({
+  startIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("start_index")),
+  endIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("end_index"))
+})
+
 const FileCitation = lazy(() =>
   Schema.Struct({
     type: Schema.Literal("file_citation"),
     text: Schema.String,
-    fileCitation: Schema.propertySignature(Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) })).pipe(
-      Schema.fromKey("file_citation")
-    ),
-    startIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("start_index")),
-    endIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("end_index"))
+    fileCitation: Schema.propertySignature(FileRef).pipe(Schema.fromKey("file_citation")),
+    ...span()
   })
 )
 
@@ -23,11 +28,8 @@ const FilePath = lazy(() =>
   Schema.Struct({
     type: Schema.Literal("file_path"),
     text: Schema.String,
-    filePath: Schema.propertySignature(Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) })).pipe(
-      Schema.fromKey("file_path")
-    ),
-    startIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("start_index")),
-    endIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("end_index"))
+    filePath: Schema.propertySignature(FileRef).pipe(Schema.fromKey("file_path")),
+    ...span()
   })
 )
 
@@ -37,7 +39,9 @@ const FilePath = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const Annotation = lazy(() => Schema.Union(FileCitation, FilePath, unknownMember(["file_citation", "file_path"])))
+export const Annotation = lazy(() =>
+  Schema.Union(FileCitation, FilePath, unknownMember(["file_citation", "file_path"]))
+)
 
 /**
  * @since 0.1.0
@@ -90,7 +94,10 @@ const ImageUrlPart = lazy(() =>
 export const TextPart = lazy(() =>
   Schema.Struct({
     type: Schema.Literal("text"),
-    text: Schema.Struct({ value: Schema.String, annotations: Schema.optionalWith(Schema.Array(Annotation), { default: () => [] }) })
+    text: Schema.Struct({
+      value: Schema.String,
+      annotations: Schema.optionalWith(Schema.Array(Annotation), { default: () => [] })
+    })
   })
 )
 
@@ -193,7 +200,9 @@ export interface Message extends Schema.Schema.Type<typeof Message> {}
  * @since 0.1.0
  * @category schemas
  */
-export const MessageDeleted = lazy(() => Deleted("thread.message.deleted").annotations({ identifier: "MessageDeleted" }))
+export const MessageDeleted = lazy(() =>
+  Deleted("thread.message.deleted").annotations({ identifier: "MessageDeleted" })
+)
 
 /**
  * @since 0.1.0
