@@ -4,8 +4,9 @@
  * None of these carries request headers, so the API key cannot reach an error, its `toString`, its
  * JSON form or a log line.
  *
- * Each class is marked pure, so that a bundle drops the ones its program never reaches (a program
- * that only reads runs has no use for the errors of a run's outcome).
+ * Each class is marked pure, and so is any call among its fields (else the bundler keeps the class
+ * for that call's sake), so that a bundle drops the classes its program never reaches: a program
+ * that only reads runs has no use for the errors of a run's outcome.
  *
  * @since 0.1.0
  */
@@ -207,7 +208,9 @@ export class InvalidRequestError
 export class RunFailedError extends /* @__PURE__ */ Schema.TaggedError<RunFailedError>()("RunFailedError", {
   runId: Schema.String,
   threadId: Schema.String,
-  lastError: Schema.NullOr(Schema.Struct({ code: Schema.String, message: Schema.String })),
+  lastError: /* @__PURE__ */ Schema.NullOr(
+    /* @__PURE__ */ Schema.Struct({ code: Schema.String, message: Schema.String })
+  ),
   message: Schema.String
 }) {}
 
@@ -244,7 +247,7 @@ export class RunExpiredError extends /* @__PURE__ */ Schema.TaggedError<RunExpir
 export class RunIncompleteError extends /* @__PURE__ */ Schema.TaggedError<RunIncompleteError>()("RunIncompleteError", {
   runId: Schema.String,
   threadId: Schema.String,
-  reason: Schema.optional(Schema.String),
+  reason: /* @__PURE__ */ Schema.optional(Schema.String),
   message: Schema.String
 }) {}
 
