@@ -11,6 +11,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { Agent, request } from "node:http"
 import OpenAI from "openai"
+import * as Undici from "undici"
 import { AssistantsLive, Messages, Runs } from "../src/index.js"
 import * as NodeTransport from "../src/layers/NodeTransport.js"
 
@@ -70,91 +71,87 @@ const openaiAdapter = (baseUrl: string): Adapter => {
 
 const headers = { authorization: "Bearer sk-bench", "openai-beta": "assistants=v2", accept: "application/json" }
 
-/** Raw fetch and JSON.parse: no validation, no retries. */
-const fetchAdapter = (baseUrl: string): Adapter => {
-  const get = async (path: string) => {
-    const response = await fetch(`${baseUrl}${path}`, { headers })
-    return { json: (await response.json()) as any, headers: response.headers }
-  }
-  return {
-    name: "fetch",
-    getRun: () => get(`/threads/${thread}/runs/${runId}`).then((r) => r.json),
-    listMessages: () => get(`/threads/${thread}/messages`).then((r) => r.json),
-    listAllRuns: async (t, limit) => {
-      let n = 0
-      let after: string | null = null
-      for (;;) {
-        const { json }: { json: any } = await get(`/threads/${t}/runs?limit=${limit}${after ? `&after=${after}` : ""}`)
-        n += json.data.length
-        if (!json.has_more) return n
-        after = json.last_id
-      }
+/** One request of a raw client: the parsed body and the server's poll hint, if any. */
+type Call = (method: string, path: string, body?: string) => Promise<{ json: any; hint: number | undefined }>
+
+/** A raw client from its one request function: JSON.parse, no validation, no retries. */
+const rawAdapter = (name: string, call: Call, close: () => Promise<void> = async () => {}): Adapter => ({
+  name,
+  getRun: () => call("GET", `/threads/${thread}/runs/${runId}`).then((r) => r.json),
+  listMessages: () => call("GET", `/threads/${thread}/messages`).then((r) => r.json),
+  listAllRuns: async (t, limit) => {
+    let n = 0
+    let after: string | null = null
+    for (;;) {
+      const { json }: { json: any } = await call("GET", `/threads/${t}/runs?limit=${limit}${after ? `&after=${after}` : ""}`)
+      n += json.data.length
+      if (!json.has_more) return n
+      after = json.last_id
+    }
+  },
+  createAndPoll: async (t, intervalMs) => {
+    const created = await call("POST", `/threads/${t}/runs`, JSON.stringify({ assistant_id: assistantId }))
+    let run = created.json
+    let hint = created.hint ?? 5000
+    while (run.status !== "completed") {
+      await new Promise((r) => setTimeout(r, intervalMs ?? hint))
+      const next = await call("GET", `/threads/${t}/runs/${run.id}`)
+      run = next.json
+      hint = next.hint ?? 5000
+    }
+    return { id: run.id, seenMs: Date.now() }
+  },
+  close
+})
+
+const hintOf = (value: string | ReadonlyArray<string> | null | undefined) =>
+  typeof value === "string" ? Number(value) : undefined
+
+const requestHeaders = (body: string | undefined) => (body ? { ...headers, "content-type": "application/json" } : headers)
+
+/** fetch. */
+const fetchAdapter = (baseUrl: string): Adapter =>
+  rawAdapter("fetch", async (method, path, body) => {
+    const response = await fetch(`${baseUrl}${path}`, { method, headers: requestHeaders(body), body: body ?? null })
+    return { json: await response.json(), hint: hintOf(response.headers.get("openai-poll-after-ms")) }
+  })
+
+/** undici's own `request` with a keep-alive agent: the floor under `NodeHttpClient.layerUndici`. */
+const undiciAdapter = (baseUrl: string): Adapter => {
+  const url = new URL(baseUrl)
+  const agent = new Undici.Agent()
+  return rawAdapter(
+    "undici",
+    async (method, path, body) => {
+      const response = await agent.request({ origin: url.origin, path: `${url.pathname}${path}`, method: method as "GET", headers: requestHeaders(body), body: body ?? null })
+      return { json: JSON.parse(await response.body.text()), hint: hintOf(response.headers["openai-poll-after-ms"]) }
     },
-    createAndPoll: async (t, intervalMs) => {
-      const created = await fetch(`${baseUrl}/threads/${t}/runs`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ assistant_id: assistantId }) })
-      let run = (await created.json()) as any
-      let hint = Number(created.headers.get("openai-poll-after-ms") ?? 5000)
-      while (run.status !== "completed") {
-        await new Promise((r) => setTimeout(r, intervalMs ?? hint))
-        const next = await get(`/threads/${t}/runs/${run.id}`)
-        run = next.json
-        hint = Number(next.headers.get("openai-poll-after-ms") ?? 5000)
-      }
-      return { id: run.id, seenMs: Date.now() }
-    },
-    close: async () => {}
-  }
+    () => agent.close()
+  )
 }
 
-/** node:http with a keep-alive agent and JSON.parse: the floor. */
+/** node:http with a keep-alive agent: the floor. */
 const nodeHttpAdapter = (baseUrl: string): Adapter => {
   const url = new URL(baseUrl)
   const agent = new Agent({ keepAlive: true, maxSockets: 256 })
-  const call = (method: string, path: string, body?: string) =>
-    new Promise<{ json: any; hint: number | undefined }>((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, method, path: `${url.pathname}${path}`, agent, headers: body ? { ...headers, "content-type": "application/json" } : headers }, (res) => {
-        const chunks: Array<Buffer> = []
-        res.on("data", (c) => chunks.push(c))
-        res.on("end", () => {
-          const hint = res.headers["openai-poll-after-ms"]
-          resolve({ json: JSON.parse(Buffer.concat(chunks).toString("utf8")), hint: hint === undefined ? undefined : Number(hint) })
+  return rawAdapter(
+    "node:http",
+    (method, path, body) =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port, method, path: `${url.pathname}${path}`, agent, headers: requestHeaders(body) }, (res) => {
+          const chunks: Array<Buffer> = []
+          res.on("data", (c) => chunks.push(c))
+          res.on("end", () => resolve({ json: JSON.parse(Buffer.concat(chunks).toString("utf8")), hint: hintOf(res.headers["openai-poll-after-ms"]) }))
+          res.on("error", reject)
         })
-        res.on("error", reject)
-      })
-      req.on("error", reject)
-      req.end(body)
-    })
-  return {
-    name: "node:http",
-    getRun: () => call("GET", `/threads/${thread}/runs/${runId}`).then((r) => r.json),
-    listMessages: () => call("GET", `/threads/${thread}/messages`).then((r) => r.json),
-    listAllRuns: async (t, limit) => {
-      let n = 0
-      let after: string | null = null
-      for (;;) {
-        const { json }: { json: any } = await call("GET", `/threads/${t}/runs?limit=${limit}${after ? `&after=${after}` : ""}`)
-        n += json.data.length
-        if (!json.has_more) return n
-        after = json.last_id
-      }
-    },
-    createAndPoll: async (t, intervalMs) => {
-      const created = await call("POST", `/threads/${t}/runs`, JSON.stringify({ assistant_id: assistantId }))
-      let run = created.json
-      let hint = created.hint ?? 5000
-      while (run.status !== "completed") {
-        await new Promise((r) => setTimeout(r, intervalMs ?? hint))
-        const next = await call("GET", `/threads/${t}/runs/${run.id}`)
-        run = next.json
-        hint = next.hint ?? 5000
-      }
-      return { id: run.id, seenMs: Date.now() }
-    },
-    close: async () => agent.destroy()
-  }
+        req.on("error", reject)
+        req.end(body)
+      }),
+    async () => agent.destroy()
+  )
 }
 
-export const names = ["effect-undici", "effect-fetch", "effect-node", "openai", "fetch", "node:http"] as const
+export const names = ["effect-undici", "effect-fetch", "effect-node", "openai", "fetch", "undici", "node:http"] as const
 export type Name = (typeof names)[number]
 
 export const make = (name: Name, baseUrl: string): Adapter => {
@@ -169,6 +166,8 @@ export const make = (name: Name, baseUrl: string): Adapter => {
       return openaiAdapter(baseUrl)
     case "fetch":
       return fetchAdapter(baseUrl)
+    case "undici":
+      return undiciAdapter(baseUrl)
     case "node:http":
       return nodeHttpAdapter(baseUrl)
   }
