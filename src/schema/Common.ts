@@ -51,7 +51,13 @@ export interface UnknownMember {
   readonly raw: { readonly [key: string]: unknown }
 }
 
-const RawObject = lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+/**
+ * An open JSON object (a JSON Schema, an unknown member's raw JSON), never renamed.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const JsonObject = lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /**
  * The catch-all member of a union discriminated by `type`: it takes any object whose `type` is a
@@ -62,8 +68,8 @@ const RawObject = lazy(() => Schema.Record({ key: Schema.String, value: Schema.U
  */
 export const unknownMember = (known: ReadonlyArray<string>): Schema.Schema<UnknownMember, { readonly [key: string]: unknown }> =>
   Schema.transform(
-    RawObject.pipe(Schema.filter((r) => typeof r.type === "string" && !known.includes(r.type))),
-    Schema.Struct({ type: Schema.Literal("unknown"), rawType: Schema.String, raw: RawObject }),
+    JsonObject.pipe(Schema.filter((r) => typeof r.type === "string" && !known.includes(r.type))),
+    Schema.Struct({ type: Schema.Literal("unknown"), rawType: Schema.String, raw: JsonObject }),
     {
       strict: true,
       decode: (raw) => ({ type: "unknown" as const, rawType: raw.type as string, raw }),

@@ -6,16 +6,18 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { openEnum, unknownMember } from "./Common.js"
+import { JsonObject, openEnum, unknownMember } from "./Common.js"
 import { lazy } from "./internal/lazy.js"
 
-/**
- * An open JSON object (a JSON Schema, for example), never renamed.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const JsonObject = lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+export {
+  /**
+   * An open JSON object (a JSON Schema, for example), never renamed.
+   *
+   * @since 0.1.0
+   * @category schemas
+   */
+  JsonObject
+} from "./Common.js"
 
 /**
  * @since 0.1.0

@@ -6,8 +6,8 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { JsonObject } from "./Common.js"
 import { lazy } from "./internal/lazy.js"
-import { JsonObject } from "./Tool.js"
 
 /**
  * Files and vector stores the tools read, as objects report them.

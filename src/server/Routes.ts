@@ -53,7 +53,7 @@ import {
 import type { ToolResources, ToolResourcesParam } from "../schema/ToolResources.js"
 import { ApiError, invalid, notFound } from "./ApiError.js"
 import * as Ids from "./Ids.js"
-import { RunEngine, seconds } from "./RunEngine.js"
+import { RunEngine, seconds, toSeconds } from "./RunEngine.js"
 import { type PageQuery, Store } from "./Store.js"
 
 /**
@@ -257,7 +257,7 @@ const startRun = (threadId: string, params: RunFields) =>
     const engine = yield* RunEngine
     const assistant = yield* getOr404(store.assistants, "assistant", params.assistantId)
     const nowMillis = yield* Clock.currentTimeMillis
-    const now = Math.floor(nowMillis / 1000)
+    const now = toSeconds(nowMillis)
     const additional = "additionalInstructions" in params ? params.additionalInstructions : undefined
     const instructions = (params.instructions ?? assistant.instructions ?? "") + (additional ? `\n${additional}` : "")
     if ("additionalMessages" in params) {

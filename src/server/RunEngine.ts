@@ -104,12 +104,20 @@ export class RunEngine extends Context.Tag("effect-assistants/server/RunEngine")
 }>() {}
 
 /**
+ * A time in milliseconds as the API's timestamps are: whole Unix seconds.
+ *
+ * @since 0.1.0
+ * @category time
+ */
+export const toSeconds = (millis: number): number => Math.floor(millis / 1000)
+
+/**
  * The current time in Unix seconds, as the API's timestamps are.
  *
  * @since 0.1.0
  * @category time
  */
-export const seconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
+export const seconds = Effect.map(Clock.currentTimeMillis, toSeconds)
 
 const words = (s: string) => (s.trim() === "" ? 0 : s.trim().split(/\s+/).length)
 
