@@ -326,19 +326,21 @@ const withDeadline = <A, E, E2>(
   onTimeout: () => E2
 ): Effect.Effect<A, E | E2> =>
   Effect.clockWith((clock) => {
-    const finite = Duration.isFinite(limit)
-    if (finite && !(clock instanceof LiveClock)) return Effect.timeoutFail(attempt(clients.plain), { duration: limit, onTimeout })
+    if (Duration.isFinite(limit) && !(clock instanceof LiveClock)) {
+      return Effect.timeoutFail(attempt(clients.plain), { duration: limit, onTimeout })
+    }
     // with no deadline too: through `withScope` the response is the transport's own, so its body
     // is read directly, and no finalization registry aborts each request once it is collected
     const scope = new RequestScope()
     let timedOut = false
     // a timer waits at most 2^31 - 1 ms (24.8 days) and fires at once past that: a longer deadline
     // is as good as none for one HTTP attempt
-    const timer = finite && Duration.toMillis(limit) <= 2147483647
+    const millis = Duration.toMillis(limit)
+    const timer = millis <= 2147483647
       ? setTimeout(() => {
         timedOut = true
         scope.abort()
-      }, Duration.toMillis(limit))
+      }, millis)
       : undefined
     // uninterruptible around the outcome so that an interruption, too, clears the timer and aborts
     return Effect.uninterruptibleMask((restore) =>
