@@ -131,15 +131,15 @@ export type Metadata = typeof Metadata.Type
  */
 export const MetadataParam = lazy(() =>
   Schema.Record({
-  key: Schema.String,
-  value: Schema.String.pipe(Schema.maxLength(512, { message: () => "metadata values are at most 512 characters" }))
-}).pipe(Schema.filter((m) => {
-  // A refinement on the key schema would drop long keys silently (index signatures skip keys
-  // that do not match), so the key limits are checked here.
-  const keys = Object.keys(m)
-  if (keys.length > 16) return "metadata has at most 16 keys"
-  const long = keys.find((k) => k.length > 64)
-  return long === undefined || `metadata keys are at most 64 characters (${long.slice(0, 16)}…)`
+    key: Schema.String,
+    value: Schema.String.pipe(Schema.maxLength(512, { message: () => "metadata values are at most 512 characters" }))
+  }).pipe(Schema.filter((m) => {
+    // A refinement on the key schema would drop long keys silently (index signatures skip keys
+    // that do not match), so the key limits are checked here.
+    const keys = Object.keys(m)
+    if (keys.length > 16) return "metadata has at most 16 keys"
+    const long = keys.find((k) => k.length > 64)
+    return long === undefined || `metadata keys are at most 64 characters (${long.slice(0, 16)}…)`
   }))
 )
 

@@ -155,9 +155,9 @@ const compileStruct = (
       lines.push(`let ${v};${decode}`)
     } else {
       lines.push(`let ${v},p${i}=H.call(x,${k});if(p${i}){${decode}}`)
-    }
-    if (source.isOptional && t !== undefined && Option.isSome(t.decode(Option.none()))) {
-      lines.push(`else{const o=${deps.add(t.decode)}(${deps.add(Option.none())});p${i}=o._tag=="Some";if(p${i})${v}=o.value}`)
+      if (t !== undefined && Option.isSome(t.decode(Option.none()))) {
+        lines.push(`else{const o=${deps.add(t.decode)}(${deps.add(Option.none())});p${i}=o._tag=="Some";if(p${i})${v}=o.value}`)
+      }
     }
   })
   // a source key no property reads would still need checking: left to the standard decoder
@@ -226,7 +226,6 @@ const compileUnion = (ast: AST.Union): Compiled => {
   lines.push(...tree.otherwise.map(tryMember), `return D`)
   return deps.build(lines)
 }
-
 
 const compileNode = (ast: AST.AST): Compiled => {
   const check = inlineCheck(ast, "x")
