@@ -8,10 +8,13 @@
  * - GET  /v1/threads/:t/runs?limit&after pages over `total` runs (2,000 by default; thread
  *                                        `thread_big_<n>` has n)
  * - POST /v1/threads/:t/runs             a run that completes `delays[n]` ms after the n-th create
- *                                        (a seeded sequence, the same for every client); thread
- *                                        `thread_hint` answers with `openai-poll-after-ms`
- * - GET  /bench/runs, POST /bench/reset  per-run figures: completion time, reads, when the last
- *                                        read answered
+ *                                        (a seeded sequence, the same for every client); threads
+ *                                        `thread_hint*` answer with `openai-poll-after-ms`; a
+ *                                        thread ending in `_warm` gets runs that complete after
+ *                                        50 ms and leave the sequence alone (a warm-up)
+ * - GET  /bench/runs                     per-run figures: completion time, reads, when the first
+ *                                        read that saw it completed answered
+ * - POST /bench/reset?from=n             forgets every run; the next create is the n-th
  *
  * Prints `ready <port>` on stdout.
  */
@@ -54,6 +57,7 @@ interface Polled {
   seenMs: number | null
 }
 let created = 0
+let warm = 0
 const polled = new Map<string, Polled>()
 
 const server = createServer((req, res) => {
@@ -64,7 +68,7 @@ const server = createServer((req, res) => {
     res.end(body)
   }
   if (path === "/bench/reset") {
-    created = 0
+    created = Number(url.searchParams.get("from") ?? 0)
     polled.clear()
     return send(200, json({ ok: true }))
   }
@@ -84,10 +88,11 @@ const server = createServer((req, res) => {
     let body = ""
     req.on("data", (c) => (body += c))
     req.on("end", () => {
-      const id = `run_poll${String(created).padStart(16, "0")}`
       const now = Date.now()
-      const hint = m![1] === "thread_hint"
-      polled.set(id, { createdMs: now, completesMs: now + delays[created++], hint, reads: 0, seenMs: null })
+      const hint = m![1].startsWith("thread_hint")
+      const warmUp = m![1].endsWith("_warm")
+      const id = warmUp ? `run_warm${String(warm++).padStart(16, "0")}` : `run_poll${String(created).padStart(16, "0")}`
+      polled.set(id, { createdMs: now, completesMs: now + (warmUp ? 50 : delays[created++]), hint, reads: 0, seenMs: null })
       send(200, json(fx.run(id, "queued")), hint ? { "openai-poll-after-ms": "100" } : {})
     })
     return
