@@ -4,18 +4,14 @@
  * (every operation, faults, deadlines) runs in integration/Server and reliability/Faults, once per
  * transport. Servers here are raw node:http / node:https on loopback; nothing sleeps.
  */
-import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -23,70 +19,16 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { Assistants, AssistantsLive, RetryPolicy } from "../src/index.js"
+import * as RequestSignal from "../src/layers/internal/requestSignal.js"
 import * as NodeTransport from "../src/layers/NodeTransport.js"
-
-const tls = {
-  // self-signed for localhost and 127.0.0.1, valid to 2126 (openssl req -x509 -newkey ec ...)
-  key: readFileSync(new URL("utils/tls/key.pem", import.meta.url)),
-  cert: readFileSync(new URL("utils/tls/cert.pem", import.meta.url))
-}
-
-interface Seen {
-  readonly method: string
-  readonly url: string
-  readonly headers: Http.IncomingHttpHeaders
-  readonly body: Buffer
-}
-
-/** A loopback server whose handler sees the whole request; counts the connections it accepted. */
-const server = (
-  handler: (seen: Seen, response: Http.ServerResponse) => void,
-  options: { readonly secure?: boolean } = {}
-) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly url: string; readonly connections: () => number; readonly closed: () => number; readonly server: Http.Server }>((resume) => {
-      let connections = 0
-      let closed = 0
-      const listener = (request: Http.IncomingMessage, response: Http.ServerResponse) => {
-        const chunks: Array<Buffer> = []
-        request.on("data", (c: Buffer) => chunks.push(c))
-        request.on("end", () =>
-          handler({ method: request.method!, url: request.url!, headers: request.headers, body: Buffer.concat(chunks) }, response))
-      }
-      const s: Http.Server = options.secure ? Https.createServer(tls, listener) : Http.createServer(listener)
-      s.on(options.secure ? "secureConnection" : "connection", (socket) => {
-        connections++
-        socket.on("close", () => closed++)
-      })
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address() as AddressInfo
-        resume(Effect.succeed({
-          url: `${options.secure ? "https" : "http"}://127.0.0.1:${port}`,
-          connections: () => connections,
-          closed: () => closed,
-          server: s
-        }))
-      })
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  )
+import { deadlineSuite } from "./utils/deadlines.js"
+import { eventually, type Seen, server, tls } from "./utils/loopback.js"
 
 const json = (response: Http.ServerResponse, body: unknown, headers: Http.OutgoingHttpHeaders = {}) =>
   response.writeHead(200, { "content-type": "application/json", ...headers }).end(JSON.stringify(body))
 
 const echo = (seen: Seen, response: Http.ServerResponse) =>
   json(response, { method: seen.method, url: seen.url, contentType: seen.headers["content-type"] ?? null, body: seen.body.toString("utf8") })
-
-/** Waits (without a clock) until `check` holds, re-checking on each turn of the event loop; bounded. */
-const eventually = (check: () => boolean) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 10_000 && !check(); i++) yield* Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
-    assert.isTrue(check())
-  })
 
 describe("NodeTransport", () => {
   it.scoped("keeps one connection alive across sequential calls, and closes it with the layer", () =>
@@ -255,44 +197,11 @@ describe("NodeTransport", () => {
     }))
 })
 
-/** The client aborts through the platform's signal: check that each transport lets go of the socket. */
-describe.each([
-  ["FetchHttpClient", FetchHttpClient.layer],
-  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
-  ["NodeHttpClient.layer (node:http)", NodeHttpClient.layer],
-  ["NodeTransport", NodeTransport.layer]
-] as const)("the client's deadline and interruption over %s", (_, transport) => {
-  const hanging = (timeout: Duration.DurationInput = "200 millis") =>
-    Effect.gen(function*() {
-      const arrived = yield* Deferred.make<void>()
-      const { closed, url } = yield* server(() => Deferred.unsafeDone(arrived, Effect.void))
-      // built once for the test's scope: a transport torn down with each call would close the socket itself
-      const layer = yield* Layer.build(
-        AssistantsLive.layer({ baseUrl: `${url}/v1`, retry: RetryPolicy.none, timeout }).pipe(Layer.provide(transport))
-      )
-      return { arrived, closed, layer }
-    })
+deadlineSuite("the client's deadline and interruption")
 
-  // the live clock: under a TestClock the deadline is the standard combinator, not the abort
-  it.live("a call past its timeout fails with TimeoutError and its connection is closed", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const { closed, layer } = yield* hanging()
-      const error = yield* Effect.flip(Effect.provide(Assistants.list(), layer))
-      assert.strictEqual(error._tag, "TimeoutError")
-      assert.strictEqual(error._tag === "TimeoutError" && error.timeoutMillis, 200)
-      yield* eventually(() => closed() === 1)
-    })))
-
-  for (const [name, timeout] of [["", undefined], [" with no deadline", Duration.infinity], [" with a deadline longer than a timer can wait", "30 days"]] as const) {
-    it.live(`an interrupted call${name} closes its connection`, () =>
-      Effect.scoped(Effect.gen(function*() {
-        const { arrived, closed, layer } = yield* hanging(timeout)
-        const fiber = yield* Effect.fork(Effect.provide(Assistants.list(), layer))
-        yield* Deferred.await(arrived)
-        // a deadline past a timer's reach must not become one that fires at once
-        assert.isNull(fiber.unsafePoll())
-        yield* Fiber.interrupt(fiber)
-        yield* eventually(() => closed() === 1)
-      })))
-  }
+describe("the client's abort signal", () => {
+  // where this fails (a platform upgrade), the client falls back to `Effect.timeoutFail`
+  it("reaches the transport through the platform's table", () => {
+    assert.isTrue(RequestSignal.available())
+  })
 })

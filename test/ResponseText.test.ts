@@ -8,6 +8,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
@@ -16,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { Assistants, AssistantsClient, RetryPolicy } from "../src/index.js"
+import * as RequestSignal from "../src/layers/internal/requestSignal.js"
 import * as ResponseText from "../src/layers/internal/responseText.js"
 import * as NodeTransport from "../src/layers/NodeTransport.js"
 import * as Fixtures from "./utils/fixtures.js"
@@ -48,12 +50,21 @@ const server = Effect.acquireRelease(
 )
 
 /**
- * The transport's client as the client sends through it under the live clock (`withScope`: the
- * response is the transport's own, not the platform's interruptible wrapper), alive for the
- * test's scope (undici's dispatcher closes with it).
+ * The transport's client as the client sends through it under the live clock (with a controller
+ * of its own: the response is the transport's own, not the platform's interruptible wrapper),
+ * alive for the test's scope (undici's dispatcher closes with it).
  */
 const client = (transport: Layer.Layer<HttpClient.HttpClient>) =>
-  Effect.map(Layer.build(transport), (context) => HttpClient.withScope(Context.get(context, HttpClient.HttpClient)))
+  Effect.map(Layer.build(transport), (context) => {
+    const http = Context.get(context, HttpClient.HttpClient)
+    return {
+      get: (url: string) => {
+        const request = HttpClientRequest.get(url)
+        RequestSignal.attach(request, new AbortController())
+        return http.execute(request)
+      }
+    }
+  })
 
 const transports = [
   ["FetchHttpClient", FetchHttpClient.layer],
@@ -62,7 +73,7 @@ const transports = [
   ["NodeTransport", NodeTransport.layer]
 ] as const
 
-// the live clock: under a TestClock the client does not send through `withScope`
+// the live clock: under a TestClock the client sends through the platform's plain path
 describe.each(transports)("reading a body over %s", (_, transport) => {
   it.live("reads the text exactly as sent", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -112,8 +123,8 @@ describe.each(transports.slice(0, 2))("over %s", (_, transport) => {
 })
 
 describe.each(transports.slice(0, 2))("the client over %s", (_, transport) => {
-  // with no deadline the client still sends through `withScope`; the platform's plain path would
-  // hand back its interruptible wrapper, whose body only its cached `text` can read
+  // with no deadline the client still hands the transport a controller of its own; the platform's
+  // plain path would hand back its interruptible wrapper, whose body only its cached `text` can read
   it.live("reads the body itself with no deadline too", () =>
     Effect.scoped(Effect.gen(function*() {
       const { url } = yield* server

@@ -16,16 +16,12 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import { dual, identity } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
-import { pipeArguments } from "effect/Pipeable"
 import * as Redacted from "effect/Redacted"
-import * as Scope from "effect/Scope"
 import {
   type AssistantsError,
   ConnectionError,
@@ -36,6 +32,7 @@ import {
 } from "../errors/AssistantsError.js"
 import { firstIssue } from "../schema/internal/issue.js"
 import * as AssistantsConfig from "./AssistantsConfig.js"
+import * as RequestSignal from "./internal/requestSignal.js"
 import * as ResponseText from "./internal/responseText.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
@@ -282,56 +279,28 @@ const withResponseHeaders = <A>(value: A, response: HttpClientResponse.HttpClien
 const LiveClock = Clock.make().constructor
 
 /**
- * The `Scope` a request made through `HttpClient.withScope` registers its abort with: one per
- * attempt, holding that abort and nothing else, so a deadline or an interruption can cancel the
- * request without a fiber of its own.
- */
-class RequestScope implements Scope.Scope {
-  readonly [Scope.ScopeTypeId]: Scope.ScopeTypeId = Scope.ScopeTypeId
-  readonly strategy: ExecutionStrategy.ExecutionStrategy = ExecutionStrategy.sequential
-  private finalizer: Scope.Scope.Finalizer | undefined
-  addFinalizer(finalizer: Scope.Scope.Finalizer): Effect.Effect<void> {
-    this.finalizer = finalizer
-    return Effect.void
-  }
-  fork(strategy: ExecutionStrategy.ExecutionStrategy): Effect.Effect<Scope.CloseableScope> {
-    return Scope.make(strategy)
-  }
-  pipe() {
-    return pipeArguments(this, arguments)
-  }
-  /** Aborts the request (the finalizer of `withScope` is a synchronous `abort()`). */
-  abort(): void {
-    const finalizer = this.finalizer
-    this.finalizer = undefined
-    if (finalizer !== undefined) Effect.runSync(finalizer(Exit.void))
-  }
-}
-
-/**
  * Fails with `onTimeout()` when `attempt` has not finished within `limit`.
  *
  * Under the live clock the request is aborted through the `AbortSignal` the platform hands its
- * transport (every `@effect/platform` transport, undici and `NodeTransport` honour it): a timer
- * and no extra fiber, where `Effect.timeoutFail` forks two and costs about 100 us per call. Under
- * any other clock (a `TestClock`) the standard combinator keeps the semantics that clock expects.
+ * transport (every `@effect/platform` transport, undici and `NodeTransport` honour it), from a
+ * controller of our own (`RequestSignal`): a timer and no extra fiber, where `Effect.timeoutFail`
+ * forks two and costs about 100 us per call. Under any other clock (a `TestClock`), or where the
+ * platform cannot take our controller, the standard combinator keeps the usual semantics.
  */
 const withDeadline = <A, E, E2>(
-  attempt: <R>(client: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>) => Effect.Effect<A, E, R>,
-  clients: {
-    readonly plain: HttpClient.HttpClient
-    readonly scoped: HttpClient.HttpClient.With<HttpClientError.HttpClientError, Scope.Scope>
-  },
+  attempt: Effect.Effect<A, E>,
+  request: HttpClientRequest.HttpClientRequest,
   limit: Duration.Duration,
   onTimeout: () => E2
 ): Effect.Effect<A, E | E2> =>
   Effect.clockWith((clock) => {
-    if (Duration.isFinite(limit) && !(clock instanceof LiveClock)) {
-      return Effect.timeoutFail(attempt(clients.plain), { duration: limit, onTimeout })
+    if (!RequestSignal.available() || (Duration.isFinite(limit) && !(clock instanceof LiveClock))) {
+      return Duration.isFinite(limit) ? Effect.timeoutFail(attempt, { duration: limit, onTimeout }) : attempt
     }
-    // with no deadline too: through `withScope` the response is the transport's own, so its body
-    // is read directly, and no finalization registry aborts each request once it is collected
-    const scope = new RequestScope()
+    // with no deadline too: the response is then the transport's own, so its body is read
+    // directly, and no finalization registry aborts each request once it is collected
+    const controller = new AbortController()
+    RequestSignal.attach(request, controller)
     let timedOut = false
     // a timer waits at most 2^31 - 1 ms (24.8 days) and fires at once past that: a longer deadline
     // is as good as none for one HTTP attempt
@@ -339,19 +308,19 @@ const withDeadline = <A, E, E2>(
     const timer = millis <= 2147483647
       ? setTimeout(() => {
         timedOut = true
-        scope.abort()
+        controller.abort()
       }, millis)
       : undefined
     // uninterruptible around the outcome so that an interruption, too, clears the timer and aborts
     return Effect.uninterruptibleMask((restore) =>
-      Effect.matchCauseEffect(restore(Effect.provideService(attempt(clients.scoped), Scope.Scope, scope)), {
+      Effect.matchCauseEffect(restore(attempt), {
         onSuccess: (a) => {
           clearTimeout(timer)
           return Effect.succeed(a)
         },
         onFailure: (cause): Effect.Effect<never, E | E2> => {
           clearTimeout(timer)
-          if (Cause.isInterrupted(cause)) scope.abort()
+          if (Cause.isInterrupted(cause)) controller.abort()
           return timedOut && Cause.isFailType(cause) ? Effect.fail(onTimeout()) : Effect.failCause(cause)
         }
       })
@@ -369,7 +338,6 @@ export const make = (options: AssistantsConfig.Options = {}) =>
     // The platform's own per-attempt span is off: each API call gets one span of ours instead
     // (PERFORMANCE.md: a span costs tens of microseconds per call).
     const http = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
-    const clients = { plain: http, scoped: HttpClient.withScope(http) }
     const baseUrl = (options.baseUrl ?? AssistantsConfig.defaultBaseUrl).replace(/\/+$/, "")
     const authHeader = (options.authHeader ?? "authorization").toLowerCase()
     const baseHeaders: Record<string, string> = {
@@ -394,8 +362,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
       operation: Operation<A>,
       request: HttpClientRequest.HttpClientRequest,
       result: (value: A, response: HttpClientResponse.HttpClientResponse) => B
-    ) =>
-    <R>(http: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>): Effect.Effect<B, AssistantsError, R> =>
+    ): Effect.Effect<B, AssistantsError> =>
       Effect.matchEffect(http.execute(request), {
         onFailure: (e) => Effect.fail(transportError(operation, e)),
         onSuccess: (response) =>
@@ -439,7 +406,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
             : HttpBody.text(JSON.stringify(operation.body), "application/json")
         } as HttpClientRequest.Options.NoUrl)
         const limit = fiber.getFiberRef(currentTimeout) ?? timeout
-        const once = withDeadline(attempt(operation, request, result), clients, limit, () =>
+        const once = withDeadline(attempt(operation, request, result), request, limit, () =>
           new TimeoutError({
             method: operation.method,
             path: operation.path,

@@ -80,7 +80,7 @@ export const make = (options: Options = {}): HttpClient.HttpClient => {
         } else {
           req.end(body.bytes)
         }
-        // no canceler: the platform aborts `signal` when the call is interrupted or its scope closes
+        // no canceler: `signal` is aborted when the call is interrupted or its deadline passes
       }))
   })
 }

@@ -1,0 +1,51 @@
+/**
+ * Giving a request's transport an `AbortSignal` of the client's own.
+ *
+ * `HttpClient.make` hands the transport the signal of the controller it finds for the request in
+ * a table the platform keeps for `HttpClient.withScope`, and leaves aborting it to whoever put it
+ * there. Without an entry it makes a controller of its own, aborts it only on interruption, and
+ * wraps the response in an interruptible one (whose body only the platform's cached `text` can
+ * read) registered with a finalization registry. The client puts its own controller in that
+ * table: a deadline then aborts the request with a timer, no fiber of its own, and without the
+ * `Scope` that `withScope` needs per attempt (about 40 us a call, bench/README.md).
+ *
+ * The table is the platform's private `globalValue`. Whether it is the one `HttpClient.make`
+ * reads is checked once, with a transport that records its signal; where it is not (another
+ * platform version, or a second copy of effect), {@link available} is `false` and the client
+ * falls back to `Effect.timeoutFail`, which interrupts the attempt (the platform then aborts).
+ *
+ * @internal
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Effect from "effect/Effect"
+import { globalValue } from "effect/GlobalValue"
+
+const controllers = globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap<HttpClientRequest.HttpClientRequest, AbortController>()
+)
+
+/** The next send of `request` hands its transport `controller.signal`; aborting is up to the caller. */
+export const attach = (request: HttpClientRequest.HttpClientRequest, controller: AbortController): void => {
+  controllers.set(request, controller)
+}
+
+let reachable: boolean | undefined
+
+const probe = (): boolean => {
+  const controller = new AbortController()
+  let seen: AbortSignal | undefined
+  const client = HttpClient.make((request, _url, signal) => {
+    seen = signal
+    return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", description: "probe" }))
+  })
+  const request = HttpClientRequest.get("http://localhost/")
+  attach(request, controller)
+  Effect.runSync(Effect.ignore(Effect.withTracerEnabled(client.execute(request), false)))
+  return seen === controller.signal
+}
+
+/** Whether {@link attach} reaches the transport; checked on first use. */
+export const available = (): boolean => reachable ??= probe()
