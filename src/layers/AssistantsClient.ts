@@ -289,7 +289,6 @@ const LiveClock = Clock.make().constructor
  */
 const withDeadline = <A, E, E2>(
   attempt: Effect.Effect<A, E>,
-  request: HttpClientRequest.HttpClientRequest,
   limit: Duration.Duration,
   onTimeout: () => E2
 ): Effect.Effect<A, E | E2> =>
@@ -300,7 +299,6 @@ const withDeadline = <A, E, E2>(
     // with no deadline too: the response is then the transport's own, so its body is read
     // directly, and no finalization registry aborts each request once it is collected
     const controller = new AbortController()
-    RequestSignal.attach(request, controller)
     let timedOut = false
     // a timer waits at most 2^31 - 1 ms (24.8 days) and fires at once past that: a longer deadline
     // is as good as none for one HTTP attempt
@@ -313,7 +311,7 @@ const withDeadline = <A, E, E2>(
       : undefined
     // uninterruptible around the outcome so that an interruption, too, clears the timer and aborts
     return Effect.uninterruptibleMask((restore) =>
-      Effect.matchCauseEffect(restore(attempt), {
+      Effect.matchCauseEffect(Effect.locally(restore(attempt), RequestSignal.currentController, controller), {
         onSuccess: (a) => {
           clearTimeout(timer)
           return Effect.succeed(a)
@@ -337,7 +335,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
   Effect.gen(function*() {
     // The platform's own per-attempt span is off: each API call gets one span of ours instead
     // (PERFORMANCE.md: a span costs tens of microseconds per call).
-    const http = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
+    const http = RequestSignal.attaching(HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true))
     const baseUrl = (options.baseUrl ?? AssistantsConfig.defaultBaseUrl).replace(/\/+$/, "")
     const authHeader = (options.authHeader ?? "authorization").toLowerCase()
     const baseHeaders: Record<string, string> = {
@@ -406,7 +404,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
             : HttpBody.text(JSON.stringify(operation.body), "application/json")
         } as HttpClientRequest.Options.NoUrl)
         const limit = fiber.getFiberRef(currentTimeout) ?? timeout
-        const once = withDeadline(attempt(operation, request, result), request, limit, () =>
+        const once = withDeadline(attempt(operation, request, result), limit, () =>
           new TimeoutError({
             method: operation.method,
             path: operation.path,

@@ -5,6 +5,8 @@
  * (test/DeadlineFallback.test.ts), where `Effect.timeoutFail` takes over.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
@@ -23,16 +25,22 @@ export const deadlineSuite = (title: string) =>
     ["NodeHttpClient.layer (node:http)", NodeHttpClient.layer],
     ["NodeTransport", NodeTransport.layer]
   ] as const)(`${title} over %s`, (_, transport) => {
-    const hanging = (timeout: Duration.DurationInput = "200 millis") =>
+    const hanging = (timeout: Duration.DurationInput = "200 millis", http: Layer.Layer<HttpClient.HttpClient> = transport) =>
       Effect.gen(function*() {
         const arrived = yield* Deferred.make<void>()
         const { closed, url } = yield* server(() => Deferred.unsafeDone(arrived, Effect.void))
         // built once for the test's scope: a transport torn down with each call would close the socket itself
         const layer = yield* Layer.build(
-          AssistantsLive.layer({ baseUrl: `${url}/v1`, retry: RetryPolicy.none, timeout }).pipe(Layer.provide(transport))
+          AssistantsLive.layer({ baseUrl: `${url}/v1`, retry: RetryPolicy.none, timeout }).pipe(Layer.provide(http))
         )
         return { arrived, closed, layer }
       })
+
+    // a middleware that rewrites each request hands the transport a request the client never saw
+    const rewriting = Layer.effect(
+      HttpClient.HttpClient,
+      Effect.map(HttpClient.HttpClient, HttpClient.mapRequest(HttpClientRequest.setHeader("x-middleware", "1")))
+    ).pipe(Layer.provide(transport))
 
     // the live clock: under a TestClock the deadline is the standard combinator, not the abort
     it.live("a call past its timeout fails with TimeoutError and its connection is closed", () =>
@@ -41,6 +49,14 @@ export const deadlineSuite = (title: string) =>
         const error = yield* Effect.flip(Effect.provide(Assistants.list(), layer))
         assert.strictEqual(error._tag, "TimeoutError")
         assert.strictEqual(error._tag === "TimeoutError" && error.timeoutMillis, 200)
+        yield* eventually(() => closed() === 1)
+      })))
+
+    it.live("a call past its timeout through a middleware that rewrites the request is aborted too", () =>
+      Effect.scoped(Effect.gen(function*() {
+        const { closed, layer } = yield* hanging("200 millis", rewriting)
+        const error = yield* Effect.flip(Effect.provide(Assistants.list(), layer))
+        assert.strictEqual(error._tag, "TimeoutError")
         yield* eventually(() => closed() === 1)
       })))
 

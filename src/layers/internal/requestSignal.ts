@@ -9,6 +9,10 @@
  * table: a deadline then aborts the request with a timer, no fiber of its own, and without the
  * `Scope` that `withScope` needs per attempt (about 40 us a call, bench/README.md).
  *
+ * The entry goes in as the request reaches the transport, after every middleware of the user's
+ * `HttpClient` (a `mapRequest` makes a new request), from the controller the running attempt
+ * set on its fiber ({@link currentController}, inherited by any fiber a middleware forks).
+ *
  * The table is the platform's private `globalValue`. Whether it is the one `HttpClient.make`
  * reads is checked once, with a transport that records its signal; where it is not (another
  * platform version, or a second copy of effect), {@link available} is `false` and the client
@@ -17,9 +21,9 @@
  * @internal
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 
 const controllers = globalValue(
@@ -32,18 +36,33 @@ export const attach = (request: HttpClientRequest.HttpClientRequest, controller:
   controllers.set(request, controller)
 }
 
+/** The controller of the attempt running on a fiber, if any. */
+export const currentController: FiberRef.FiberRef<AbortController | undefined> = globalValue(
+  "effect-assistants/RequestSignal/currentController",
+  () => FiberRef.unsafeMake<AbortController | undefined>(undefined)
+)
+
+/** `client`, attaching {@link currentController} to each request as its transport will see it. */
+export const attaching = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.transform(client, (effect, request) =>
+    Effect.withFiberRuntime((fiber) => {
+      const controller = fiber.getFiberRef(currentController)
+      if (controller !== undefined) controllers.set(request, controller)
+      return effect
+    }))
+
 let reachable: boolean | undefined
 
 const probe = (): boolean => {
   const controller = new AbortController()
   let seen: AbortSignal | undefined
-  const client = HttpClient.make((request, _url, signal) => {
+  const client = HttpClient.make((_request, _url, signal) => {
     seen = signal
-    return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", description: "probe" }))
+    return Effect.die(0)
   })
   const request = HttpClientRequest.get("http://localhost/")
   attach(request, controller)
-  Effect.runSync(Effect.ignore(Effect.withTracerEnabled(client.execute(request), false)))
+  Effect.runSync(Effect.exit(Effect.withTracerEnabled(client.execute(request), false)))
   return seen === controller.signal
 }
 
