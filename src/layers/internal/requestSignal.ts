@@ -6,8 +6,8 @@
  * there. Without an entry it makes a controller of its own, aborts it only on interruption, and
  * wraps the response in an interruptible one (whose body only the platform's cached `text` can
  * read) registered with a finalization registry. The client puts its own controller in that
- * table: a deadline then aborts the request with a timer, no fiber of its own, and without the
- * `Scope` that `withScope` needs per attempt (about 40 us a call, bench/README.md).
+ * table: a deadline then aborts the request with a timer, no fiber of its own, and without
+ * `withScope` and the `Scope` it needs per attempt (about 30 us a page less, bench/README.md).
  *
  * The entry goes in as the request reaches the transport, after every middleware of the user's
  * `HttpClient` (a `mapRequest` makes a new request), from the controller the running attempt
