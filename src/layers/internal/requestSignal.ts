@@ -47,7 +47,7 @@ export const attaching = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpC
   HttpClient.transform(client, (effect, request) =>
     Effect.withFiberRuntime((fiber) => {
       const controller = fiber.getFiberRef(currentController)
-      if (controller !== undefined) controllers.set(request, controller)
+      if (controller !== undefined) attach(request, controller)
       return effect
     }))
 
