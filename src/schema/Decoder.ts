@@ -135,8 +135,8 @@ const compileStruct = (
   const byTarget = new Map(transformations.map((t) => [t.to, t]))
   const deps = new Deps()
   const lines = [`if(typeof x!="object"||x===null||Array.isArray(x))return D;`]
-  // `p${i}` says whether the key is in the output, for the keys that may not be
-  const present: Array<boolean> = []
+  // whether each key may be absent; for those, `p${i}` says whether it is in the output
+  const optional: Array<boolean> = []
   ast.propertySignatures.forEach((ps, i) => {
     const t = byTarget.get(ps.name)
     const source = sources.get(t === undefined ? ps.name : t.from)
@@ -150,7 +150,7 @@ const compileStruct = (
     const sentinel = {}
     const some = t?.decode(Option.some(sentinel))
     if (some !== undefined && !(Option.isSome(some) && some.value === sentinel)) throw new Unsupported()
-    present.push(source.isOptional)
+    optional.push(source.isOptional)
     if (!source.isOptional) {
       lines.push(`let ${v};${decode}`)
     } else {
@@ -164,10 +164,10 @@ const compileStruct = (
   if (sources.size > 0) throw new Unsupported()
   // the keys always present come first in one literal, so the object is built at its final shape
   const names = ast.propertySignatures.map((ps) => key(ps.name))
-  let literal = present.indexOf(true)
+  let literal = optional.indexOf(true)
   if (literal < 0) literal = names.length
   lines.push(`const o={${names.slice(0, literal).map((name, i) => `${name}:v${i}`).join(",")}};`)
-  for (let i = literal; i < names.length; i++) lines.push(`${present[i] ? `if(p${i})` : ""}o[${names[i]}]=v${i};`)
+  for (let i = literal; i < names.length; i++) lines.push(`${optional[i] ? `if(p${i})` : ""}o[${names[i]}]=v${i};`)
   for (const is of ast.indexSignatures) {
     if (AST.encodedAST(is.parameter)._tag !== "StringKeyword") throw new Unsupported()
     const taken = deps.add(new Set(ast.propertySignatures.map((ps) => ps.name)))
