@@ -168,6 +168,64 @@ describe("poll helpers", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  // the helpers drive the same polling as Runs.watch in a loop of their own (no stream), so its
+  // options are checked here again
+  const create = { threadId: ids.threadId, assistantId: "asst_abc123" }
+
+  it.effect("createAndPoll: a deadline fails with TimeoutError and stops polling", () => {
+    const { layer, reads } = scripted(["queued"])
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip(Runs.createAndPoll({ ...create, interval: "1 second", deadline: "3500 millis" })))
+      yield* TestClock.adjust("3500 millis")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "TimeoutError")
+      assert.include(error.message, "3s 500ms")
+      assert.strictEqual(reads(), 3)
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(reads(), 3)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("createAndPoll: the server's openai-poll-after-ms paces it; a schedule's end returns the last run seen", () =>
+    Effect.gen(function*() {
+      const hinted = scripted(["queued", "in_progress", "completed"], { "openai-poll-after-ms": "250" })
+      const a = yield* Effect.fork(Runs.createAndPoll(create).pipe(Effect.provide(hinted.layer)))
+      // the create's answer has no header here: the default second first, then 250 ms
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(hinted.reads(), 1)
+      yield* TestClock.adjust("249 millis")
+      assert.strictEqual(hinted.reads(), 1)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(hinted.reads(), 2)
+      yield* TestClock.adjust("250 millis")
+      assert.strictEqual((yield* Fiber.join(a)).status, "completed")
+
+      const scheduled = scripted(["queued", "in_progress"])
+      const b = yield* Effect.fork(Runs.createAndPoll({ ...create, schedule: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3))) }).pipe(Effect.provide(scheduled.layer)))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(b)).status, "in_progress")
+      assert.strictEqual(scheduled.reads(), 3)
+    }))
+
+  it.effect("createAndPoll: a create that is already settled makes no read; interrupting stops polling at once", () =>
+    Effect.gen(function*() {
+      const settled = MockHttp.make(() => ({ body: run("requires_action") }))
+      const result = yield* Runs.createAndPoll({ ...create, interval: "100 millis" }).pipe(
+        Effect.provide(AssistantsLive.layer({ baseUrl: "http://api.test/v1" }).pipe(Layer.provide(settled.layer)))
+      )
+      assert.strictEqual(result.status, "requires_action")
+      assert.deepStrictEqual(settled.requests.map((r) => r.method), ["POST"])
+
+      const { layer, reads } = scripted(["queued"])
+      const fiber = yield* Effect.fork(Runs.createAndPoll({ ...create, interval: "1 second" }).pipe(Effect.provide(layer)))
+      yield* TestClock.adjust("2500 millis")
+      assert.strictEqual(reads(), 2)
+      yield* Fiber.interrupt(fiber)
+      yield* TestClock.adjust("1 hour")
+      assert.strictEqual(reads(), 2)
+    }))
+
   it.effect("submitToolOutputsAndPoll skips a stale requires_action that lists the answered calls", () => {
     const { layer, mock } = scripted(["requires_action", "in_progress", "completed"])
     return Effect.gen(function*() {
