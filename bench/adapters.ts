@@ -14,6 +14,7 @@ import OpenAI from "openai"
 import * as Undici from "undici"
 import { AssistantsLive, Messages, Runs } from "../src/index.js"
 import * as NodeTransport from "../src/layers/NodeTransport.js"
+import { now } from "./fixtures.js"
 
 export interface Adapter {
   readonly name: string
@@ -21,7 +22,7 @@ export interface Adapter {
   readonly listMessages: () => Promise<unknown>
   /** Pages through a thread's runs; returns how many it saw. */
   readonly listAllRuns: (thread: string, limit: number) => Promise<number>
-  /** Creates a run and polls it to completion; returns its id and when the caller saw it done. */
+  /** Creates a run and polls it to completion; returns its id and when (`now()`) the caller saw it done. */
   readonly createAndPoll: (thread: string, intervalMs: number | undefined) => Promise<{ id: string; seenMs: number }>
   readonly close: () => Promise<void>
 }
@@ -43,7 +44,7 @@ const effectAdapter = (name: string, baseUrl: string, http: Layer.Layer<HttpClie
       runtime.runPromise(
         Effect.map(
           Runs.createAndPoll({ threadId: t, assistantId, ...(intervalMs !== undefined ? { interval: `${intervalMs} millis` } : {}) }),
-          (run) => ({ id: run.id, seenMs: Date.now() })
+          (run) => ({ id: run.id, seenMs: now() })
         )
       ),
     close: () => runtime.dispose()
@@ -63,7 +64,7 @@ const openaiAdapter = (baseUrl: string): Adapter => {
     },
     createAndPoll: async (t, intervalMs) => {
       const run = await client.beta.threads.runs.createAndPoll(t, { assistant_id: assistantId }, intervalMs !== undefined ? { pollIntervalMs: intervalMs } : {})
-      return { id: run.id, seenMs: Date.now() }
+      return { id: run.id, seenMs: now() }
     },
     close: async () => {}
   }
@@ -99,7 +100,7 @@ const rawAdapter = (name: string, call: Call, close: () => Promise<void> = async
       run = next.json
       hint = next.hint ?? 5000
     }
-    return { id: run.id, seenMs: Date.now() }
+    return { id: run.id, seenMs: now() }
   },
   close
 })

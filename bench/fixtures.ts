@@ -89,3 +89,18 @@ export const page = (data: ReadonlyArray<{ id: string }>, hasMore: boolean) => (
 })
 
 export const runId = (i: number) => `run_bench${String(i).padStart(16, "0")}`
+
+/**
+ * Wall-clock milliseconds with sub-millisecond resolution, comparable between the server's process
+ * and a client's: the polling figures subtract one from the other. `Date.now()` rounds down to a
+ * whole millisecond, as much as the answer-to-caller time being measured, and
+ * `performance.timeOrigin` was measured up to a millisecond apart in two processes. So: the
+ * monotonic clock plus its offset to the wall clock, the largest `Date.now() - performance.now()`
+ * over two milliseconds of readings (each one is at most the true offset).
+ */
+export const now = (() => {
+  let offset = -Infinity
+  const until = performance.now() + 2
+  while (performance.now() < until) offset = Math.max(offset, Date.now() - performance.now())
+  return () => offset + performance.now()
+})()

@@ -8,12 +8,13 @@
  * - GET  /v1/threads/:t/runs?limit&after pages over `total` runs (2,000 by default; thread
  *                                        `thread_big_<n>` has n)
  * - POST /v1/threads/:t/runs             a run that completes `delays[n]` ms after the n-th create
- *                                        (a seeded sequence, the same for every client); threads
+ *                                        (the same sequence for every client, see there); threads
  *                                        `thread_hint*` answer with `openai-poll-after-ms`; a
  *                                        thread ending in `_warm` gets runs that complete after
- *                                        50 ms and leave the sequence alone (a warm-up)
- * - GET  /bench/runs                     per-run figures: completion time, reads, when the first
- *                                        read that saw it completed answered
+ *                                        500 ms and leave the sequence alone (a warm-up)
+ * - GET  /bench/runs                     per-run figures: creation and completion times, when
+ *                                        each read arrived and when the first that saw the run
+ *                                        completed did
  * - POST /bench/reset?from=n             forgets every run; the next create is the n-th
  *
  * Prints `ready <port>` on stdout.
@@ -37,23 +38,41 @@ const runPage = (total: number, limit: number, after: string | null) => {
   return body
 }
 
-/** mulberry32 over a fixed seed: the n-th created run completes after delays[n] ms. */
+/**
+ * The n-th created run completes after delays[n] ms, in [200, 1200): the same sequence for every
+ * client, spread so that the delay quantiles measure how a client polls, not where its grid of
+ * polls happens to sit. A delay is where a completion falls on that grid, and the two clients'
+ * grids sit about 30 ms apart: the SDK reads once right after the create, we wait an interval.
+ *
+ * Replaying the polls of a fixed 102.7 ms grid (the gap measured between reads) at every offset
+ * over 250 runs, the median delay ranged:
+ * - from 45.7 to 57.6 ms over pseudo-random times (mulberry32, what this server used before): 250
+ *   random phases are far from even;
+ * - from 48.6 to 54.2 ms over the golden-ratio sequence, which covers [200, 1200) evenly in any
+ *   stretch: 1,000 ms is not a whole number of periods, so some phases get one more period's worth
+ *   of completions than others;
+ * - from 50.2 to 52.6 ms over the same sequence mapped onto a density that ramps up over the first
+ *   100 ms and down over the last 100 (the sum of a uniform 900 ms and a uniform 100 ms), which
+ *   spreads the phases evenly whatever the period. This.
+ */
 const delays = (() => {
-  let a = 424242
-  return Array.from({ length: 100_000 }, () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return 200 + Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 1000)
-  })
+  const golden = (Math.sqrt(5) - 1) / 2
+  const [ramp, flat] = [100, 900]
+  // the inverse of the distribution function of U[0, ramp) + U[0, flat)
+  const inverse = (u: number) =>
+    u <= ramp / (2 * flat)
+      ? Math.sqrt(2 * ramp * flat * u)
+      : u <= 1 - ramp / (2 * flat)
+      ? u * flat + ramp / 2
+      : ramp + flat - Math.sqrt(2 * ramp * flat * (1 - u))
+  return Array.from({ length: 100_000 }, (_, n) => 200 + Math.floor(inverse((0.4242 + n * golden) % 1)))
 })()
 
 interface Polled {
   readonly createdMs: number
   readonly completesMs: number
   readonly hint: boolean
-  reads: number
+  readonly reads: Array<number>
   seenMs: number | null
 }
 let created = 0
@@ -77,10 +96,10 @@ const server = createServer((req, res) => {
   if (m && req.method === "GET") {
     const p = polled.get(m[2])
     if (p === undefined) return send(200, canned)
-    const now = Date.now()
-    p.reads++
-    const done = now >= p.completesMs
-    if (done && p.seenMs === null) p.seenMs = now
+    const at = fx.now()
+    p.reads.push(at)
+    const done = at >= p.completesMs
+    if (done && p.seenMs === null) p.seenMs = at
     return send(200, json(fx.run(m[2], done ? "completed" : "in_progress")), p.hint ? { "openai-poll-after-ms": "100" } : {})
   }
   m = /^\/v1\/threads\/([^/]+)\/runs$/.exec(path)
@@ -88,11 +107,11 @@ const server = createServer((req, res) => {
     let body = ""
     req.on("data", (c) => (body += c))
     req.on("end", () => {
-      const now = Date.now()
+      const now = fx.now()
       const hint = m![1].startsWith("thread_hint")
       const warmUp = m![1].endsWith("_warm")
       const id = warmUp ? `run_warm${String(warm++).padStart(16, "0")}` : `run_poll${String(created).padStart(16, "0")}`
-      polled.set(id, { createdMs: now, completesMs: now + (warmUp ? 50 : delays[created++]), hint, reads: 0, seenMs: null })
+      polled.set(id, { createdMs: now, completesMs: now + (warmUp ? 500 : delays[created++]), hint, reads: [], seenMs: null })
       send(200, json(fx.run(id, "queued")), hint ? { "openai-poll-after-ms": "100" } : {})
     })
     return

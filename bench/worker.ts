@@ -56,14 +56,30 @@ const main = async (): Promise<Record<string, number | ReadonlyArray<number>>> =
       const thread = scenario === "poll-fixed" ? "thread_bench000000000000001" : "thread_hint"
       const interval = scenario === "poll-fixed" ? 100 : undefined
       // a round as a warm-up, like every other scenario: cold, each client's first creates took
-      // tens of milliseconds and moved every later poll (these runs complete after 50 ms and
-      // leave the server's sequence of completion times alone)
+      // tens of milliseconds and moved every later poll. These runs complete after 500 ms, about
+      // five reads each: after one read each (runs of 50 ms, before), our polls were not yet warm
+      // (bench/README.md has the figures). They leave the server's sequence of times alone.
       await Promise.all(Array.from({ length: size }, () => adapter.createAndPoll(`${thread}_warm`, interval)))
       const results = await Promise.all(Array.from({ length: size }, () => adapter.createAndPoll(thread, interval)))
-      const stats = (await (await fetch(new URL("/bench/runs", baseUrl))).json()) as Record<string, { completesMs: number; reads: number }>
-      const requests = results.reduce((n, r) => n + stats[r.id].reads + 1, 0)
-      // the delays themselves: run.ts takes their quantiles over every repetition (see there)
-      return { runs: size, requestsPerRun: requests / size, delays: results.map((r) => r.seenMs - stats[r.id].completesMs) }
+      const stats = (await (await fetch(new URL("/bench/runs", baseUrl))).json()) as Record<
+        string,
+        { createdMs: number; completesMs: number; reads: ReadonlyArray<number>; seenMs: number }
+      >
+      const requests = results.reduce((n, r) => n + stats[r.id].reads.length + 1, 0)
+      // the figures of each run, not their quantiles: run.ts pools every repetition (see there)
+      return {
+        runs: size,
+        requestsPerRun: requests / size,
+        // from the completion to the caller seeing it ...
+        delays: results.map((r) => r.seenMs - stats[r.id].completesMs),
+        // ... of which this is after the server answered the read that saw it
+        answers: results.map((r) => r.seenMs - stats[r.id].seenMs),
+        // the time between a run's consecutive requests, the create first
+        gaps: results.flatMap((r) => {
+          const at = [stats[r.id].createdMs, ...stats[r.id].reads]
+          return at.slice(1).map((t, i) => t - at[i])
+        })
+      }
     }
     case "memory": {
       const before = process.memoryUsage().rss
