@@ -42,18 +42,19 @@ const runPage = (total: number, limit: number, after: string | null) => {
  * The n-th created run completes after delays[n] ms, in [200, 1200): the same sequence for every
  * client, spread so that the delay quantiles measure how a client polls, not where its grid of
  * polls happens to sit. A delay is where a completion falls on that grid, and the two clients'
- * grids sit about 30 ms apart: the SDK reads once right after the create, we wait an interval.
+ * grids sit tens of milliseconds apart: the SDK reads once right after the create, we wait an
+ * interval.
  *
  * Replaying the polls of a fixed 102.7 ms grid (the gap measured between reads) at every offset
- * over 250 runs, the median delay ranged:
- * - from 45.7 to 57.6 ms over pseudo-random times (mulberry32, what this server used before): 250
+ * over the 500 runs the bench pools, the median delay ranged:
+ * - from 47.3 to 55.7 ms over pseudo-random times (mulberry32, what this server used before): 500
  *   random phases are far from even;
- * - from 48.6 to 54.2 ms over the golden-ratio sequence, which covers [200, 1200) evenly in any
+ * - from 49.1 to 53.6 ms over the golden-ratio sequence, which covers [200, 1200) evenly in any
  *   stretch: 1,000 ms is not a whole number of periods, so some phases get one more period's worth
  *   of completions than others;
- * - from 50.2 to 52.6 ms over the same sequence mapped onto a density that ramps up over the first
+ * - from 50.5 to 52.5 ms over the same sequence mapped onto a density that ramps up over the first
  *   100 ms and down over the last 100 (the sum of a uniform 900 ms and a uniform 100 ms), which
- *   spreads the phases evenly whatever the period. This.
+ *   spreads the phases evenly whatever the period. The server uses this one.
  */
 const delays = (() => {
   const golden = (Math.sqrt(5) - 1) / 2
