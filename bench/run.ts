@@ -38,8 +38,8 @@ const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.min(s
  * server's completion times, and a delay is where one of them fell on the client's grid of polls,
  * so the quantiles of one round of 50 said more about that grid's place than about the client.
  * Beside the delay, its two parts: the time between a run's requests (the interval and the
- * round trip), and the time from the server answering the read that saw the run completed to the
- * caller seeing it (the client's own work).
+ * round trip), and the time from the read that saw the run completed reaching the server to the
+ * caller seeing it (the client's own work, and the round trip).
  */
 const pooled = (rs: ReadonlyArray<Result>): Record<string, number> => {
   const all = (key: string) => rs.flatMap((r) => r[key] as ReadonlyArray<number>).sort((a, b) => a - b)

@@ -72,7 +72,7 @@ const main = async (): Promise<Record<string, number | ReadonlyArray<number>>> =
         requestsPerRun: requests / size,
         // from the completion to the caller seeing it ...
         delays: results.map((r) => r.seenMs - stats[r.id].completesMs),
-        // ... of which this is after the server answered the read that saw it
+        // ... of which this is after the read that saw it reached the server
         answers: results.map((r) => r.seenMs - stats[r.id].seenMs),
         // the time between a run's consecutive requests, the create first
         gaps: results.flatMap((r) => {
