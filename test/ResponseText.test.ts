@@ -4,8 +4,6 @@
  * and undici straight from the transport's body, elsewhere through `text` without touching the
  * global `Response`. The server is raw node:http on loopback.
  */
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -21,33 +19,24 @@ import * as RequestSignal from "../src/layers/internal/requestSignal.js"
 import * as ResponseText from "../src/layers/internal/responseText.js"
 import * as NodeTransport from "../src/layers/NodeTransport.js"
 import * as Fixtures from "./utils/fixtures.js"
+import * as loopback from "./utils/loopback.js"
 
 // multi-byte characters split across chunks must decode whole
 const assistant = { ...Fixtures.assistant, name: "café ☕ 助手 🤖", instructions: "é".repeat(40_000) }
 const body = JSON.stringify(assistant)
 
 /** A loopback server: a path ending in `/short` promises more than it sends; others get `body` in chunks. */
-const server = Effect.acquireRelease(
-  Effect.async<{ readonly url: string; readonly server: Http.Server }>((resume) => {
-    const s = Http.createServer((request, response) => {
-      const bytes = Buffer.from(body)
-      if (request.url?.endsWith("/short")) {
-        response.writeHead(200, { "content-type": "application/json", "content-length": bytes.length + 100 })
-        response.write(bytes, () => response.socket?.destroy())
-        return
-      }
-      response.writeHead(200, { "content-type": "application/json", "content-length": bytes.length })
-      for (let i = 0; i < bytes.length; i += 1001) response.write(bytes.subarray(i, i + 1001))
-      response.end()
-    })
-    s.listen(0, "127.0.0.1", () => resume(Effect.succeed({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, server: s })))
-  }),
-  ({ server }) =>
-    Effect.async<void>((resume) => {
-      server.closeAllConnections()
-      server.close(() => resume(Effect.void))
-    })
-)
+const server = loopback.server((seen, response) => {
+  const bytes = Buffer.from(body)
+  if (seen.url.endsWith("/short")) {
+    response.writeHead(200, { "content-type": "application/json", "content-length": bytes.length + 100 })
+    response.write(bytes, () => response.socket?.destroy())
+    return
+  }
+  response.writeHead(200, { "content-type": "application/json", "content-length": bytes.length })
+  for (let i = 0; i < bytes.length; i += 1001) response.write(bytes.subarray(i, i + 1001))
+  response.end()
+})
 
 /**
  * The transport's client as the client sends through it under the live clock (with a controller

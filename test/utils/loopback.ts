@@ -59,8 +59,8 @@ export const server = (
       })
   )
 
-export /** Waits (without a clock) until `check` holds, re-checking on each turn of the event loop; bounded. */
-const eventually = (check: () => boolean) =>
+/** Waits (without a clock) until `check` holds, re-checking on each turn of the event loop; bounded. */
+export const eventually = (check: () => boolean) =>
   Effect.gen(function*() {
     for (let i = 0; i < 10_000 && !check(); i++) yield* Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
     assert.isTrue(check())
