@@ -12,8 +12,8 @@ import * as Stream from "effect/Stream"
 import { Agent, request } from "node:http"
 import OpenAI from "openai"
 import * as Undici from "undici"
-import { AssistantsLive, Messages, Runs } from "../src/index.js"
-import * as NodeTransport from "../src/layers/NodeTransport.js"
+import { AssistantsLive, Messages, Runs } from "effect-assistants"
+import * as NodeTransport from "effect-assistants/node"
 import { now } from "./fixtures.js"
 
 export interface Adapter {

@@ -19,8 +19,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { Assistants, AssistantsLive, Messages, Runs, Threads, Tool } from "../src/index.js"
-import { AssistantsServer } from "../src/server/index.js"
+import { Assistants, AssistantsLive, Messages, Runs, Threads, Tool } from "effect-assistants"
+import { AssistantsServer } from "effect-assistants-server"
 
 const getWeather = Tool.make({
   name: "get_weather",

@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
 /**
@@ -331,5 +332,34 @@ export const fromStatus = (fields: StatusErrorFields): StatusError => {
       return new RateLimitError(fields)
     default:
       return fields.status >= 500 ? new InternalServerError(fields) : new UnexpectedStatusError(fields)
+  }
+}
+
+/**
+ * What failed first in a `ParseError`: where (`path` dotted, `undefined` at the root), why, and the
+ * issue's kind. The client's `InvalidRequestError` and `ResponseDecodeError` and the server's 400
+ * `param` are all read from it, so both sides name a bad field the same way.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FirstIssue {
+  readonly path: string | undefined
+  readonly message: string
+  readonly _tag: ParseResult.ArrayFormatterIssue["_tag"] | undefined
+}
+
+/**
+ * The first issue of `error`, in `ArrayFormatter`'s order.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const firstIssue = (error: ParseResult.ParseError): FirstIssue => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  return {
+    path: issue?.path.length ? issue.path.map(String).join(".") : undefined,
+    message: issue?.message ?? error.message,
+    _tag: issue?._tag
   }
 }

@@ -25,12 +25,12 @@ import * as Redacted from "effect/Redacted"
 import {
   type AssistantsError,
   ConnectionError,
+  firstIssue,
   fromStatus,
   InvalidRequestError,
   ResponseDecodeError,
   TimeoutError
 } from "../errors/AssistantsError.js"
-import { firstIssue } from "../schema/internal/issue.js"
 import * as AssistantsConfig from "./AssistantsConfig.js"
 import * as RequestSignal from "./internal/requestSignal.js"
 import * as ResponseText from "./internal/responseText.js"

@@ -5,7 +5,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import OpenAI from "openai"
-import { AssistantsServer } from "../../src/server/index.js"
+import { AssistantsServer } from "effect-assistants-server"
 import { fastTimings } from "../utils/Harness.js"
 
 describe("the official openai SDK against the embedded server", () => {

@@ -11,7 +11,7 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { Assistants, Messages, type Run, Runs, RunSteps, Threads, Tool } from "../../src/index.js"
 import * as NodeTransport from "../../src/layers/NodeTransport.js"
-import { AssistantsServer } from "../../src/server/index.js"
+import { AssistantsServer } from "effect-assistants-server"
 import * as Contract from "../utils/Contract.js"
 import * as Harness from "../utils/Harness.js"
 

@@ -18,7 +18,7 @@ import { Assistants, type AssistantsError, Messages, RetryPolicy, Runs, Threads 
 import * as NodeTransport from "../../src/layers/NodeTransport.js"
 import type { Assistant } from "../../src/schema/Assistant.js"
 import type { Thread } from "../../src/schema/Thread.js"
-import { AssistantsServer, type Faults, Store } from "../../src/server/index.js"
+import { AssistantsServer, type Faults, Store } from "effect-assistants-server"
 import * as Harness from "../utils/Harness.js"
 
 const transports = [

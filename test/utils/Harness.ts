@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import { type AssistantsConfig, AssistantsLive } from "../../src/index.js"
-import { AssistantsServer } from "../../src/server/index.js"
+import { AssistantsServer } from "effect-assistants-server"
 import * as Contract from "./Contract.js"
 
 export const fastTimings = {
@@ -64,5 +64,5 @@ export const make = (options: {
 export type Services =
   | import("../../src/AssistantsLive.js").Services
   | AssistantsServer.AssistantsServer
-  | import("../../src/server/RunEngine.js").RunEngine
-  | import("../../src/server/Store.js").Store
+  | import("effect-assistants-server").RunEngine.RunEngine
+  | import("effect-assistants-server").Store.Store

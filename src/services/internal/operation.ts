@@ -11,11 +11,10 @@ import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { type AssistantsError, InvalidRequestError } from "../../errors/AssistantsError.js"
+import { type AssistantsError, firstIssue, InvalidRequestError } from "../../errors/AssistantsError.js"
 import type { AssistantsClient, Operation, Response } from "../../layers/AssistantsClient.js"
 import { includeValue, type ListPage, type PageParams } from "../../schema/Common.js"
 import * as Decoder from "../../schema/Decoder.js"
-import { firstIssue } from "../../schema/internal/issue.js"
 
 // `/ ? # %` and whitespace could change which resource the path addresses; so could `\`, which
 // URL parsers read as `/` in http URLs, and control characters have no place in an id.

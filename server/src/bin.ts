@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Runs the embedded server standalone:
  *

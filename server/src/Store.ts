@@ -7,11 +7,11 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Assistant } from "../schema/Assistant.js"
-import type { Message } from "../schema/Message.js"
-import type { Run } from "../schema/Run.js"
-import type { RunStep } from "../schema/RunStep.js"
-import type { Thread } from "../schema/Thread.js"
+import type { Assistant } from "effect-assistants/Assistant"
+import type { Message } from "effect-assistants/Message"
+import type { Run } from "effect-assistants/Run"
+import type { RunStep } from "effect-assistants/RunStep"
+import type { Thread } from "effect-assistants/Thread"
 import * as Ids from "./Ids.js"
 
 /**

@@ -25,32 +25,32 @@ import {
   AssistantDeleted,
   CreateAssistantParams,
   ModifyAssistantParams
-} from "../schema/Assistant.js"
-import { includeValue, ListPage } from "../schema/Common.js"
+} from "effect-assistants/Assistant"
+import { includeValue, ListPage } from "effect-assistants/Common"
 import {
   type ContentPart,
   CreateMessageParams,
   Message,
   MessageDeleted,
   ModifyMessageParams
-} from "../schema/Message.js"
+} from "effect-assistants/Message"
 import {
   CreateRunParams,
   ModifyRunParams,
   Run,
   SubmitToolOutputsParams,
   terminalStatuses
-} from "../schema/Run.js"
-import { firstIssue } from "../schema/internal/issue.js"
-import { RunStep } from "../schema/RunStep.js"
+} from "effect-assistants/Run"
+import { firstIssue } from "effect-assistants/AssistantsError"
+import { RunStep } from "effect-assistants/RunStep"
 import {
   CreateThreadAndRunParams,
   CreateThreadParams,
   ModifyThreadParams,
   Thread,
   ThreadDeleted
-} from "../schema/Thread.js"
-import type { ToolResources, ToolResourcesParam } from "../schema/ToolResources.js"
+} from "effect-assistants/Thread"
+import type { ToolResources, ToolResourcesParam } from "effect-assistants/Tool"
 import { ApiError, invalid, notFound } from "./ApiError.js"
 import * as Ids from "./Ids.js"
 import { RunEngine, seconds, toSeconds } from "./RunEngine.js"

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
-const bin = fileURLToPath(new URL("../../bin/effect-assistants-server.js", import.meta.url))
+const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 
 describe("effect-assistants-server", () => {
   it("prints its base URL once it accepts connections, then serves the API", async () => {

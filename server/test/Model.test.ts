@@ -3,10 +3,10 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import { Assistants, Runs, Threads } from "../../src/index.js"
-import type { Message } from "../../src/schema/Message.js"
-import { Model, RunEngine } from "../../src/server/index.js"
-import * as Harness from "../utils/Harness.js"
+import { Assistants, Runs, Threads } from "effect-assistants"
+import type { Message } from "effect-assistants/Message"
+import { Model, RunEngine } from "effect-assistants-server"
+import * as Harness from "../../test/utils/Harness.js"
 
 const user = (text: string): Message => ({
   id: "msg_1",

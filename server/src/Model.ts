@@ -16,8 +16,8 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Message } from "../schema/Message.js"
-import type { ToolChoice } from "../schema/Tool.js"
+import type { Message } from "effect-assistants/Message"
+import type { ToolChoice } from "effect-assistants/Tool"
 
 /**
  * A function the run may call.
