@@ -1,9 +1,11 @@
 /**
  * One interface over every client the benchmark compares, each used as its users use it.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { AssistantsLive, Messages, Runs } from "effect-assistants"
+import * as NodeTransport from "effect-assistants/node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -12,8 +14,6 @@ import * as Stream from "effect/Stream"
 import { Agent, request } from "node:http"
 import OpenAI from "openai"
 import * as Undici from "undici"
-import { AssistantsLive, Messages, Runs } from "effect-assistants"
-import * as NodeTransport from "effect-assistants/node"
 import { now } from "./fixtures.js"
 
 export interface Adapter {
@@ -43,7 +43,11 @@ const effectAdapter = (name: string, baseUrl: string, http: Layer.Layer<HttpClie
     createAndPoll: (t, intervalMs) =>
       runtime.runPromise(
         Effect.map(
-          Runs.createAndPoll({ threadId: t, assistantId, ...(intervalMs !== undefined ? { interval: `${intervalMs} millis` } : {}) }),
+          Runs.createAndPoll({
+            threadId: t,
+            assistantId,
+            ...(intervalMs !== undefined ? { interval: `${intervalMs} millis` } : {})
+          }),
           (run) => ({ id: run.id, seenMs: now() })
         )
       ),
@@ -63,7 +67,11 @@ const openaiAdapter = (baseUrl: string): Adapter => {
       return n
     },
     createAndPoll: async (t, intervalMs) => {
-      const run = await client.beta.threads.runs.createAndPoll(t, { assistant_id: assistantId }, intervalMs !== undefined ? { pollIntervalMs: intervalMs } : {})
+      const run = await client.beta.threads.runs.createAndPoll(
+        t,
+        { assistant_id: assistantId },
+        intervalMs !== undefined ? { pollIntervalMs: intervalMs } : {}
+      )
       return { id: run.id, seenMs: now() }
     },
     close: async () => {}
@@ -84,7 +92,10 @@ const rawAdapter = (name: string, call: Call, close: () => Promise<void> = async
     let n = 0
     let after: string | null = null
     for (;;) {
-      const { json }: { json: any } = await call("GET", `/threads/${t}/runs?limit=${limit}${after ? `&after=${after}` : ""}`)
+      const { json }: { json: any } = await call(
+        "GET",
+        `/threads/${t}/runs?limit=${limit}${after ? `&after=${after}` : ""}`
+      )
       n += json.data.length
       if (!json.has_more) return n
       after = json.last_id
@@ -108,7 +119,9 @@ const rawAdapter = (name: string, call: Call, close: () => Promise<void> = async
 const hintOf = (value: string | ReadonlyArray<string> | null | undefined) =>
   typeof value === "string" ? Number(value) : undefined
 
-const requestHeaders = (body: string | undefined) => (body ? { ...headers, "content-type": "application/json" } : headers)
+const requestHeaders = (
+  body: string | undefined
+) => (body ? { ...headers, "content-type": "application/json" } : headers)
 
 /** fetch. */
 const fetchAdapter = (baseUrl: string): Adapter =>
@@ -124,7 +137,13 @@ const undiciAdapter = (baseUrl: string): Adapter => {
   return rawAdapter(
     "undici",
     async (method, path, body) => {
-      const response = await agent.request({ origin: url.origin, path: `${url.pathname}${path}`, method: method as "GET", headers: requestHeaders(body), body: body ?? null })
+      const response = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${path}`,
+        method: method as "GET",
+        headers: requestHeaders(body),
+        body: body ?? null
+      })
       return { json: JSON.parse(await response.body.text()), hint: hintOf(response.headers["openai-poll-after-ms"]) }
     },
     () => agent.close()
@@ -139,10 +158,21 @@ const nodeHttpAdapter = (baseUrl: string): Adapter => {
     "node:http",
     (method, path, body) =>
       new Promise((resolve, reject) => {
-        const req = request({ host: url.hostname, port: url.port, method, path: `${url.pathname}${path}`, agent, headers: requestHeaders(body) }, (res) => {
+        const req = request({
+          host: url.hostname,
+          port: url.port,
+          method,
+          path: `${url.pathname}${path}`,
+          agent,
+          headers: requestHeaders(body)
+        }, (res) => {
           const chunks: Array<Buffer> = []
           res.on("data", (c) => chunks.push(c))
-          res.on("end", () => resolve({ json: JSON.parse(Buffer.concat(chunks).toString("utf8")), hint: hintOf(res.headers["openai-poll-after-ms"]) }))
+          res.on("end", () =>
+            resolve({
+              json: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+              hint: hintOf(res.headers["openai-poll-after-ms"])
+            }))
           res.on("error", reject)
         })
         req.on("error", reject)

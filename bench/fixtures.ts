@@ -21,7 +21,10 @@ export const run = (id: string, status = "completed", extra: Record<string, unkn
   incomplete_details: null,
   tools: [
     { type: "code_interpreter" },
-    { type: "file_search", file_search: { max_num_results: 20, ranking_options: { ranker: "auto", score_threshold: 0 } } },
+    {
+      type: "file_search",
+      file_search: { max_num_results: 20, ranking_options: { ranker: "auto", score_threshold: 0 } }
+    },
     {
       type: "function",
       function: {
@@ -29,7 +32,10 @@ export const run = (id: string, status = "completed", extra: Record<string, unkn
         description: "Determine weather in my location",
         parameters: {
           type: "object",
-          properties: { location: { type: "string", description: "The city and state e.g. San Francisco, CA" }, unit: { type: "string", enum: ["c", "f"] } },
+          properties: {
+            location: { type: "string", description: "The city and state e.g. San Francisco, CA" },
+            unit: { type: "string", enum: ["c", "f"] }
+          },
           required: ["location"]
         },
         strict: false
@@ -70,8 +76,20 @@ export const message = (i: number) => ({
       text: {
         value: `${paragraph}${paragraph}${paragraph}【4:${i}†source】`,
         annotations: [
-          { type: "file_citation", text: `【4:${i}†source】`, file_citation: { file_id: "file-abc123" }, start_index: 681, end_index: 693 },
-          { type: "file_path", text: "sandbox:/mnt/data/chart.png", file_path: { file_id: "file-def456" }, start_index: 10, end_index: 37 }
+          {
+            type: "file_citation",
+            text: `【4:${i}†source】`,
+            file_citation: { file_id: "file-abc123" },
+            start_index: 681,
+            end_index: 693
+          },
+          {
+            type: "file_path",
+            text: "sandbox:/mnt/data/chart.png",
+            file_path: { file_id: "file-def456" },
+            start_index: 10,
+            end_index: 37
+          }
         ]
       }
     }

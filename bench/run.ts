@@ -4,10 +4,10 @@
  * server in another process; each is repeated and the median kept; every figure is also given as
  * a ratio to the official `openai` SDK measured in the same run. Results go to bench/results/.
  */
+import { build } from "esbuild"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { gzipSync } from "node:zlib"
-import { build } from "esbuild"
 import * as Adapters from "./adapters.js"
 
 const quick = process.argv.includes("--quick")
@@ -22,8 +22,24 @@ const out = `${root}bench/.build`
 const resultsDir = `${root}bench/results`
 
 const sizes = quick
-  ? { "seq-get": 500, "conc-get": 3000, "list-messages": 300, paginate: 2, "poll-fixed": 20, "poll-hint": 20, memory: 20_000 }
-  : { "seq-get": 5000, "conc-get": 20_000, "list-messages": 2000, paginate: 10, "poll-fixed": 50, "poll-hint": 50, memory: 100_000 }
+  ? {
+    "seq-get": 500,
+    "conc-get": 3000,
+    "list-messages": 300,
+    paginate: 2,
+    "poll-fixed": 20,
+    "poll-hint": 20,
+    memory: 20_000
+  }
+  : {
+    "seq-get": 5000,
+    "conc-get": 20_000,
+    "list-messages": 2000,
+    paginate: 10,
+    "poll-fixed": 50,
+    "poll-hint": 50,
+    memory: 100_000
+  }
 type Scenario = keyof typeof sizes
 
 const median = (xs: ReadonlyArray<number>) => {
@@ -31,7 +47,8 @@ const median = (xs: ReadonlyArray<number>) => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+const quantile = (sorted: ReadonlyArray<number>, q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 
 /**
  * The polling figures of every repetition together: each repetition polls its own stretch of the
@@ -62,11 +79,24 @@ const log = (s: string) => process.stderr.write(`${s}\n`)
 // ---------------------------------------------------------------------------------------------
 // build: the worker and server as plain JS (no loader in the measured process), and the programs
 
-const programs = ["base-import", "client-import", "openai-import", "one-call-ours", "one-call-node", "one-call-all", "one-call-baseline", "one-call-openai"]
+const programs = [
+  "base-import",
+  "client-import",
+  "openai-import",
+  "one-call-ours",
+  "one-call-node",
+  "one-call-all",
+  "one-call-baseline",
+  "one-call-openai"
+]
 
 const buildAll = async () => {
   await build({
-    entryPoints: [`${root}bench/worker.ts`, `${root}bench/server.ts`, ...["base-import", "client-import", "openai-import"].map((p) => `${root}bench/programs/${p}.ts`)],
+    entryPoints: [
+      `${root}bench/worker.ts`,
+      `${root}bench/server.ts`,
+      ...["base-import", "client-import", "openai-import"].map((p) => `${root}bench/programs/${p}.ts`)
+    ],
     bundle: true,
     platform: "node",
     format: "esm",
@@ -96,7 +126,9 @@ const buildAll = async () => {
       // what reaches the output, not what esbuild parsed: effect/Schema imports FastCheck, and
       // tree-shaking must drop it
       fastCheck: Object.values(result.metafile.outputs).some((o) =>
-        Object.entries(o.inputs).some(([i, v]) => (i.includes("fast-check") || i.includes("pure-rand")) && v.bytesInOutput > 0)
+        Object.entries(o.inputs).some(([i, v]) =>
+          (i.includes("fast-check") || i.includes("pure-rand")) && v.bytesInOutput > 0
+        )
       )
     }
   }
@@ -172,7 +204,10 @@ const main = async () => {
       const repetitions = scenario === "memory" ? 1 : scenario.startsWith("poll") ? pollRounds : reps
       for (let rep = 0; rep < repetitions; rep++) {
         // rotate the order so that no client always runs first
-        const order = [...Adapters.names.slice(rep % Adapters.names.length), ...Adapters.names.slice(0, rep % Adapters.names.length)]
+        const order = [
+          ...Adapters.names.slice(rep % Adapters.names.length),
+          ...Adapters.names.slice(0, rep % Adapters.names.length)
+        ]
         for (const adapter of order) {
           // each repetition takes the next stretch of the seeded completion times, the same
           // stretch for every client
@@ -193,8 +228,12 @@ const main = async () => {
     log("cold start")
     const added = coldStart(`${out}/programs/base-import.mjs`, `${out}/programs/client-import.mjs`)
     const imported = coldStart(`${out}/programs/openai-import.mjs`, `${out}/programs/client-import.mjs`)
-    const bundled = coldStart(`${out}/bundle-one-call-openai.mjs`, `${out}/bundle-one-call-node.mjs`, { BENCH_URL: server.url })
-    const bundledFetch = coldStart(`${out}/bundle-one-call-openai.mjs`, `${out}/bundle-one-call-ours.mjs`, { BENCH_URL: server.url })
+    const bundled = coldStart(`${out}/bundle-one-call-openai.mjs`, `${out}/bundle-one-call-node.mjs`, {
+      BENCH_URL: server.url
+    })
+    const bundledFetch = coldStart(`${out}/bundle-one-call-openai.mjs`, `${out}/bundle-one-call-ours.mjs`, {
+      BENCH_URL: server.url
+    })
     results["cold-start"] = {
       "effect-assistants": {
         importAndConstructMs: imported.b,
@@ -205,9 +244,17 @@ const main = async () => {
         bundledOneCallFetchRatio: bundledFetch.b / bundledFetch.a
       },
       "effect+platform baseline": { importAndConstructMs: added.a },
-      openai: { importAndConstructMs: imported.a, bundledOneCallMs: bundled.a, bundledOneCallFetchPairMs: bundledFetch.a }
+      openai: {
+        importAndConstructMs: imported.a,
+        bundledOneCallMs: bundled.a,
+        bundledOneCallFetchPairMs: bundledFetch.a
+      }
     }
-    results["bundle"] = Object.fromEntries(Object.entries(bundles).map(([k, v]) => [k, { rawKb: v.raw / 1024, gzipKb: v.gzip / 1024, fastCheck: v.fastCheck ? 1 : 0 }]))
+    results["bundle"] = Object.fromEntries(
+      Object.entries(bundles).map((
+        [k, v]
+      ) => [k, { rawKb: v.raw / 1024, gzipKb: v.gzip / 1024, fastCheck: v.fastCheck ? 1 : 0 }])
+    )
     results["bundle"]["marginal"] = {
       oneCallGzipKb: (bundles["one-call-ours"].gzip - bundles["one-call-baseline"].gzip) / 1024,
       nodeTransportGzipKb: (bundles["one-call-node"].gzip - bundles["one-call-ours"].gzip) / 1024,
@@ -231,14 +278,18 @@ const main = async () => {
     },
     git: gitHead()
   }
-  writeFileSync(`${resultsDir}/results${quick ? "-quick" : ""}.json`, `${JSON.stringify({ meta, sizes, results }, null, 2)}\n`)
+  writeFileSync(
+    `${resultsDir}/results${quick ? "-quick" : ""}.json`,
+    `${JSON.stringify({ meta, sizes, results }, null, 2)}\n`
+  )
   const { markdown, svg } = report(meta, results)
   writeFileSync(`${resultsDir}/results${quick ? "-quick" : ""}.md`, markdown)
   writeFileSync(`${resultsDir}/ratios${quick ? "-quick" : ""}.svg`, svg)
   log(markdown)
 }
 
-const pkgVersion = (name: string) => JSON.parse(readFileSync(`${root}node_modules/${name}/package.json`, "utf8")).version as string
+const pkgVersion = (name: string) =>
+  JSON.parse(readFileSync(`${root}node_modules/${name}/package.json`, "utf8")).version as string
 const gitHead = () => {
   try {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim()
@@ -261,30 +312,101 @@ interface Row {
 const rows: ReadonlyArray<Row> = [
   { label: "getRun sequential: CPU per call", scenario: "seq-get", metric: "cpuUsPerCall", unit: "us" },
   { label: "getRun sequential: requests/s", scenario: "seq-get", metric: "reqPerSec", unit: "req/s" },
-  { label: "getRun, 64 in flight: CPU per call", scenario: "conc-get", metric: "cpuUsPerCall", unit: "us", target: 0.7 },
+  {
+    label: "getRun, 64 in flight: CPU per call",
+    scenario: "conc-get",
+    metric: "cpuUsPerCall",
+    unit: "us",
+    target: 0.7
+  },
   { label: "getRun, 64 in flight: requests/s", scenario: "conc-get", metric: "reqPerSec", unit: "req/s" },
-  { label: "listMessages (20, 27 KB): CPU per page", scenario: "list-messages", metric: "cpuUsPerPage", unit: "us", target: 1.0 },
-  { label: "auto-paginate 2,000 runs at limit 100: CPU", scenario: "paginate", metric: "cpuMsPerPagination", unit: "ms", target: 1.3 },
+  {
+    label: "listMessages (20, 27 KB): CPU per page",
+    scenario: "list-messages",
+    metric: "cpuUsPerPage",
+    unit: "us",
+    target: 1.0
+  },
+  {
+    label: "auto-paginate 2,000 runs at limit 100: CPU",
+    scenario: "paginate",
+    metric: "cpuMsPerPagination",
+    unit: "ms",
+    target: 1.3
+  },
   { label: "auto-paginate 2,000 runs at limit 100: wall", scenario: "paginate", metric: "msPerPagination", unit: "ms" },
-  { label: "createAndPoll at 100 ms: requests per run", scenario: "poll-fixed", metric: "requestsPerRun", unit: "", target: 1.0 },
-  { label: "createAndPoll at 100 ms: delay p50", scenario: "poll-fixed", metric: "delayP50Ms", unit: "ms", target: 1.0 },
-  { label: "createAndPoll at 100 ms: delay p95", scenario: "poll-fixed", metric: "delayP95Ms", unit: "ms", target: 1.0 },
-  { label: "createAndPoll at 100 ms: time between a run's requests, p50", scenario: "poll-fixed", metric: "gapP50Ms", unit: "ms" },
-  { label: "createAndPoll at 100 ms: server's answer to caller, p50", scenario: "poll-fixed", metric: "answerP50Ms", unit: "ms" },
-  { label: "createAndPoll at 100 ms: server's answer to caller, p95", scenario: "poll-fixed", metric: "answerP95Ms", unit: "ms" },
-  { label: "createAndPoll, server poll-after only: requests per run", scenario: "poll-hint", metric: "requestsPerRun", unit: "" },
-  { label: "createAndPoll, server poll-after only: delay p50", scenario: "poll-hint", metric: "delayP50Ms", unit: "ms" },
-  { label: "createAndPoll, server poll-after only: delay p95", scenario: "poll-hint", metric: "delayP95Ms", unit: "ms" },
+  {
+    label: "createAndPoll at 100 ms: requests per run",
+    scenario: "poll-fixed",
+    metric: "requestsPerRun",
+    unit: "",
+    target: 1.0
+  },
+  {
+    label: "createAndPoll at 100 ms: delay p50",
+    scenario: "poll-fixed",
+    metric: "delayP50Ms",
+    unit: "ms",
+    target: 1.0
+  },
+  {
+    label: "createAndPoll at 100 ms: delay p95",
+    scenario: "poll-fixed",
+    metric: "delayP95Ms",
+    unit: "ms",
+    target: 1.0
+  },
+  {
+    label: "createAndPoll at 100 ms: time between a run's requests, p50",
+    scenario: "poll-fixed",
+    metric: "gapP50Ms",
+    unit: "ms"
+  },
+  {
+    label: "createAndPoll at 100 ms: server's answer to caller, p50",
+    scenario: "poll-fixed",
+    metric: "answerP50Ms",
+    unit: "ms"
+  },
+  {
+    label: "createAndPoll at 100 ms: server's answer to caller, p95",
+    scenario: "poll-fixed",
+    metric: "answerP95Ms",
+    unit: "ms"
+  },
+  {
+    label: "createAndPoll, server poll-after only: requests per run",
+    scenario: "poll-hint",
+    metric: "requestsPerRun",
+    unit: ""
+  },
+  {
+    label: "createAndPoll, server poll-after only: delay p50",
+    scenario: "poll-hint",
+    metric: "delayP50Ms",
+    unit: "ms"
+  },
+  {
+    label: "createAndPoll, server poll-after only: delay p95",
+    scenario: "poll-hint",
+    metric: "delayP95Ms",
+    unit: "ms"
+  },
   { label: "stream 100,000 listed runs: peak RSS", scenario: "memory", metric: "peakRssMb", unit: "MB" }
 ]
 
-const fmt = (n: number | undefined) => (n === undefined ? "-" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+const fmt = (
+  n: number | undefined
+) => (n === undefined ? "-" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
 
 const report = (meta: Record<string, unknown>, results: Record<string, Record<string, Record<string, number>>>) => {
   const clients = Adapters.names
   const lines: Array<string> = []
   lines.push(`# Benchmark results (${meta.mode})`, "")
-  lines.push(`${meta.date}, Node ${meta.node}, ${meta.cpus}, commit ${meta.git}; medians of ${meta.repetitions} (createAndPoll: the runs of ${meta.pollRounds} rounds pooled). Ratios are to the official \`openai\` SDK in the same run (lower is better; for requests/s higher is better).`, "")
+  lines.push(
+    `${meta.date}, Node ${meta.node}, ${meta.cpus}, commit ${meta.git}; medians of ${meta.repetitions} (createAndPoll: the runs of ${meta.pollRounds} rounds pooled). Ratios are to the official \`openai\` SDK in the same run (lower is better; for requests/s higher is better).`,
+    ""
+  )
   lines.push(`| measure | ${clients.join(" | ")} | effect-undici / openai | effect-node / openai | target |`)
   lines.push(`| --- | ${clients.map(() => "---:").join(" | ")} | ---: | ---: | ---: |`)
   const chart: Array<{ label: string; ratio: number; target?: number }> = []
@@ -295,26 +417,72 @@ const report = (meta: Record<string, unknown>, results: Record<string, Record<st
     const ratio = ours !== undefined && theirs ? ours / theirs : undefined
     const node = results[row.scenario]?.["effect-node"]?.[row.metric]
     const nodeRatio = node !== undefined && theirs ? node / theirs : undefined
-    if (ratio !== undefined && row.unit !== "req/s") chart.push({ label: row.label, ratio, ...(row.target !== undefined ? { target: row.target } : {}) })
+    if (ratio !== undefined && row.unit !== "req/s") {
+      chart.push({ label: row.label, ratio, ...(row.target !== undefined ? { target: row.target } : {}) })
+    }
     const x = (r: number | undefined) => (r === undefined ? "-" : `${r.toFixed(2)}x`)
-    lines.push(`| ${row.label}${row.unit ? ` (${row.unit})` : ""} | ${values.map(fmt).join(" | ")} | ${x(ratio)} | ${x(nodeRatio)} | ${row.target === undefined ? "" : `<= ${row.target}x`} |`)
+    lines.push(
+      `| ${row.label}${row.unit ? ` (${row.unit})` : ""} | ${values.map(fmt).join(" | ")} | ${x(ratio)} | ${
+        x(nodeRatio)
+      } | ${row.target === undefined ? "" : `<= ${row.target}x`} |`
+    )
   }
   const cold = results["cold-start"]
   const bundle = results["bundle"]
   lines.push("", "## Cold start and bundle", "")
   lines.push("| measure | effect-assistants | openai | ratio | target |", "| --- | ---: | ---: | ---: | ---: |")
-  lines.push(`| import and construct, unbundled (ms) | ${fmt(cold["effect-assistants"].importAndConstructMs)} | ${fmt(cold.openai.importAndConstructMs)} | | |`)
-  lines.push(`| added on top of an app that already imports effect + @effect/platform + Schema (ms) | ${fmt(cold["effect-assistants"].addedOverBaselineMs)} | | | <= 30 ms |`)
+  lines.push(
+    `| import and construct, unbundled (ms) | ${fmt(cold["effect-assistants"].importAndConstructMs)} | ${
+      fmt(cold.openai.importAndConstructMs)
+    } | | |`
+  )
+  lines.push(
+    `| added on top of an app that already imports effect + @effect/platform + Schema (ms) | ${
+      fmt(cold["effect-assistants"].addedOverBaselineMs)
+    } | | | <= 30 ms |`
+  )
   const ours = cold["effect-assistants"]
-  lines.push(`| bundled one-call program on \`effect-assistants/node\`, start to exit (ms) | ${fmt(ours.bundledOneCallMs)} | ${fmt(cold.openai.bundledOneCallMs)} | ${ours.bundledOneCallRatio.toFixed(2)}x | <= 0.8x |`)
-  lines.push(`| bundled one-call program on \`FetchHttpClient\`, start to exit (ms) | ${fmt(ours.bundledOneCallFetchMs)} | ${fmt(cold.openai.bundledOneCallFetchPairMs)} | ${ours.bundledOneCallFetchRatio.toFixed(2)}x | |`)
-  lines.push(`| one-call bundle, one service on \`FetchHttpClient\` (KB min / gzip) | ${fmt(bundle["one-call-ours"].rawKb)} / ${fmt(bundle["one-call-ours"].gzipKb)} | ${fmt(bundle["one-call-openai"].rawKb)} / ${fmt(bundle["one-call-openai"].gzipKb)} | | <= 90 KB gzip |`)
-  lines.push(`| one-call bundle, one service on \`effect-assistants/node\` (KB min / gzip) | ${fmt(bundle["one-call-node"].rawKb)} / ${fmt(bundle["one-call-node"].gzipKb)} | | | |`)
-  lines.push(`| one-call bundle, whole client (KB min / gzip) | ${fmt(bundle["one-call-all"].rawKb)} / ${fmt(bundle["one-call-all"].gzipKb)} | | | |`)
-  lines.push(`| baseline: the same call with effect + platform + Schema only (KB min / gzip) | ${fmt(bundle["one-call-baseline"].rawKb)} / ${fmt(bundle["one-call-baseline"].gzipKb)} | | | |`)
+  lines.push(
+    `| bundled one-call program on \`effect-assistants/node\`, start to exit (ms) | ${fmt(ours.bundledOneCallMs)} | ${
+      fmt(cold.openai.bundledOneCallMs)
+    } | ${ours.bundledOneCallRatio.toFixed(2)}x | <= 0.8x |`
+  )
+  lines.push(
+    `| bundled one-call program on \`FetchHttpClient\`, start to exit (ms) | ${fmt(ours.bundledOneCallFetchMs)} | ${
+      fmt(cold.openai.bundledOneCallFetchPairMs)
+    } | ${ours.bundledOneCallFetchRatio.toFixed(2)}x | |`
+  )
+  lines.push(
+    `| one-call bundle, one service on \`FetchHttpClient\` (KB min / gzip) | ${fmt(bundle["one-call-ours"].rawKb)} / ${
+      fmt(bundle["one-call-ours"].gzipKb)
+    } | ${fmt(bundle["one-call-openai"].rawKb)} / ${fmt(bundle["one-call-openai"].gzipKb)} | | <= 90 KB gzip |`
+  )
+  lines.push(
+    `| one-call bundle, one service on \`effect-assistants/node\` (KB min / gzip) | ${
+      fmt(bundle["one-call-node"].rawKb)
+    } / ${fmt(bundle["one-call-node"].gzipKb)} | | | |`
+  )
+  lines.push(
+    `| one-call bundle, whole client (KB min / gzip) | ${fmt(bundle["one-call-all"].rawKb)} / ${
+      fmt(bundle["one-call-all"].gzipKb)
+    } | | | |`
+  )
+  lines.push(
+    `| baseline: the same call with effect + platform + Schema only (KB min / gzip) | ${
+      fmt(bundle["one-call-baseline"].rawKb)
+    } / ${fmt(bundle["one-call-baseline"].gzipKb)} | | | |`
+  )
   lines.push(`| marginal: one service over the baseline (KB gzip) | ${fmt(bundle.marginal.oneCallGzipKb)} | | | |`)
-  lines.push(`| marginal: whole client over the baseline (KB gzip) | ${fmt(bundle.marginal.wholeClientGzipKb)} | | | <= 20 KB |`)
-  lines.push(`| fast-check or pure-rand in any bundle | ${Object.entries(bundle).some(([k, v]) => k !== "marginal" && v.fastCheck) ? "yes" : "no"} | | | no |`)
+  lines.push(
+    `| marginal: whole client over the baseline (KB gzip) | ${fmt(bundle.marginal.wholeClientGzipKb)} | | | <= 20 KB |`
+  )
+  lines.push(
+    `| fast-check or pure-rand in any bundle | ${
+      Object.entries(bundle).some(([k, v]) => k !== "marginal" && v.fastCheck)
+        ? "yes"
+        : "no"
+    } | | | no |`
+  )
   lines.push("")
   chart.push({ label: "bundled one-call start to exit (node transport)", ratio: ours.bundledOneCallRatio, target: 0.8 })
   return { markdown: `${lines.join("\n")}\n`, svg: svgChart(chart, String(meta.date)) }
@@ -330,19 +498,33 @@ const svgChart = (bars: ReadonlyArray<{ label: string; ratio: number; target?: n
   const x = (r: number) => left + ((width - left - 60) * r) / max
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;")
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + bars.length * (barH + 8) + 40}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${
+      top + bars.length * (barH + 8) + 40
+    }" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">effect-assistants (undici) / official openai SDK, same run (lower is better)</text>`,
     `<text x="10" y="38" fill="#555">${esc(date)}; the dashed line is 1.0x, the red tick each target</text>`,
-    `<line x1="${x(1)}" y1="${top - 5}" x2="${x(1)}" y2="${top + bars.length * (barH + 8)}" stroke="#888" stroke-dasharray="4 3"/>`
+    `<line x1="${x(1)}" y1="${top - 5}" x2="${x(1)}" y2="${
+      top + bars.length * (barH + 8)
+    }" stroke="#888" stroke-dasharray="4 3"/>`
   ]
   bars.forEach((b, i) => {
     const y = top + i * (barH + 8)
     const ok = b.target === undefined || b.ratio <= b.target
     parts.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(b.label)}</text>`)
-    parts.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(b.ratio) - left)}" height="${barH}" fill="${ok ? "#3b7ddd" : "#d98b3b"}"/>`)
+    parts.push(
+      `<rect x="${left}" y="${y}" width="${Math.max(1, x(b.ratio) - left)}" height="${barH}" fill="${
+        ok ? "#3b7ddd" : "#d98b3b"
+      }"/>`
+    )
     parts.push(`<text x="${x(b.ratio) + 5}" y="${y + 15}">${b.ratio.toFixed(2)}x</text>`)
-    if (b.target !== undefined) parts.push(`<line x1="${x(b.target)}" y1="${y - 2}" x2="${x(b.target)}" y2="${y + barH + 2}" stroke="#c00" stroke-width="2"/>`)
+    if (b.target !== undefined) {
+      parts.push(
+        `<line x1="${x(b.target)}" y1="${y - 2}" x2="${x(b.target)}" y2="${
+          y + barH + 2
+        }" stroke="#c00" stroke-width="2"/>`
+      )
+    }
   })
   parts.push("</svg>")
   return `${parts.join("\n")}\n`

@@ -32,7 +32,10 @@ const runPage = (total: number, limit: number, after: string | null) => {
   const cached = pageCache.get(key)
   if (cached) return cached
   const start = after === null ? 0 : Number(after.slice(-16)) + 1
-  const data = Array.from({ length: Math.max(0, Math.min(limit, total - start)) }, (_, i) => fx.run(fx.runId(start + i)))
+  const data = Array.from(
+    { length: Math.max(0, Math.min(limit, total - start)) },
+    (_, i) => fx.run(fx.runId(start + i))
+  )
   const body = json(fx.page(data, start + limit < total))
   if (total <= 2000) pageCache.set(key, body)
   return body
@@ -105,7 +108,12 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://x")
   const path = url.pathname
   const send = (status: number, body: Buffer, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { "content-type": "application/json", "content-length": body.length, "x-request-id": "req_bench", ...headers })
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": body.length,
+      "x-request-id": "req_bench",
+      ...headers
+    })
     res.end(body)
   }
   if (path === "/bench/reset") {
@@ -122,7 +130,11 @@ const server = createServer((req, res) => {
     p.reads.push(at)
     const done = at >= p.completesMs
     if (done && p.seenMs === null) p.seenMs = at
-    return send(200, json(fx.run(m[2], done ? "completed" : "in_progress")), p.hint ? { "openai-poll-after-ms": "100" } : {})
+    return send(
+      200,
+      json(fx.run(m[2], done ? "completed" : "in_progress")),
+      p.hint ? { "openai-poll-after-ms": "100" } : {}
+    )
   }
   m = /^\/v1\/threads\/([^/]+)\/runs$/.exec(path)
   if (m && req.method === "POST") {
@@ -133,7 +145,13 @@ const server = createServer((req, res) => {
       const hint = m![1].startsWith("thread_hint")
       const warmUp = m![1].endsWith("_warm")
       const id = warmUp ? `run_warm${String(warm++).padStart(16, "0")}` : `run_poll${String(created).padStart(16, "0")}`
-      polled.set(id, { createdMs: now, completesMs: now + (warmUp ? 500 : delays[created++]), hint, reads: [], seenMs: null })
+      polled.set(id, {
+        createdMs: now,
+        completesMs: now + (warmUp ? 500 : delays[created++]),
+        hint,
+        reads: [],
+        seenMs: null
+      })
       send(200, json(fx.run(id, "queued")), hint ? { "openai-poll-after-ms": "100" } : {})
     })
     return

@@ -86,7 +86,12 @@ const main = async (): Promise<Record<string, number | ReadonlyArray<number>>> =
       const t0 = performance.now()
       const n = await adapter.listAllRuns(`thread_big_${size}`, 100)
       if (n !== size) throw new Error(`expected ${size} items, saw ${n}`)
-      return { items: n, seconds: (performance.now() - t0) / 1000, rssBeforeMb: before / 2 ** 20, peakRssMb: process.resourceUsage().maxRSS / 1024 }
+      return {
+        items: n,
+        seconds: (performance.now() - t0) / 1000,
+        rssBeforeMb: before / 2 ** 20,
+        peakRssMb: process.resourceUsage().maxRSS / 1024
+      }
     }
     default:
       throw new Error(`unknown scenario ${scenario}`)

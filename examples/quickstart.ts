@@ -11,6 +11,8 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
+import { Assistants, AssistantsLive, Messages, Runs, Threads, Tool } from "effect-assistants"
+import { AssistantsServer } from "effect-assistants-server"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
@@ -19,8 +21,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { Assistants, AssistantsLive, Messages, Runs, Threads, Tool } from "effect-assistants"
-import { AssistantsServer } from "effect-assistants-server"
 
 const getWeather = Tool.make({
   name: "get_weather",
@@ -89,7 +89,10 @@ const ClientLive = Layer.unwrapEffect(
     Layer.Layer<AssistantsLive.Services, ConfigError.ConfigError | HttpServerError.ServeError, HttpClient.HttpClient>,
     ConfigError.ConfigError
   > {
-    const external = yield* Config.all([Config.option(Config.string("OPENAI_BASE_URL")), Config.option(Config.string("OPENAI_API_KEY"))])
+    const external = yield* Config.all([
+      Config.option(Config.string("OPENAI_BASE_URL")),
+      Config.option(Config.string("OPENAI_API_KEY"))
+    ])
     if (Option.isSome(external[0]) && Option.isSome(external[1])) {
       yield* Console.log(`using ${external[0].value}`)
       return AssistantsLive.layerConfig()

@@ -59,8 +59,10 @@ export const services: Layer.Layer<Services, never, AssistantsClient.AssistantsC
  */
 export const layer = (options: Options = {}): Layer.Layer<Services, never, HttpClient.HttpClient> =>
   Layer.effectContext(
-    Effect.flatMap(AssistantsClient.make(options), (client) =>
-      Effect.provideService(servicesContext, AssistantsClient.AssistantsClient, client))
+    Effect.flatMap(
+      AssistantsClient.make(options),
+      (client) => Effect.provideService(servicesContext, AssistantsClient.AssistantsClient, client)
+    )
   )
 
 /**

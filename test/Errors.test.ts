@@ -99,7 +99,9 @@ describe("decode failures", () => {
   })
 
   it.effect("nested paths inside a page", () => {
-    const { layer } = setup(() => ({ body: fx.page([fx.message, { ...fx.message, content: [{ type: "text", text: {} }] }]) }))
+    const { layer } = setup(() => ({
+      body: fx.page([fx.message, { ...fx.message, content: [{ type: "text", text: {} }] }])
+    }))
     return Effect.gen(function*() {
       const error = yield* Effect.flip(Messages.list({ threadId: "thread_1" }))
       assert.strictEqual(error._tag, "ResponseDecodeError")
@@ -119,15 +121,29 @@ describe("decode failures", () => {
 })
 
 describe("bad input is refused before sending", () => {
-  const badIds = ["", "a/b", "a\\b", "a?b", "a#b", "a%2F", "a b", "a\tb", "a\nb", "a\u0000b", ".", "..", "x".repeat(513)]
+  const badIds = [
+    "",
+    "a/b",
+    "a\\b",
+    "a?b",
+    "a#b",
+    "a%2F",
+    "a b",
+    "a\tb",
+    "a\nb",
+    "a\u0000b",
+    ".",
+    "..",
+    "x".repeat(513)
+  ]
   for (const id of badIds) {
     it.effect(`id ${JSON.stringify(id.length > 20 ? `${id.slice(0, 5)}…(${id.length})` : id)}`, () => {
       const { layer, mock } = setup(() => ({ body: fx.run }))
       return Effect.gen(function*() {
         const calls: ReadonlyArray<Effect.Effect<unknown, AssistantsError.AssistantsError, AssistantsLive.Services>> = [
-            Runs.get({ threadId: id, runId: "run_1" }),
-            Runs.get({ threadId: "thread_1", runId: id }),
-            RunSteps.get({ threadId: "thread_1", runId: "run_1", stepId: id }),
+          Runs.get({ threadId: id, runId: "run_1" }),
+          Runs.get({ threadId: "thread_1", runId: id }),
+          RunSteps.get({ threadId: "thread_1", runId: "run_1", stepId: id }),
           Messages.list({ threadId: "thread_1", after: id })
         ]
         for (const call of calls) {
@@ -157,7 +173,10 @@ describe("bad input is refused before sending", () => {
         [Runs.create({ threadId: "thread_1", assistantId: "asst_1", temperature: 3 }), "temperature"],
         [Runs.create({ threadId: "thread_1", assistantId: "asst_1", maxPromptTokens: 10 }), "maxPromptTokens"],
         [Runs.create({ threadId: "thread_1", assistantId: "asst_1", include: ["bogus" as any] }), "include"],
-        [Threads.create({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }), "metadata"],
+        [
+          Threads.create({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }),
+          "metadata"
+        ],
         [Threads.create({ metadata: { ["k".repeat(65)]: "v" } }), "metadata"],
         [Threads.create({ metadata: { k: "v".repeat(513) } }), "metadata.k"],
         [Messages.create({ threadId: "thread_1", role: "system" as any, content: "hi" }), "role"],
@@ -181,7 +200,10 @@ describe("the API key never leaks", () => {
       const { layer, mock } = setup(() => {
         n++
         return n === 1
-          ? { status: 401, body: envelope("Incorrect API key provided", "invalid_request_error", null, "invalid_api_key") }
+          ? {
+            status: 401,
+            body: envelope("Incorrect API key provided", "invalid_request_error", null, "invalid_api_key")
+          }
           : n === 2
           ? { fail: "reset" as const }
           : { body: { broken: true } }
@@ -200,7 +222,15 @@ describe("the API key never leaks", () => {
           "InvalidRequestError"
         ])
         for (const error of errors) {
-          for (const text of [String(error), JSON.stringify(error), error.message, error.stack ?? "", JSON.stringify(Either.left(error))]) {
+          for (
+            const text of [
+              String(error),
+              JSON.stringify(error),
+              error.message,
+              error.stack ?? "",
+              JSON.stringify(Either.left(error))
+            ]
+          ) {
             assert.isFalse(text.includes(secret), text)
           }
         }

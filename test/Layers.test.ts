@@ -50,12 +50,14 @@ describe("spans", () => {
 describe("layerConfig", () => {
   it.effect("reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID", () => {
     const mock = MockHttp.make(() => ({ body: fx.run }))
-    const provider = ConfigProvider.fromMap(new Map([
-      ["OPENAI_API_KEY", "sk-from-env"],
-      ["OPENAI_BASE_URL", "http://env.test/v9"],
-      ["OPENAI_ORG_ID", "org_env"],
-      ["OPENAI_PROJECT_ID", "proj_env"]
-    ]))
+    const provider = ConfigProvider.fromMap(
+      new Map([
+        ["OPENAI_API_KEY", "sk-from-env"],
+        ["OPENAI_BASE_URL", "http://env.test/v9"],
+        ["OPENAI_ORG_ID", "org_env"],
+        ["OPENAI_PROJECT_ID", "proj_env"]
+      ])
+    )
     return Effect.gen(function*() {
       yield* Runs.get({ threadId: "thread_1", runId: "run_1" })
       const [request] = mock.requests
@@ -77,7 +79,9 @@ describe("layerConfig", () => {
       assert.strictEqual(mock.requests[0].headers["authorization"], undefined)
       assert.isTrue(Option.isNone(Option.fromNullable(mock.requests[0].headers["openai-project"])))
     }).pipe(
-      Effect.provide(AssistantsLive.layerConfig({ baseUrl: "http://override.test/v1" }).pipe(Layer.provide(mock.layer))),
+      Effect.provide(
+        AssistantsLive.layerConfig({ baseUrl: "http://override.test/v1" }).pipe(Layer.provide(mock.layer))
+      ),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
     )
   })

@@ -5,7 +5,8 @@ import * as Package from "../src/index.js"
 import { lazy } from "../src/schema/internal/lazy.js"
 import * as fx from "./utils/fixtures.js"
 
-const Point = () => Schema.Struct({ x: Schema.Number, y: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("y_")) })
+const Point = () =>
+  Schema.Struct({ x: Schema.Number, y: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("y_")) })
 
 describe("lazy", () => {
   it("builds nothing until the schema is read, then builds it once", () => {

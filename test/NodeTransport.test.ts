@@ -4,9 +4,6 @@
  * (every operation, faults, deadlines) runs in integration/Server and reliability/Faults, once per
  * transport. Servers here are raw node:http / node:https on loopback; nothing sleeps.
  */
-import * as Http from "node:http"
-import * as Https from "node:https"
-import type { AddressInfo } from "node:net"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
@@ -18,6 +15,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import type { AddressInfo } from "node:net"
 import { Assistants, AssistantsLive, RetryPolicy } from "../src/index.js"
 import * as RequestSignal from "../src/layers/internal/requestSignal.js"
 import * as NodeTransport from "../src/layers/NodeTransport.js"
@@ -28,7 +28,12 @@ const json = (response: Http.ServerResponse, body: unknown, headers: Http.Outgoi
   response.writeHead(200, { "content-type": "application/json", ...headers }).end(JSON.stringify(body))
 
 const echo = (seen: Seen, response: Http.ServerResponse) =>
-  json(response, { method: seen.method, url: seen.url, contentType: seen.headers["content-type"] ?? null, body: seen.body.toString("utf8") })
+  json(response, {
+    method: seen.method,
+    url: seen.url,
+    contentType: seen.headers["content-type"] ?? null,
+    body: seen.body.toString("utf8")
+  })
 
 describe("NodeTransport", () => {
   it.scoped("keeps one connection alive across sequential calls, and closes it with the layer", () =>
@@ -44,7 +49,10 @@ describe("NodeTransport", () => {
       assert.strictEqual(connections(), 1)
       yield* Effect.scoped(Effect.gen(function*() {
         const inner = yield* Layer.build(NodeTransport.layer)
-        yield* Effect.flatMap(Effect.provide(HttpClient.HttpClient, inner), (c) => Effect.flatMap(c.get(url), (r) => r.text))
+        yield* Effect.flatMap(
+          Effect.provide(HttpClient.HttpClient, inner),
+          (c) => Effect.flatMap(c.get(url), (r) => r.text)
+        )
       }))
       // the inner layer's agent was destroyed with its scope; the outer one's connection lives on
       yield* eventually(() => connections() === 2 && closed() === 1)
@@ -109,9 +117,21 @@ describe("NodeTransport", () => {
       assert.match(viaForm.contentType, /^multipart\/form-data; boundary=/)
       assert.include(viaForm.body, "name=\"purpose\"\r\n\r\nassistants")
       assert.include(viaForm.body, "filename=\"hello.txt\"")
-      const viaRaw = yield* send(HttpClientRequest.setBody(post, { ...HttpClientRequest.bodyText(post, "x").body, _tag: "Raw", body: "raw text" } as any))
+      const viaRaw = yield* send(
+        HttpClientRequest.setBody(
+          post,
+          { ...HttpClientRequest.bodyText(post, "x").body, _tag: "Raw", body: "raw text" } as any
+        )
+      )
       assert.strictEqual(viaRaw.body, "raw text")
-      const unsupported = yield* Effect.flip(client.execute(HttpClientRequest.setBody(post, { ...HttpClientRequest.bodyText(post, "x").body, _tag: "Raw", body: 42 } as any)))
+      const unsupported = yield* Effect.flip(
+        client.execute(
+          HttpClientRequest.setBody(
+            post,
+            { ...HttpClientRequest.bodyText(post, "x").body, _tag: "Raw", body: 42 } as any
+          )
+        )
+      )
       assert.strictEqual(unsupported._tag === "RequestError" && unsupported.reason, "Encode")
     }))
 
@@ -128,7 +148,9 @@ describe("NodeTransport", () => {
           case "/form":
             return response.writeHead(200, { "content-type": "application/x-www-form-urlencoded" }).end("k=v")
           default:
-            return response.writeHead(200, { "content-type": "application/octet-stream", "x-many": ["1", "2"] }).end(Buffer.alloc(200_000, 7))
+            return response.writeHead(200, { "content-type": "application/octet-stream", "x-many": ["1", "2"] }).end(
+              Buffer.alloc(200_000, 7)
+            )
         }
       })
       const client = NodeTransport.make()
@@ -188,7 +210,11 @@ describe("NodeTransport", () => {
           s.close(() => resume(Effect.succeed(port)))
         })
       })
-      const layer = AssistantsLive.layer({ baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: Redacted.make("sk-x"), retry: RetryPolicy.none }).pipe(
+      const layer = AssistantsLive.layer({
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        apiKey: Redacted.make("sk-x"),
+        retry: RetryPolicy.none
+      }).pipe(
         Layer.provide(NodeTransport.layer)
       )
       const error = yield* Effect.flip(Effect.provide(Assistants.list(), layer))

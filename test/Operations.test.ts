@@ -54,9 +54,15 @@ const cases: ReadonlyArray<Case> = [
       topP: 0.5,
       reasoningEffort: "low",
       toolResources: { codeInterpreter: { fileIds: ["file_1"] } },
-      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city_name: { type: "string" } } } } }],
+      tools: [{
+        type: "function",
+        function: { name: "get_weather", parameters: { type: "object", properties: { city_name: { type: "string" } } } }
+      }],
       metadata: { user_key: "v" },
-      responseFormat: { type: "json_schema", jsonSchema: { name: "out", schema: { type: "object", additionalProperties: false } } }
+      responseFormat: {
+        type: "json_schema",
+        jsonSchema: { name: "out", schema: { type: "object", additionalProperties: false } }
+      }
     }),
     method: "POST",
     path: "/v1/assistants",
@@ -66,9 +72,15 @@ const cases: ReadonlyArray<Case> = [
       top_p: 0.5,
       reasoning_effort: "low",
       tool_resources: { code_interpreter: { file_ids: ["file_1"] } },
-      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city_name: { type: "string" } } } } }],
+      tools: [{
+        type: "function",
+        function: { name: "get_weather", parameters: { type: "object", properties: { city_name: { type: "string" } } } }
+      }],
       metadata: { user_key: "v" },
-      response_format: { type: "json_schema", json_schema: { name: "out", schema: { type: "object", additionalProperties: false } } }
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "out", schema: { type: "object", additionalProperties: false } }
+      }
     },
     check: (a) => {
       assert.strictEqual(a.id, "asst_abc123")
@@ -176,7 +188,11 @@ const cases: ReadonlyArray<Case> = [
       tool_choice: { type: "function", function: { name: "get_weather" } },
       parallel_tool_calls: false
     },
-    check: (r) => assert.strictEqual(r.requiredAction.submitToolOutputs.toolCalls[0].function.arguments, "{\"city_name\":\"Paris\"}")
+    check: (r) =>
+      assert.strictEqual(
+        r.requiredAction.submitToolOutputs.toolCalls[0].function.arguments,
+        "{\"city_name\":\"Paris\"}"
+      )
   },
   {
     name: "Messages.list",
@@ -203,7 +219,11 @@ const cases: ReadonlyArray<Case> = [
     }),
     method: "POST",
     path: "/v1/threads/thread_abc123/messages",
-    body: { role: "user", content: "How does AI work?", attachments: [{ file_id: "file_1", tools: [{ type: "file_search" }] }] },
+    body: {
+      role: "user",
+      content: "How does AI work?",
+      attachments: [{ file_id: "file_1", tools: [{ type: "file_search" }] }]
+    },
     check: (m) => {
       assert.strictEqual(m.threadId, "thread_abc123")
       assert.strictEqual(m.completedAt, 1699017615)

@@ -4,10 +4,10 @@
  * and undici straight from the transport's body, elsewhere through `text` without touching the
  * global `Response`. The server is raw node:http on loopback.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -78,10 +78,13 @@ describe.each(transports)("reading a body over %s", (_, transport) => {
       const seen: Array<number> = []
       const reading = Layer.effect(
         HttpClient.HttpClient,
-        Effect.map(HttpClient.HttpClient, (http) => HttpClient.tap(http, (response) => Effect.map(response.text, (t) => seen.push(t.length))))
+        Effect.map(HttpClient.HttpClient, (http) =>
+          HttpClient.tap(http, (response) => Effect.map(response.text, (t) => seen.push(t.length))))
       ).pipe(Layer.provide(transport))
       const layer = Assistants.layer.pipe(
-        Layer.provide(AssistantsClient.layer({ baseUrl: `${url}/v1`, apiKey: Redacted.make("sk-x"), retry: RetryPolicy.none })),
+        Layer.provide(
+          AssistantsClient.layer({ baseUrl: `${url}/v1`, apiKey: Redacted.make("sk-x"), retry: RetryPolicy.none })
+        ),
         Layer.provide(reading)
       )
       const got = yield* Effect.provide(Assistants.get({ assistantId: "asst_1" }), layer)
@@ -122,12 +125,20 @@ describe.each(transports.slice(0, 2))("the client over %s", (_, transport) => {
         Effect.map(HttpClient.HttpClient, (http) =>
           HttpClient.tap(http, (response) =>
             Effect.sync(() =>
-              Object.defineProperty(response, "text", { get: () => assert.fail("read through the platform's text") })
+              Object.defineProperty(response, "text", {
+                get: () =>
+                  assert.fail("read through the platform's text")
+              })
             )))
       ).pipe(Layer.provide(transport))
       const layer = Assistants.layer.pipe(
         Layer.provide(
-          AssistantsClient.layer({ baseUrl: `${url}/v1`, apiKey: Redacted.make("sk-x"), retry: RetryPolicy.none, timeout: Duration.infinity })
+          AssistantsClient.layer({
+            baseUrl: `${url}/v1`,
+            apiKey: Redacted.make("sk-x"),
+            retry: RetryPolicy.none,
+            timeout: Duration.infinity
+          })
         ),
         Layer.provide(guarded)
       )

@@ -5,7 +5,15 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
-import { AssistantsClient, AssistantsError, AssistantsLive, Messages, RetryPolicy, Runs, Threads } from "../src/index.js"
+import {
+  AssistantsClient,
+  AssistantsError,
+  AssistantsLive,
+  Messages,
+  RetryPolicy,
+  Runs,
+  Threads
+} from "../src/index.js"
 import type { AssistantsConfig } from "../src/index.js"
 import * as fx from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
@@ -119,7 +127,11 @@ describe("default retry policy", () => {
   })
 
   it.effect("x-should-retry: false stops a retry; true forces one on a 400", () => {
-    const { layer, mock } = setup([status(500, { "x-should-retry": "false" }), status(400, { "x-should-retry": "true" }), ok])
+    const { layer, mock } = setup([
+      status(500, { "x-should-retry": "false" }),
+      status(400, { "x-should-retry": "true" }),
+      ok
+    ])
     return Effect.gen(function*() {
       const error = yield* Effect.flip(Threads.get({ threadId: "thread_1" }))
       assert.strictEqual(error._tag, "InternalServerError")
@@ -167,7 +179,9 @@ describe("default retry policy", () => {
 })
 
 describe("no duplicate creates", () => {
-  const creates: ReadonlyArray<readonly [string, Effect.Effect<unknown, AssistantsError.AssistantsError, AssistantsLive.Services>]> = [
+  const creates: ReadonlyArray<
+    readonly [string, Effect.Effect<unknown, AssistantsError.AssistantsError, AssistantsLive.Services>]
+  > = [
     ["Runs.create", Runs.create({ threadId: "thread_1", assistantId: "asst_1" })],
     ["Threads.create", Threads.create()],
     ["Messages.create", Messages.create({ threadId: "thread_1", role: "user", content: "hi" })],
@@ -188,8 +202,16 @@ describe("no duplicate creates", () => {
 
     it.effect(`${name}: retried when the server cannot have acted (429, 409, 503 with retry-after, refused)`, () =>
       Effect.gen(function*() {
-        for (const reply of [status(429), status(409), status(503, { "retry-after": "1" }), { fail: "refused" as const }]) {
-          const { layer, mock } = setup([reply, { body: name.startsWith("Threads.create") && name !== "Threads.createAndRun" ? fx.thread : name === "Messages.create" ? fx.message : fx.run }])
+        for (
+          const reply of [status(429), status(409), status(503, { "retry-after": "1" }), { fail: "refused" as const }]
+        ) {
+          const { layer, mock } = setup([reply, {
+            body: name.startsWith("Threads.create") && name !== "Threads.createAndRun"
+              ? fx.thread
+              : name === "Messages.create"
+              ? fx.message
+              : fx.run
+          }])
           const fiber = yield* Effect.fork(call.pipe(Effect.provide(layer)))
           yield* TestClock.adjust("2 seconds")
           yield* Fiber.join(fiber)
@@ -228,7 +250,11 @@ describe("per-effect overrides", () => {
 
   it.effect("withTimeout and withHeaders", () => {
     const mock = MockHttp.make(() => Effect.as(Effect.sleep("3 seconds"), ok))
-    const layer = AssistantsLive.layer({ baseUrl: "http://api.test/v1", retry: RetryPolicy.none, headers: { "x-a": "1" } })
+    const layer = AssistantsLive.layer({
+      baseUrl: "http://api.test/v1",
+      retry: RetryPolicy.none,
+      headers: { "x-a": "1" }
+    })
       .pipe(Layer.provide(mock.layer))
     return Effect.gen(function*() {
       const fiber = yield* Effect.fork(

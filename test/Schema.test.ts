@@ -21,7 +21,9 @@ describe("forward compatibility", () => {
 
   it("a message with an unknown content part keeps the raw part", () => {
     const part = { type: "audio", audio: { file_id: "file_1", seconds: 3 } }
-    const message = right(Schema.decodeUnknownEither(Message.Message)({ ...fx.message, content: [part, fx.message.content[0]] }))
+    const message = right(
+      Schema.decodeUnknownEither(Message.Message)({ ...fx.message, content: [part, fx.message.content[0]] })
+    )
     const [unknown, text] = message.content
     assert.strictEqual(unknown.type, "unknown")
     if (unknown.type === "unknown") {
@@ -35,17 +37,22 @@ describe("forward compatibility", () => {
   })
 
   it("a malformed known part is still an error, not an unknown member", () => {
-    const result = Schema.decodeUnknownEither(Message.Message)({ ...fx.message, content: [{ type: "text", text: { nope: 1 } }] })
+    const result = Schema.decodeUnknownEither(Message.Message)({
+      ...fx.message,
+      content: [{ type: "text", text: { nope: 1 } }]
+    })
     assert.isTrue(Either.isLeft(result))
   })
 
   it("unknown tool types, step tool calls and annotation types", () => {
     const run = right(decodeRun({ ...fx.run, tools: [{ type: "web_browser", web_browser: { depth: 2 } }] }))
     assert.strictEqual(run.tools[0].type, "unknown")
-    const step = right(Schema.decodeUnknownEither(RunStep.RunStep)({
-      ...fx.step,
-      step_details: { type: "tool_calls", tool_calls: [{ id: "call_9", type: "computer_use", computer_use: {} }] }
-    }))
+    const step = right(
+      Schema.decodeUnknownEither(RunStep.RunStep)({
+        ...fx.step,
+        step_details: { type: "tool_calls", tool_calls: [{ id: "call_9", type: "computer_use", computer_use: {} }] }
+      })
+    )
     assert.strictEqual(step.stepDetails.type, "tool_calls")
     if (step.stepDetails.type === "tool_calls") assert.strictEqual(step.stepDetails.toolCalls[0].type, "unknown")
   })
@@ -56,7 +63,15 @@ describe("forward compatibility", () => {
   })
 
   it("a page with first_id: null (empty) and required-but-missing nullable keys", () => {
-    const page = right(Schema.decodeUnknownEither(Common.ListPage(Run.Run))({ object: "list", data: [], first_id: null, last_id: null, has_more: false }))
+    const page = right(
+      Schema.decodeUnknownEither(Common.ListPage(Run.Run))({
+        object: "list",
+        data: [],
+        first_id: null,
+        last_id: null,
+        has_more: false
+      })
+    )
     assert.strictEqual(page.firstId, null)
     const { required_action: _r, usage: _u, ...noRequiredAction } = fx.run
     const run = right(decodeRun({ ...noRequiredAction, instructions: null }))
@@ -69,25 +84,41 @@ describe("forward compatibility", () => {
     const run = right(decodeRun({
       ...fx.run,
       metadata: { snake_key: "v", camelKey: "w" },
-      tools: [{ type: "function", function: { name: "f", parameters: { properties: { user_name: { type: "string" } } } } }]
+      tools: [{
+        type: "function",
+        function: { name: "f", parameters: { properties: { user_name: { type: "string" } } } }
+      }]
     }))
     assert.deepStrictEqual(run.metadata, { snake_key: "v", camelKey: "w" })
     const tool = run.tools[0]
-    if (tool.type === "function") assert.deepStrictEqual(tool.function.parameters, { properties: { user_name: { type: "string" } } })
+    if (tool.type === "function") {
+      assert.deepStrictEqual(tool.function.parameters, { properties: { user_name: { type: "string" } } })
+    }
   })
 
   it("round-trips every fixture to the same wire JSON", () => {
-    for (const [schema, wire] of [[Run.Run, fx.run], [RunStep.RunStep, fx.step], [Message.Message, fx.message]] as const) {
+    for (
+      const [schema, wire] of [[Run.Run, fx.run], [RunStep.RunStep, fx.step], [Message.Message, fx.message]] as const
+    ) {
       const decoded = Schema.decodeUnknownSync(schema as Schema.Schema<any, any>)(wire)
       assert.deepStrictEqual(Schema.encodeSync(schema as Schema.Schema<any, any>)(decoded), wire)
     }
   })
 
   it("response formats and tool choices in every form", () => {
-    for (const format of ["auto", { type: "text" }, { type: "json_object" }, { type: "json_schema", json_schema: { name: "x", schema: { a: 1 } } }]) {
+    for (
+      const format of ["auto", { type: "text" }, { type: "json_object" }, {
+        type: "json_schema",
+        json_schema: { name: "x", schema: { a: 1 } }
+      }]
+    ) {
       right(Schema.decodeUnknownEither(Tool.ResponseFormat)(format))
     }
-    for (const choice of ["none", "auto", "required", { type: "function", function: { name: "f" } }, { type: "file_search" }]) {
+    for (
+      const choice of ["none", "auto", "required", { type: "function", function: { name: "f" } }, {
+        type: "file_search"
+      }]
+    ) {
       right(Schema.decodeUnknownEither(Tool.ToolChoice)(choice))
     }
   })
@@ -113,7 +144,9 @@ describe("AnyObject", () => {
 
   it("decodes list pages of the four listable kinds, whatever their object says", () => {
     for (const item of [fx.assistant, fx.message, fx.run, fx.step]) {
-      const decoded = right(decodeAny({ ...fx.page([item, item]), object: "whatever" })) as Common.ListPage<{ object: string }>
+      const decoded = right(decodeAny({ ...fx.page([item, item]), object: "whatever" })) as Common.ListPage<
+        { object: string }
+      >
       assert.strictEqual(decoded.data.length, 2)
       assert.strictEqual(decoded.data[0].object, item.object)
     }

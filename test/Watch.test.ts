@@ -42,7 +42,15 @@ const settle = Effect.repeatN(Effect.yieldNow(), 5)
 
 describe("Runs.watch", () => {
   it.effect("one element per status change, ending at requires_action", () => {
-    const { layer, reads } = scripted(["queued", "queued", "in_progress", "in_progress", "in_progress", "requires_action", "completed"])
+    const { layer, reads } = scripted([
+      "queued",
+      "queued",
+      "in_progress",
+      "in_progress",
+      "in_progress",
+      "requires_action",
+      "completed"
+    ])
     return Effect.gen(function*() {
       const fiber = yield* Effect.fork(Stream.runCollect(Runs.watch({ ...ids, interval: "1 second" })))
       yield* TestClock.adjust("10 seconds")
@@ -60,11 +68,26 @@ describe("Runs.watch", () => {
   it.effect("ends after every terminal status, and carries unknown statuses through", () =>
     Effect.gen(function*() {
       for (const terminal of ["completed", "failed", "cancelled", "expired", "incomplete"]) {
-        const { layer, reads } = scripted(["queued", "in_progress", "paused_for_review", "cancelling", terminal, "queued"])
-        const fiber = yield* Effect.fork(Stream.runCollect(Runs.watch({ ...ids, interval: "1 second" })).pipe(Effect.provide(layer)))
+        const { layer, reads } = scripted([
+          "queued",
+          "in_progress",
+          "paused_for_review",
+          "cancelling",
+          terminal,
+          "queued"
+        ])
+        const fiber = yield* Effect.fork(
+          Stream.runCollect(Runs.watch({ ...ids, interval: "1 second" })).pipe(Effect.provide(layer))
+        )
         yield* TestClock.adjust("10 seconds")
         const transitions = yield* Fiber.join(fiber)
-        assert.deepStrictEqual(statusesOf(transitions).map(([, c]) => c), ["queued", "in_progress", "paused_for_review", "cancelling", terminal])
+        assert.deepStrictEqual(statusesOf(transitions).map(([, c]) => c), [
+          "queued",
+          "in_progress",
+          "paused_for_review",
+          "cancelling",
+          terminal
+        ])
         assert.strictEqual(reads(), 5)
       }
     }))
@@ -89,7 +112,9 @@ describe("Runs.watch", () => {
       yield* Fiber.interrupt(b)
 
       const fixed = scripted(["queued"], { "openai-poll-after-ms": "250" })
-      const c = yield* Effect.fork(Stream.runDrain(Runs.watch({ ...ids, interval: "500 millis" })).pipe(Effect.provide(fixed.layer)))
+      const c = yield* Effect.fork(
+        Stream.runDrain(Runs.watch({ ...ids, interval: "500 millis" })).pipe(Effect.provide(fixed.layer))
+      )
       yield* settle
       yield* TestClock.adjust("1 second")
       assert.strictEqual(fixed.reads(), 3)
@@ -118,7 +143,9 @@ describe("Runs.watch", () => {
   it.effect("a deadline fails with TimeoutError", () => {
     const { layer, reads } = scripted(["queued"])
     return Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Effect.flip(Stream.runDrain(Runs.watch({ ...ids, interval: "1 second", deadline: "3500 millis" }))))
+      const fiber = yield* Effect.fork(
+        Effect.flip(Stream.runDrain(Runs.watch({ ...ids, interval: "1 second", deadline: "3500 millis" })))
+      )
       yield* TestClock.adjust("3500 millis")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "TimeoutError")
@@ -132,7 +159,9 @@ describe("Runs.watch", () => {
     const { layer, reads } = scripted(["queued", "in_progress"])
     return Effect.gen(function*() {
       const seen: Array<string> = []
-      const fiber = yield* Effect.fork(Stream.runForEach(Runs.watch({ ...ids, interval: "1 second" }), (t) => Effect.sync(() => seen.push(t.current))))
+      const fiber = yield* Effect.fork(
+        Stream.runForEach(Runs.watch({ ...ids, interval: "1 second" }), (t) => Effect.sync(() => seen.push(t.current)))
+      )
       yield* TestClock.adjust("2500 millis")
       assert.strictEqual(reads(), 3)
       yield* Fiber.interrupt(fiber)
@@ -144,7 +173,11 @@ describe("Runs.watch", () => {
 
   it.effect("transient errors inside the watch go through the retry policy", () => {
     let i = 0
-    const mock = MockHttp.make(() => (i++ === 1 ? { status: 503, body: { error: { message: "busy", type: "server_error" } } } : { body: run(i > 2 ? "completed" : "queued") }))
+    const mock = MockHttp.make(
+      () => (i++ === 1
+        ? { status: 503, body: { error: { message: "busy", type: "server_error" } } }
+        : { body: run(i > 2 ? "completed" : "queued") })
+    )
     const layer = AssistantsLive.layer({ baseUrl: "http://api.test/v1" }).pipe(Layer.provide(mock.layer))
     return Effect.gen(function*() {
       const fiber = yield* Effect.fork(Stream.runCollect(Runs.watch({ ...ids, interval: "1 second" })))
@@ -160,7 +193,9 @@ describe("poll helpers", () => {
   it.effect("createAndPoll returns the run once it requires action", () => {
     const { layer, mock } = scripted(["in_progress", "requires_action"])
     return Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Runs.createAndPoll({ threadId: ids.threadId, assistantId: "asst_abc123", interval: "100 millis" }))
+      const fiber = yield* Effect.fork(
+        Runs.createAndPoll({ threadId: ids.threadId, assistantId: "asst_abc123", interval: "100 millis" })
+      )
       yield* TestClock.adjust("1 second")
       const result = yield* Fiber.join(fiber)
       assert.strictEqual(result.status, "requires_action")
@@ -175,7 +210,9 @@ describe("poll helpers", () => {
   it.effect("createAndPoll: a deadline fails with TimeoutError and stops polling", () => {
     const { layer, reads } = scripted(["queued"])
     return Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Effect.flip(Runs.createAndPoll({ ...create, interval: "1 second", deadline: "3500 millis" })))
+      const fiber = yield* Effect.fork(
+        Effect.flip(Runs.createAndPoll({ ...create, interval: "1 second", deadline: "3500 millis" }))
+      )
       yield* TestClock.adjust("3500 millis")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "TimeoutError")
@@ -202,7 +239,12 @@ describe("poll helpers", () => {
       assert.strictEqual((yield* Fiber.join(a)).status, "completed")
 
       const scheduled = scripted(["queued", "in_progress"])
-      const b = yield* Effect.fork(Runs.createAndPoll({ ...create, schedule: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3))) }).pipe(Effect.provide(scheduled.layer)))
+      const b = yield* Effect.fork(
+        Runs.createAndPoll({
+          ...create,
+          schedule: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+        }).pipe(Effect.provide(scheduled.layer))
+      )
       yield* TestClock.adjust("1 second")
       assert.strictEqual((yield* Fiber.join(b)).status, "in_progress")
       assert.strictEqual(scheduled.reads(), 3)
@@ -218,7 +260,9 @@ describe("poll helpers", () => {
       assert.deepStrictEqual(settled.requests.map((r) => r.method), ["POST"])
 
       const { layer, reads } = scripted(["queued"])
-      const fiber = yield* Effect.fork(Runs.createAndPoll({ ...create, interval: "1 second" }).pipe(Effect.provide(layer)))
+      const fiber = yield* Effect.fork(
+        Runs.createAndPoll({ ...create, interval: "1 second" }).pipe(Effect.provide(layer))
+      )
       yield* TestClock.adjust("2500 millis")
       assert.strictEqual(reads(), 2)
       yield* Fiber.interrupt(fiber)
@@ -229,7 +273,13 @@ describe("poll helpers", () => {
   it.effect("submitToolOutputsAndPoll skips a stale requires_action that lists the answered calls", () => {
     const { layer, mock } = scripted(["requires_action", "in_progress", "completed"])
     return Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Runs.submitToolOutputsAndPoll({ ...ids, toolOutputs: [{ toolCallId: "call_1", output: "x" }], interval: "100 millis" }))
+      const fiber = yield* Effect.fork(
+        Runs.submitToolOutputsAndPoll({
+          ...ids,
+          toolOutputs: [{ toolCallId: "call_1", output: "x" }],
+          interval: "100 millis"
+        })
+      )
       yield* TestClock.adjust("1 second")
       const result = yield* Fiber.join(fiber)
       assert.strictEqual(result.status, "completed")
@@ -239,16 +289,24 @@ describe("poll helpers", () => {
 })
 
 describe("ensureCompleted", () => {
-  const of = (status: string, extra: Record<string, unknown> = {}) => Schema.decodeUnknownSync(Run.Run)(run(status, extra))
+  const of = (status: string, extra: Record<string, unknown> = {}) =>
+    Schema.decodeUnknownSync(Run.Run)(run(status, extra))
   it.effect("maps each terminal status to its error", () =>
     Effect.gen(function*() {
       assert.strictEqual((yield* Runs.ensureCompleted(of("completed"))).status, "completed")
-      const failed = yield* Effect.flip(Runs.ensureCompleted(of("failed", { last_error: { code: "rate_limit_exceeded", message: "slow" } })))
+      const failed = yield* Effect.flip(
+        Runs.ensureCompleted(of("failed", { last_error: { code: "rate_limit_exceeded", message: "slow" } }))
+      )
       assert.strictEqual(failed._tag, "RunFailedError")
-      assert.deepStrictEqual(failed._tag === "RunFailedError" && failed.lastError, { code: "rate_limit_exceeded", message: "slow" })
+      assert.deepStrictEqual(failed._tag === "RunFailedError" && failed.lastError, {
+        code: "rate_limit_exceeded",
+        message: "slow"
+      })
       assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(of("cancelled"))))._tag, "RunCancelledError")
       assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(of("expired"))))._tag, "RunExpiredError")
-      const incomplete = yield* Effect.flip(Runs.ensureCompleted(of("incomplete", { incomplete_details: { reason: "max_prompt_tokens" } })))
+      const incomplete = yield* Effect.flip(
+        Runs.ensureCompleted(of("incomplete", { incomplete_details: { reason: "max_prompt_tokens" } }))
+      )
       assert.strictEqual(incomplete._tag === "RunIncompleteError" && incomplete.reason, "max_prompt_tokens")
       const pending = yield* Effect.flip(Runs.ensureCompleted(of("requires_action")))
       assert.strictEqual(pending._tag === "RunIncompleteError" && pending.reason, "requires_action")
@@ -270,7 +328,9 @@ describe("the tool loop", () => {
 
   const calls = (list: ReadonlyArray<[string, string, string]>) => ({
     type: "submit_tool_outputs",
-    submit_tool_outputs: { tool_calls: list.map(([id, name, args]) => ({ id, type: "function", function: { name, arguments: args } })) }
+    submit_tool_outputs: {
+      tool_calls: list.map(([id, name, args]) => ({ id, type: "function", function: { name, arguments: args } }))
+    }
   })
 
   /** A server that asks for `rounds` rounds of calls, then completes; it records what was submitted. */
@@ -298,19 +358,33 @@ describe("the tool loop", () => {
   }
 
   it.effect("two parallel calls answered concurrently, outputs submitted in one request", () => {
-    const { layer, submitted } = toolServer([calls([["call_a", "get_weather", "{\"city\":\"Paris\"}"], ["call_b", "add", "{\"a\":2,\"b\":3}"]])])
+    const { layer, submitted } = toolServer([
+      calls([["call_a", "get_weather", "{\"city\":\"Paris\"}"], ["call_b", "add", "{\"a\":2,\"b\":3}"]])
+    ])
     return Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Stream.runCollect(Runs.runToolsEvents({ ...ids, tools: [weather, add], interval: "100 millis" })))
+      const fiber = yield* Effect.fork(
+        Stream.runCollect(Runs.runToolsEvents({ ...ids, tools: [weather, add], interval: "100 millis" }))
+      )
       // both handlers sleep 1 s: concurrently, the round takes 1 s, not 2
       yield* TestClock.adjust("1200 millis")
       assert.strictEqual(submitted.length, 1)
       yield* TestClock.adjust("1 second")
       const events = Chunk.toArray(yield* Fiber.join(fiber))
       assert.deepStrictEqual(submitted[0], {
-        tool_outputs: [{ tool_call_id: "call_a", output: "sunny in Paris" }, { tool_call_id: "call_b", output: "{\"sum\":5}" }]
+        tool_outputs: [{ tool_call_id: "call_a", output: "sunny in Paris" }, {
+          tool_call_id: "call_b",
+          output: "{\"sum\":5}"
+        }]
       })
       const summary = events.map((e) => (e._tag === "Transition" ? e.transition.current : `call ${e.call.id}`))
-      assert.deepStrictEqual(summary, ["in_progress", "requires_action", "call call_a", "call call_b", "queued", "completed"])
+      assert.deepStrictEqual(summary, [
+        "in_progress",
+        "requires_action",
+        "call call_a",
+        "call call_b",
+        "queued",
+        "completed"
+      ])
     }).pipe(Effect.provide(layer))
   })
 
@@ -338,7 +412,9 @@ describe("the tool loop", () => {
     const round = (n: number) => calls([[`call_${n}`, "add", "{\"a\":1,\"b\":1}"]])
     const { layer, mock } = toolServer([round(1), round(2), round(3), round(4)])
     return Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Effect.flip(Runs.runTools({ ...ids, tools: [add], maxRounds: 2, interval: "100 millis", deadline: "1 minute" })))
+      const fiber = yield* Effect.fork(
+        Effect.flip(Runs.runTools({ ...ids, tools: [add], maxRounds: 2, interval: "100 millis", deadline: "1 minute" }))
+      )
       yield* TestClock.adjust("10 seconds")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "ToolRoundsExceededError")
@@ -353,7 +429,12 @@ describe("the tool loop", () => {
       function: {
         name: "get_weather",
         description: "Weather",
-        parameters: { type: "object", required: ["city"], properties: { city: { type: "string" } }, additionalProperties: false }
+        parameters: {
+          type: "object",
+          required: ["city"],
+          properties: { city: { type: "string" } },
+          additionalProperties: false
+        }
       }
     })
   })

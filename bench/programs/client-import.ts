@@ -8,6 +8,10 @@ import * as Schema from "effect/Schema"
 import { AssistantsLive, Runs } from "../../src/index.js"
 
 const Thing = Schema.Struct({ id: Schema.String })
-const runtime = ManagedRuntime.make(Layer.provideMerge(AssistantsLive.layer({ baseUrl: "http://127.0.0.1:1/v1" }), FetchHttpClient.layer))
-await runtime.runPromise(Effect.map(Effect.zip(HttpClient.HttpClient, Runs.Runs), () => Schema.decodeUnknownSync(Thing)({ id: "x" })))
+const runtime = ManagedRuntime.make(
+  Layer.provideMerge(AssistantsLive.layer({ baseUrl: "http://127.0.0.1:1/v1" }), FetchHttpClient.layer)
+)
+await runtime.runPromise(
+  Effect.map(Effect.zip(HttpClient.HttpClient, Runs.Runs), () => Schema.decodeUnknownSync(Thing)({ id: "x" }))
+)
 await runtime.dispose()

@@ -5,7 +5,10 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { AssistantsLive, Runs } from "../../src/index.js"
 
-const layer = AssistantsLive.layer({ baseUrl: process.env.BENCH_URL ?? "http://127.0.0.1:1/v1", apiKey: Redacted.make("sk-bench") }).pipe(
+const layer = AssistantsLive.layer({
+  baseUrl: process.env.BENCH_URL ?? "http://127.0.0.1:1/v1",
+  apiKey: Redacted.make("sk-bench")
+}).pipe(
   Layer.provide(FetchHttpClient.layer)
 )
 const run = await Effect.runPromise(

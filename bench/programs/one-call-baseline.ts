@@ -8,9 +8,14 @@ import * as Schema from "effect/Schema"
 const Run = Schema.Struct({ id: Schema.String, status: Schema.String, created_at: Schema.Number })
 const program = Effect.flatMap(HttpClient.HttpClient, (client) =>
   Effect.flatMap(
-    client.get(`${process.env.BENCH_URL ?? "http://127.0.0.1:1/v1"}/threads/thread_bench000000000000001/runs/run_bench0000000000000000`, {
-      headers: { authorization: "Bearer sk-bench", "openai-beta": "assistants=v2" }
-    }),
+    client.get(
+      `${
+        process.env.BENCH_URL ?? "http://127.0.0.1:1/v1"
+      }/threads/thread_bench000000000000001/runs/run_bench0000000000000000`,
+      {
+        headers: { authorization: "Bearer sk-bench", "openai-beta": "assistants=v2" }
+      }
+    ),
     (response) => Effect.flatMap(response.json, Schema.decodeUnknown(Run))
   ))
 const run = await Effect.runPromise(Effect.provide(program, FetchHttpClient.layer))

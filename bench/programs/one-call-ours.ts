@@ -7,7 +7,12 @@ import * as AssistantsClient from "../../src/layers/AssistantsClient.js"
 import * as Runs from "../../src/services/Runs.js"
 
 const layer = Runs.layer.pipe(
-  Layer.provide(AssistantsClient.layer({ baseUrl: process.env.BENCH_URL ?? "http://127.0.0.1:1/v1", apiKey: Redacted.make("sk-bench") })),
+  Layer.provide(
+    AssistantsClient.layer({
+      baseUrl: process.env.BENCH_URL ?? "http://127.0.0.1:1/v1",
+      apiKey: Redacted.make("sk-bench")
+    })
+  ),
   Layer.provide(FetchHttpClient.layer)
 )
 const run = await Effect.runPromise(

@@ -39,4 +39,10 @@ export const invalid = (message: string, param: string | null = null, code: stri
  * @category constructors
  */
 export const notFound = (kind: string, id: string) =>
-  new ApiError({ status: 404, message: `No ${kind} found with id '${id}'.`, type: "invalid_request_error", param: null, code: null })
+  new ApiError({
+    status: 404,
+    message: `No ${kind} found with id '${id}'.`,
+    type: "invalid_request_error",
+    param: null,
+    code: null
+  })

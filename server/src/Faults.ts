@@ -93,7 +93,13 @@ const prng = (seed: number) => {
   }
 }
 
-const nameOf = (fault: Fault) => (fault._tag === "Status" ? `Status${fault.status}${fault.retryAfterSeconds !== undefined || fault.retryAfterMillis !== undefined ? "+retry-after" : ""}` : fault._tag)
+const nameOf = (
+  fault: Fault
+) => (fault._tag === "Status"
+  ? `Status${fault.status}${
+    fault.retryAfterSeconds !== undefined || fault.retryAfterMillis !== undefined ? "+retry-after" : ""
+  }`
+  : fault._tag)
 
 /**
  * Wraps an app with a plan. `stats` reads what was injected so far.

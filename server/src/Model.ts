@@ -13,11 +13,11 @@
  *
  * @since 0.1.0
  */
+import type { Message } from "effect-assistants/Message"
+import type { ToolChoice } from "effect-assistants/Tool"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Message } from "effect-assistants/Message"
-import type { ToolChoice } from "effect-assistants/Tool"
 
 /**
  * A function the run may call.
@@ -59,7 +59,11 @@ export interface Input {
 export type Output =
   | { readonly _tag: "Reply"; readonly text: string }
   | { readonly _tag: "ToolCalls"; readonly calls: ReadonlyArray<{ readonly name: string; readonly arguments: string }> }
-  | { readonly _tag: "Fail"; readonly code: "server_error" | "rate_limit_exceeded" | "invalid_prompt"; readonly message: string }
+  | {
+    readonly _tag: "Fail"
+    readonly code: "server_error" | "rate_limit_exceeded" | "invalid_prompt"
+    readonly message: string
+  }
   | { readonly _tag: "Incomplete"; readonly reason: "max_completion_tokens" | "max_prompt_tokens" }
 
 /**
@@ -152,14 +156,21 @@ export const scripted: Model["Type"] = {
   respond: (input) =>
     Effect.sync((): Output => {
       const text = latestUserText(input.messages)
-      if (text.includes("[fail]")) return { _tag: "Fail", code: "server_error", message: "The scripted model was asked to fail." }
-      if (text.includes("[incomplete]")) return { _tag: "Incomplete", reason: "max_completion_tokens" }
+      if (text.includes("[fail]")) {
+        return { _tag: "Fail", code: "server_error", message: "The scripted model was asked to fail." }
+      }
+      if (text.includes("[incomplete]")) {
+        return { _tag: "Incomplete", reason: "max_completion_tokens" }
+      }
       if (input.round === 0) {
         const calls = chooseCalls(input, text)
         if (calls.length > 0) {
           return {
             _tag: "ToolCalls",
-            calls: calls.map((f) => ({ name: f.name, arguments: JSON.stringify(sample(f.parameters ?? { type: "object" })) }))
+            calls: calls.map((f) => ({
+              name: f.name,
+              arguments: JSON.stringify(sample(f.parameters ?? { type: "object" }))
+            }))
           }
         }
       }

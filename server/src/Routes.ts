@@ -14,18 +14,8 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import type * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
-import {
-  Assistant,
-  AssistantDeleted,
-  CreateAssistantParams,
-  ModifyAssistantParams
-} from "effect-assistants/Assistant"
+import { Assistant, AssistantDeleted, CreateAssistantParams, ModifyAssistantParams } from "effect-assistants/Assistant"
+import { firstIssue } from "effect-assistants/AssistantsError"
 import { includeValue, ListPage } from "effect-assistants/Common"
 import {
   type ContentPart,
@@ -34,14 +24,7 @@ import {
   MessageDeleted,
   ModifyMessageParams
 } from "effect-assistants/Message"
-import {
-  CreateRunParams,
-  ModifyRunParams,
-  Run,
-  SubmitToolOutputsParams,
-  terminalStatuses
-} from "effect-assistants/Run"
-import { firstIssue } from "effect-assistants/AssistantsError"
+import { CreateRunParams, ModifyRunParams, Run, SubmitToolOutputsParams, terminalStatuses } from "effect-assistants/Run"
 import { RunStep } from "effect-assistants/RunStep"
 import {
   CreateThreadAndRunParams,
@@ -51,6 +34,12 @@ import {
   ThreadDeleted
 } from "effect-assistants/Thread"
 import type { ToolResources, ToolResourcesParam } from "effect-assistants/Tool"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { ApiError, invalid, notFound } from "./ApiError.js"
 import * as Ids from "./Ids.js"
 import { RunEngine, seconds, toSeconds } from "./RunEngine.js"
@@ -68,7 +57,6 @@ export interface Options {
   /** Injected faults (see `Faults`); off when absent. */
   readonly faults?: { readonly middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R> } | undefined
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // decoding requests
@@ -121,12 +109,16 @@ const pageQuery = Effect.gen(function*() {
   if (limitText !== undefined) {
     limit = Number(limitText)
     if (!/^-?\d+$/.test(limitText) || limit < 1 || limit > 100) {
-      return yield* Effect.fail(invalid(`Invalid 'limit': integer between 1 and 100 expected, got '${limitText}'.`, "limit", "invalid_value"))
+      return yield* Effect.fail(
+        invalid(`Invalid 'limit': integer between 1 and 100 expected, got '${limitText}'.`, "limit", "invalid_value")
+      )
     }
   }
   const order = searchParam(params, "order") ?? "desc"
   if (order !== "asc" && order !== "desc") {
-    return yield* Effect.fail(invalid(`Invalid 'order': expected 'asc' or 'desc', got '${order}'.`, "order", "invalid_value"))
+    return yield* Effect.fail(
+      invalid(`Invalid 'order': expected 'asc' or 'desc', got '${order}'.`, "order", "invalid_value")
+    )
   }
   const query: { -readonly [K in keyof PageQuery]: PageQuery[K] } = { limit, order }
   for (const key of ["after", "before"] as const) {
@@ -147,7 +139,9 @@ const checkInclude = Effect.gen(function*() {
     const values = value === undefined ? [] : Array.isArray(value) ? value : [value as string]
     for (const v of values) {
       if (v !== includeValue) {
-        return yield* Effect.fail(invalid(`Invalid 'include[]': expected '${includeValue}', got '${v}'.`, "include[]", "invalid_value"))
+        return yield* Effect.fail(
+          invalid(`Invalid 'include[]': expected '${includeValue}', got '${v}'.`, "include[]", "invalid_value")
+        )
       }
     }
   }
@@ -180,13 +174,16 @@ const json = (value: unknown, headers?: Record<string, string>) =>
 // ---------------------------------------------------------------------------------------------
 // lookups
 
-
 const getOr404 = <A extends { readonly id: string }>(
   table: { readonly get: (id: string) => Effect.Effect<A | undefined> },
   kind: string,
   id: string,
   belongs: (a: A) => boolean = () => true
-) => Effect.flatMap(table.get(id), (a) => (a !== undefined && belongs(a) ? Effect.succeed(a) : Effect.fail(notFound(kind, id))))
+) =>
+  Effect.flatMap(
+    table.get(id),
+    (a) => (a !== undefined && belongs(a) ? Effect.succeed(a) : Effect.fail(notFound(kind, id)))
+  )
 
 const getThread = (id: string) => Effect.flatMap(Store, (s) => getOr404(s.threads, "thread", id))
 /** The message the path names, in the thread the path names. */
@@ -201,8 +198,10 @@ const getRun = (threadId: string, runId: string) =>
   Effect.flatMap(Store, (s) => getOr404(s.runs, "run", runId, (r) => r.threadId === threadId))
 
 const activeRun = (threadId: string) =>
-  Effect.flatMap(Store, (s) =>
-    Effect.map(s.runs.all((r) => r.threadId === threadId && !terminalStatuses.has(r.status)), (runs) => runs[0]))
+  Effect.flatMap(
+    Store,
+    (s) => Effect.map(s.runs.all((r) => r.threadId === threadId && !terminalStatuses.has(r.status)), (runs) => runs[0])
+  )
 
 const toolResources = (param: ToolResourcesParam | null | undefined): ToolResources | null => {
   if (param === undefined || param === null) return null
@@ -618,62 +617,77 @@ export const app = (options: Options = {}) => {
     // faults act where the API would: after the credentials and the beta header were accepted
     const handler = options.faults ? options.faults.middleware(routes) : routes
     return Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const requestId = Ids.make("req")
-    const response = yield* Effect.gen(function*() {
-      if (keys.size > 0) {
-        const token = bearer(request.headers["authorization"]) ?? request.headers["api-key"]
-        if (token === undefined) {
-          return yield* Effect.fail(new ApiError({
-            status: 401,
-            message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-            type: "invalid_request_error",
-            param: null,
-            code: null
-          }))
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const requestId = Ids.make("req")
+      const response = yield* Effect.gen(function*() {
+        if (keys.size > 0) {
+          const token = bearer(request.headers["authorization"]) ?? request.headers["api-key"]
+          if (token === undefined) {
+            return yield* Effect.fail(
+              new ApiError({
+                status: 401,
+                message:
+                  "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                type: "invalid_request_error",
+                param: null,
+                code: null
+              })
+            )
+          }
+          if (!keys.has(token)) {
+            return yield* Effect.fail(
+              new ApiError({
+                status: 401,
+                message: "Incorrect API key provided.",
+                type: "invalid_request_error",
+                param: null,
+                code: "invalid_api_key"
+              })
+            )
+          }
         }
-        if (!keys.has(token)) {
-          return yield* Effect.fail(new ApiError({
-            status: 401,
-            message: "Incorrect API key provided.",
-            type: "invalid_request_error",
-            param: null,
-            code: "invalid_api_key"
-          }))
+        const beta = (request.headers["openai-beta"] ?? "").split(",").map((s) => s.trim())
+        if (!beta.includes("assistants=v2")) {
+          return yield* Effect.fail(invalid(
+            beta.includes("assistants=v1")
+              ? "The v1 Assistants API has been deprecated. Please try again by setting the header 'OpenAI-Beta: assistants=v2'."
+              : "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by setting the header 'OpenAI-Beta: assistants=v2'.",
+            null,
+            "invalid_beta"
+          ))
         }
-      }
-      const beta = (request.headers["openai-beta"] ?? "").split(",").map((s) => s.trim())
-      if (!beta.includes("assistants=v2")) {
-        return yield* Effect.fail(invalid(
-          beta.includes("assistants=v1")
-            ? "The v1 Assistants API has been deprecated. Please try again by setting the header 'OpenAI-Beta: assistants=v2'."
-            : "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by setting the header 'OpenAI-Beta: assistants=v2'.",
-          null,
-          "invalid_beta"
-        ))
-      }
-      return yield* handler
-    }).pipe(
-      Effect.catchTags({
-        ApiError: (e: ApiError) => Effect.succeed(errorResponse(e)),
-        RouteNotFound: () =>
-          Effect.succeed(errorResponse(new ApiError({
-            status: 404,
-            message: `Invalid URL (${request.method} ${request.url.split("?")[0]})`,
-            type: "invalid_request_error",
-            param: null,
-            code: null
-          })))
-      }),
-      Effect.catchAllCause((cause) =>
-        // a client that went away (or a fault that closed the connection) is not a server error
-        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.as(
-          Effect.logError("request failed", cause),
-          errorResponse(new ApiError({ status: 500, message: "The server had an error while processing your request.", type: "server_error", param: null, code: null }))
+        return yield* handler
+      }).pipe(
+        Effect.catchTags({
+          ApiError: (e: ApiError) => Effect.succeed(errorResponse(e)),
+          RouteNotFound: () =>
+            Effect.succeed(errorResponse(
+              new ApiError({
+                status: 404,
+                message: `Invalid URL (${request.method} ${request.url.split("?")[0]})`,
+                type: "invalid_request_error",
+                param: null,
+                code: null
+              })
+            ))
+        }),
+        Effect.catchAllCause((cause) =>
+          // a client that went away (or a fault that closed the connection) is not a server error
+          Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.as(
+            Effect.logError("request failed", cause),
+            errorResponse(
+              new ApiError({
+                status: 500,
+                message: "The server had an error while processing your request.",
+                type: "server_error",
+                param: null,
+                code: null
+              })
+            )
+          )
         )
       )
-    )
-    return HttpServerResponse.setHeader(response, "x-request-id", requestId)
-  })
+      return HttpServerResponse.setHeader(response, "x-request-id", requestId)
+    })
   })
 }

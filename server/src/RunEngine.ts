@@ -16,6 +16,9 @@
  *
  * @since 0.1.0
  */
+import type { Message } from "effect-assistants/Message"
+import { type Run, terminalStatuses } from "effect-assistants/Run"
+import type { RunStep } from "effect-assistants/RunStep"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -26,9 +29,6 @@ import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import type { Message } from "effect-assistants/Message"
-import { type Run, terminalStatuses } from "effect-assistants/Run"
-import type { RunStep } from "effect-assistants/RunStep"
 import { type ApiError, invalid } from "./ApiError.js"
 import * as Ids from "./Ids.js"
 import { type FunctionSpec, Model } from "./Model.js"
@@ -79,7 +79,10 @@ export type Event =
   | { readonly event: `thread.message.${string}`; readonly data: Message }
 
 type Signal =
-  | { readonly _tag: "Outputs"; readonly outputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }> }
+  | {
+    readonly _tag: "Outputs"
+    readonly outputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }>
+  }
   | { readonly _tag: "Cancel" }
 
 /**
@@ -169,12 +172,24 @@ export const make = (timings: Timings = defaultTimings) =>
         const now = yield* seconds
         // steps still in progress end with the run
         const open = yield* store.steps.all((s) => s.runId === run.id && s.status === "in_progress")
-        const stepStatus = status === "completed" ? "completed" : status === "expired" ? "expired" : status === "cancelled" ? "cancelled" : "failed"
+        const stepStatus = status === "completed"
+          ? "completed"
+          : status === "expired"
+          ? "expired"
+          : status === "cancelled"
+          ? "cancelled"
+          : "failed"
         for (const s of open) {
           yield* saveStep({
             ...s,
             status: stepStatus,
-            ...(stepStatus === "completed" ? { completedAt: now } : stepStatus === "expired" ? { expiredAt: now } : stepStatus === "cancelled" ? { cancelledAt: now } : { failedAt: now })
+            ...(stepStatus === "completed"
+              ? { completedAt: now }
+              : stepStatus === "expired"
+              ? { expiredAt: now }
+              : stepStatus === "cancelled"
+              ? { cancelledAt: now }
+              : { failedAt: now })
           }, stepStatus)
         }
         const done: Run = { ...run, status, requiredAction: null, ...patch }
@@ -229,7 +244,11 @@ export const make = (timings: Timings = defaultTimings) =>
           }
           switch (output._tag) {
             case "Fail": {
-              yield* finish(run, "failed", { failedAt: yield* seconds, lastError: { code: output.code, message: output.message }, usage: usage() })
+              yield* finish(run, "failed", {
+                failedAt: yield* seconds,
+                lastError: { code: output.code, message: output.message },
+                usage: usage()
+              })
               return
             }
             case "Incomplete": {
@@ -262,7 +281,9 @@ export const make = (timings: Timings = defaultTimings) =>
               }
               yield* saveRun(run)
               const now = yield* Clock.currentTimeMillis
-              const wait = run.expiresAt === null ? Duration.infinity : Duration.millis(Math.max(0, run.expiresAt * 1000 - now))
+              const wait = run.expiresAt === null
+                ? Duration.infinity
+                : Duration.millis(Math.max(0, run.expiresAt * 1000 - now))
               const signal = yield* Effect.timeout(Queue.take(queue), wait).pipe(Effect.option)
               if (Option.isNone(signal)) {
                 yield* finish(yield* current(run), "expired", {})
@@ -284,7 +305,9 @@ export const make = (timings: Timings = defaultTimings) =>
                   toolCalls: calls.map((c) => ({ ...c, function: { ...c.function, output: byId.get(c.id) ?? "" } }))
                 }
               }, "completed")
-              for (const c of calls) outputs.push({ name: c.function.name, arguments: c.function.arguments, output: byId.get(c.id) ?? "" })
+              for (const c of calls) {
+                outputs.push({ name: c.function.name, arguments: c.function.arguments, output: byId.get(c.id) ?? "" })
+              }
               round++
               continue
             }
@@ -319,7 +342,12 @@ export const make = (timings: Timings = defaultTimings) =>
               yield* Effect.sleep(step)
               if (yield* interruption(run)) {
                 const now = yield* seconds
-                yield* saveMessage({ ...message, status: "incomplete", incompleteAt: now, incompleteDetails: { reason: "run_cancelled" } }, "incomplete")
+                yield* saveMessage({
+                  ...message,
+                  status: "incomplete",
+                  incompleteAt: now,
+                  incompleteDetails: { reason: "run_cancelled" }
+                }, "incomplete")
                 return
               }
               completionTokens += words(output.text)
@@ -349,26 +377,41 @@ export const make = (timings: Timings = defaultTimings) =>
           yield* PubSub.publish(pubsub, { event: "thread.run.queued", data: run })
           const queue = yield* Queue.unbounded<Signal>()
           signals.set(run.id, queue)
-          yield* FiberMap.run(fibers, run.id, drive(run, queue).pipe(Effect.ensuring(Effect.sync(() => signals.delete(run.id)))))
+          yield* FiberMap.run(
+            fibers,
+            run.id,
+            drive(run, queue).pipe(Effect.ensuring(Effect.sync(() => signals.delete(run.id))))
+          )
         }),
       submitToolOutputs: (run, outputs) =>
         Effect.gen(function*() {
           if (run.status !== "requires_action" || run.requiredAction === null) {
-            return yield* Effect.fail(invalid(`Runs in status "${run.status}" do not accept tool outputs.`, "tool_outputs"))
+            return yield* Effect.fail(
+              invalid(`Runs in status "${run.status}" do not accept tool outputs.`, "tool_outputs")
+            )
           }
           const expected = run.requiredAction.submitToolOutputs.toolCalls.map((c) => c.id)
           const given = outputs.map((o) => o.toolCallId)
           const unknown = given.find((id) => !expected.includes(id))
           if (unknown !== undefined) {
-            return yield* Effect.fail(invalid(`Tool call '${unknown}' is not one of the calls this run is waiting for.`, "tool_outputs"))
+            return yield* Effect.fail(
+              invalid(`Tool call '${unknown}' is not one of the calls this run is waiting for.`, "tool_outputs")
+            )
           }
           const duplicate = given.find((id, i) => given.indexOf(id) !== i)
           if (duplicate !== undefined) {
-            return yield* Effect.fail(invalid(`Tool output for call '${duplicate}' was given more than once.`, "tool_outputs"))
+            return yield* Effect.fail(
+              invalid(`Tool output for call '${duplicate}' was given more than once.`, "tool_outputs")
+            )
           }
           const missing = expected.filter((id) => !given.includes(id))
           if (missing.length > 0) {
-            return yield* Effect.fail(invalid(`Expected tool outputs for call_ids ${JSON.stringify(expected)}, got ${JSON.stringify(given)}`, "tool_outputs"))
+            return yield* Effect.fail(
+              invalid(
+                `Expected tool outputs for call_ids ${JSON.stringify(expected)}, got ${JSON.stringify(given)}`,
+                "tool_outputs"
+              )
+            )
           }
           const queue = signals.get(run.id)
           const next: Run = { ...run, status: "queued", requiredAction: null }

@@ -4,14 +4,14 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import type { Assistant } from "effect-assistants/Assistant"
 import type { Message } from "effect-assistants/Message"
 import type { Run } from "effect-assistants/Run"
 import type { RunStep } from "effect-assistants/RunStep"
 import type { Thread } from "effect-assistants/Thread"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Ids from "./Ids.js"
 
 /**
@@ -90,7 +90,9 @@ export const paginate = <A extends { readonly id: string }>(items: ReadonlyArray
   if (query.before !== undefined) {
     const p = position(query.before)
     ordered = ordered.filter((a) => (asc ? position(a.id) < p : position(a.id) > p))
-    data = query.after === undefined ? ordered.slice(Math.max(0, ordered.length - query.limit)) : ordered.slice(0, query.limit)
+    data = query.after === undefined
+      ? ordered.slice(Math.max(0, ordered.length - query.limit))
+      : ordered.slice(0, query.limit)
     hasMore = ordered.length > query.limit
   } else {
     data = ordered.slice(0, query.limit)

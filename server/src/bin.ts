@@ -29,7 +29,9 @@ const parse = (args: ReadonlyArray<string>): Options => {
     const value = args[i + 1]
     const number = () => {
       const n = Number(value)
-      if (value === undefined || !Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a non-negative integer\n${usage}`)
+      if (value === undefined || !Number.isInteger(n) || n < 0) {
+        throw new Error(`${flag} needs a non-negative integer\n${usage}`)
+      }
       i++
       return n
     }

@@ -6,7 +6,9 @@ const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 
 describe("effect-assistants-server", () => {
   it("prints its base URL once it accepts connections, then serves the API", async () => {
-    const child = spawn(process.execPath, [bin, "--port", "0", "--api-key", "sk-bin"], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [bin, "--port", "0", "--api-key", "sk-bin"], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = ""
@@ -21,7 +23,9 @@ describe("effect-assistants-server", () => {
         })
         child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)))
       })
-      const ok = await fetch(`${url}/assistants`, { headers: { "OpenAI-Beta": "assistants=v2", authorization: "Bearer sk-bin" } })
+      const ok = await fetch(`${url}/assistants`, {
+        headers: { "OpenAI-Beta": "assistants=v2", authorization: "Bearer sk-bin" }
+      })
       assert.strictEqual(ok.status, 200)
       const denied = await fetch(`${url}/assistants`, { headers: { "OpenAI-Beta": "assistants=v2" } })
       assert.strictEqual(denied.status, 401)

@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Assistants, Runs, Threads } from "effect-assistants"
+import { Model, RunEngine } from "effect-assistants-server"
+import type { Message } from "effect-assistants/Message"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import { Assistants, Runs, Threads } from "effect-assistants"
-import type { Message } from "effect-assistants/Message"
-import { Model, RunEngine } from "effect-assistants-server"
 import * as Harness from "../../test/utils/Harness.js"
 
 const user = (text: string): Message => ({
@@ -31,14 +31,26 @@ const functions = [
 ]
 
 const respond = (text: string, extra: Partial<Model.Input> = {}) =>
-  Model.scripted.respond({ model: "m", instructions: "", functions, toolChoice: "auto", messages: [user(text)], toolOutputs: [], round: 0, ...extra })
+  Model.scripted.respond({
+    model: "m",
+    instructions: "",
+    functions,
+    toolChoice: "auto",
+    messages: [user(text)],
+    toolOutputs: [],
+    round: 0,
+    ...extra
+  })
 
 describe("the scripted model", () => {
   it.effect("calls the tools named in the latest user message, in one round", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(yield* respond("get_time and get_weather please"), {
         _tag: "ToolCalls",
-        calls: [{ name: "get_weather", arguments: "{\"city\":\"sample city\"}" }, { name: "get_time", arguments: "{\"zone\":\"UTC\"}" }]
+        calls: [{ name: "get_weather", arguments: "{\"city\":\"sample city\"}" }, {
+          name: "get_time",
+          arguments: "{\"zone\":\"UTC\"}"
+        }]
       })
       assert.deepStrictEqual(yield* respond("hello"), { _tag: "Reply", text: "You said: hello" })
     }))
@@ -54,7 +66,10 @@ describe("the scripted model", () => {
 
   it.effect("answers with the tool outputs after a round, and obeys [fail] and [incomplete]", () =>
     Effect.gen(function*() {
-      const after = yield* respond("get_weather", { round: 1, toolOutputs: [{ name: "get_weather", arguments: "{}", output: "rain" }] })
+      const after = yield* respond("get_weather", {
+        round: 1,
+        toolOutputs: [{ name: "get_weather", arguments: "{}", output: "rain" }]
+      })
       assert.deepStrictEqual(after, { _tag: "Reply", text: "get_weather returned rain" })
       assert.strictEqual((yield* respond("please [fail]"))._tag, "Fail")
       assert.deepStrictEqual(yield* respond("[incomplete]"), { _tag: "Incomplete", reason: "max_completion_tokens" })
@@ -79,7 +94,19 @@ describe("the scripted model", () => {
           o: { type: "object", properties: { deep: { type: ["string", "null"] } } }
         }
       }),
-      { c: 7, d: "dflt", e: "x", x: "ex", s: "sample s", n: 1, i: 3, b: true, a: [1, 1], u: null, o: { deep: "sample deep" } }
+      {
+        c: 7,
+        d: "dflt",
+        e: "x",
+        x: "ex",
+        s: "sample s",
+        n: 1,
+        i: 3,
+        b: true,
+        a: [1, 1],
+        u: null,
+        o: { deep: "sample deep" }
+      }
     )
   })
 })
@@ -89,10 +116,15 @@ describe("the run engine's event stream", () => {
     const harness = Harness.make()
     return Effect.gen(function*() {
       const engine = yield* RunEngine.RunEngine
-      const fiber = yield* Effect.fork(Stream.runCollect(Stream.takeUntil(engine.events, (e) => e.event === "thread.run.completed")))
+      const fiber = yield* Effect.fork(
+        Stream.runCollect(Stream.takeUntil(engine.events, (e) => e.event === "thread.run.completed"))
+      )
       yield* Effect.yieldNow()
       const assistant = yield* Assistants.create({ model: "m" })
-      const run = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hi" }] } })
+      const run = yield* Threads.createAndRunPoll({
+        assistantId: assistant.id,
+        thread: { messages: [{ role: "user", content: "hi" }] }
+      })
       yield* Runs.ensureCompleted(run)
       const events = Chunk.toArray(yield* Fiber.join(fiber)).map((e) => e.event)
       assert.deepStrictEqual(events, [

@@ -122,8 +122,11 @@ export const currentHeaders: FiberRef.FiberRef<Headers.Headers | undefined> = gl
 export const withRetry: {
   (policy: RetryPolicy.RetryPolicy): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy.RetryPolicy): Effect.Effect<A, E, R>
-} = /*#__PURE__*/ dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy.RetryPolicy) =>
-  Effect.locally(self, currentRetryPolicy, policy))
+} = /*#__PURE__*/ dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy.RetryPolicy) =>
+    Effect.locally(self, currentRetryPolicy, policy)
+)
 
 /**
  * Runs `self` with another per-attempt timeout for every call it makes.
@@ -134,8 +137,11 @@ export const withRetry: {
 export const withTimeout: {
   (timeout: Duration.DurationInput): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
-} = /*#__PURE__*/ dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
-  Effect.locally(self, currentTimeout, Duration.decode(timeout)))
+} = /*#__PURE__*/ dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput) =>
+    Effect.locally(self, currentTimeout, Duration.decode(timeout))
+)
 
 /**
  * Adds headers to every call `self` makes (merged over the layer's).
@@ -146,13 +152,16 @@ export const withTimeout: {
 export const withHeaders: {
   (headers: Headers.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, headers: Headers.Input): Effect.Effect<A, E, R>
-} = /*#__PURE__*/ dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, headers: Headers.Input) =>
-  FiberRef.getWith(currentHeaders, (current) =>
-    Effect.locally(
-      self,
-      currentHeaders,
-      current === undefined ? Headers.fromInput(headers) : Headers.merge(current, Headers.fromInput(headers))
-    )))
+} = /*#__PURE__*/ dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, headers: Headers.Input) =>
+    FiberRef.getWith(currentHeaders, (current) =>
+      Effect.locally(
+        self,
+        currentHeaders,
+        current === undefined ? Headers.fromInput(headers) : Headers.merge(current, Headers.fromInput(headers))
+      ))
+)
 
 /**
  * The prefix of every JSON error envelope's fields we read.
@@ -236,7 +245,9 @@ const transportError = (
   error: HttpClientError.HttpClientError
 ): AssistantsError => {
   if (error._tag === "RequestError" && (error.reason === "InvalidUrl" || error.reason === "Encode")) {
-    return new InvalidRequestError({ message: `${operation.name}: ${error.reason === "InvalidUrl" ? "invalid URL" : "cannot encode the body"}` })
+    return new InvalidRequestError({
+      message: `${operation.name}: ${error.reason === "InvalidUrl" ? "invalid URL" : "cannot encode the body"}`
+    })
   }
   return new ConnectionError({
     method: operation.method,
@@ -265,7 +276,9 @@ const decodeError = (
     at,
     message: issue
       ? `${operation.schema} at ${at}: ${message}`
-      : `the body of ${operation.name} is not JSON (${response.headers["content-type"] ?? "no content type"}): ${message}`,
+      : `the body of ${operation.name} is not JSON (${
+        response.headers["content-type"] ?? "no content type"
+      }): ${message}`,
     outcome: "unknown"
   })
 }
@@ -452,8 +465,9 @@ export const make = (options: AssistantsConfig.Options = {}) =>
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: AssistantsConfig.Options = {}): Layer.Layer<AssistantsClient, never, HttpClient.HttpClient> =>
-  Layer.effect(AssistantsClient, make(options))
+export const layer = (
+  options: AssistantsConfig.Options = {}
+): Layer.Layer<AssistantsClient, never, HttpClient.HttpClient> => Layer.effect(AssistantsClient, make(options))
 
 /**
  * The client configured from `OPENAI_*` variables through `Config`; `overrides` win.

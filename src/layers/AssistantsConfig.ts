@@ -57,16 +57,17 @@ export const defaultBaseUrl = "https://api.openai.com/v1"
  * @since 0.1.0
  * @category config
  */
-export const fromEnv = (): Config.Config<Options> => Config.all({
-  apiKey: Config.option(Config.redacted("OPENAI_API_KEY")),
-  baseUrl: Config.option(Config.string("OPENAI_BASE_URL")),
-  organization: Config.option(Config.string("OPENAI_ORG_ID")),
-  project: Config.option(Config.string("OPENAI_PROJECT_ID"))
-}).pipe(
-  Config.map((c) => ({
-    apiKey: Option.getOrUndefined(c.apiKey),
-    baseUrl: Option.getOrUndefined(c.baseUrl),
-    organization: Option.getOrUndefined(c.organization),
-    project: Option.getOrUndefined(c.project)
-  }))
-)
+export const fromEnv = (): Config.Config<Options> =>
+  Config.all({
+    apiKey: Config.option(Config.redacted("OPENAI_API_KEY")),
+    baseUrl: Config.option(Config.string("OPENAI_BASE_URL")),
+    organization: Config.option(Config.string("OPENAI_ORG_ID")),
+    project: Config.option(Config.string("OPENAI_PROJECT_ID"))
+  }).pipe(
+    Config.map((c) => ({
+      apiKey: Option.getOrUndefined(c.apiKey),
+      baseUrl: Option.getOrUndefined(c.baseUrl),
+      organization: Option.getOrUndefined(c.organization),
+      project: Option.getOrUndefined(c.project)
+    }))
+  )

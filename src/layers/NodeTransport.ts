@@ -11,9 +11,6 @@
  *
  * @since 0.1.0
  */
-import * as Http from "node:http"
-import * as Https from "node:https"
-import { Readable } from "node:stream"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -27,6 +24,9 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import { Readable } from "node:stream"
 
 /**
  * The agents requests go through. Without them, `make` uses Node's global agents (which keep
@@ -51,37 +51,44 @@ export const make = (options: Options = {}): HttpClient.HttpClient => {
     const secure = url.protocol === "https:"
     if (!secure && url.protocol !== "http:") {
       return Effect.fail(
-        new HttpClientError.RequestError({ request, reason: "InvalidUrl", description: `unsupported protocol ${url.protocol}` })
+        new HttpClientError.RequestError({
+          request,
+          reason: "InvalidUrl",
+          description: `unsupported protocol ${url.protocol}`
+        })
       )
     }
-    return Effect.flatMap(requestBody(request), (body) =>
-      Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-        const req = (secure ? Https.request : Http.request)({
-          protocol: url.protocol,
-          // URL keeps an IPv6 host in brackets; node:http wants it bare
-          hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
-          port: url.port,
-          path: url.pathname + url.search,
-          method: request.method,
-          headers: body.headers === undefined ? request.headers : { ...request.headers, ...body.headers },
-          agent: secure ? httpsAgent : httpAgent
+    return Effect.flatMap(
+      requestBody(request),
+      (body) =>
+        Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+          const req = (secure ? Https.request : Http.request)({
+            protocol: url.protocol,
+            // URL keeps an IPv6 host in brackets; node:http wants it bare
+            hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+            port: url.port,
+            path: url.pathname + url.search,
+            method: request.method,
+            headers: body.headers === undefined ? request.headers : { ...request.headers, ...body.headers },
+            agent: secure ? httpsAgent : httpAgent
+          })
+          const onAbort = () => req.destroy()
+          signal.addEventListener("abort", onAbort, { once: true })
+          const release = () => signal.removeEventListener("abort", onAbort)
+          req.on("error", (cause) => {
+            release()
+            resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+          })
+          req.on("response", (source) => resume(Effect.succeed(new NodeResponse(request, source, release))))
+          if (body.readable !== undefined) {
+            body.readable.on("error", (cause) => req.destroy(cause))
+            body.readable.pipe(req)
+          } else {
+            req.end(body.bytes)
+          }
+          // no canceler: `signal` is aborted when the call is interrupted or its deadline passes
         })
-        const onAbort = () => req.destroy()
-        signal.addEventListener("abort", onAbort, { once: true })
-        const release = () => signal.removeEventListener("abort", onAbort)
-        req.on("error", (cause) => {
-          release()
-          resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-        })
-        req.on("response", (source) => resume(Effect.succeed(new NodeResponse(request, source, release))))
-        if (body.readable !== undefined) {
-          body.readable.on("error", (cause) => req.destroy(cause))
-          body.readable.pipe(req)
-        } else {
-          req.end(body.bytes)
-        }
-        // no canceler: `signal` is aborted when the call is interrupted or its deadline passes
-      }))
+    )
   })
 }
 
@@ -94,7 +101,10 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
   HttpClient.HttpClient,
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync(() => ({ httpAgent: new Http.Agent({ keepAlive: true }), httpsAgent: new Https.Agent({ keepAlive: true }) })),
+      Effect.sync(() => ({
+        httpAgent: new Http.Agent({ keepAlive: true }),
+        httpsAgent: new Https.Agent({ keepAlive: true })
+      })),
       (agents) =>
         Effect.sync(() => {
           agents.httpAgent.destroy()
@@ -121,7 +131,9 @@ interface Body {
 
 const noBody: Body = {}
 
-const requestBody = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Body, HttpClientError.RequestError> => {
+const requestBody = (
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<Body, HttpClientError.RequestError> => {
   const body = request.body
   switch (body._tag) {
     case "Empty":
@@ -129,7 +141,10 @@ const requestBody = (request: HttpClientRequest.HttpClientRequest): Effect.Effec
     case "Uint8Array":
       return Effect.succeed({ bytes: body.body })
     case "Stream":
-      return Effect.map(Stream.toReadableStreamEffect(body.stream), (web) => ({ readable: Readable.fromWeb(web as any) }))
+      return Effect.map(
+        Stream.toReadableStreamEffect(body.stream),
+        (web) => ({ readable: Readable.fromWeb(web as any) })
+      )
     case "FormData":
       // the platform's Response picks the multipart boundary and writes the parts
       return Effect.tryPromise({
@@ -149,7 +164,11 @@ const requestBody = (request: HttpClientRequest.HttpClientRequest): Effect.Effec
       if (raw instanceof Readable) return Effect.succeed({ readable: raw })
       if (raw instanceof ReadableStream) return Effect.succeed({ readable: Readable.fromWeb(raw as any) })
       return Effect.fail(
-        new HttpClientError.RequestError({ request, reason: "Encode", description: "unsupported raw body (expected string, bytes or a stream)" })
+        new HttpClientError.RequestError({
+          request,
+          reason: "Encode",
+          description: "unsupported raw body (expected string, bytes or a stream)"
+        })
       )
     }
   }
@@ -227,20 +246,31 @@ class NodeResponse extends Inspectable.Class implements HttpClientResponse.HttpC
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({ try: () => text === "" ? null : JSON.parse(text), catch: (cause) => this.decodeError(cause) }))
+    return Effect.flatMap(
+      this.text,
+      (text) =>
+        Effect.try({ try: () => text === "" ? null : JSON.parse(text), catch: (cause) => this.decodeError(cause) })
+    )
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({ try: () => UrlParams.fromInput(new URLSearchParams(text)), catch: (cause) => this.decodeError(cause) }))
+    return Effect.flatMap(
+      this.text,
+      (text) =>
+        Effect.try({
+          try: () => UrlParams.fromInput(new URLSearchParams(text)),
+          catch: (cause) => this.decodeError(cause)
+        })
+    )
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
     return Effect.tryPromise({
       try: () =>
         this.read().then((b) =>
-          new Response(new Uint8Array(b) as Uint8Array<ArrayBuffer>, { headers: { "content-type": this.source.headers["content-type"] ?? "" } }).formData()
+          new Response(new Uint8Array(b) as Uint8Array<ArrayBuffer>, {
+            headers: { "content-type": this.source.headers["content-type"] ?? "" }
+          }).formData()
         ),
       catch: (cause) => this.decodeError(cause)
     })

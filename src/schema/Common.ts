@@ -66,7 +66,9 @@ export const JsonObject = lazy(() => Schema.Record({ key: Schema.String, value: 
  * @since 0.1.0
  * @category constructors
  */
-export const unknownMember = (known: ReadonlyArray<string>): Schema.Schema<UnknownMember, { readonly [key: string]: unknown }> =>
+export const unknownMember = (
+  known: ReadonlyArray<string>
+): Schema.Schema<UnknownMember, { readonly [key: string]: unknown }> =>
   Schema.transform(
     JsonObject.pipe(Schema.filter((r) => typeof r.type === "string" && !known.includes(r.type))),
     Schema.Struct({ type: Schema.Literal("unknown"), rawType: Schema.String, raw: JsonObject }),
@@ -88,10 +90,14 @@ export const nullable = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
   // the same field type recurs across objects (timestamps, strings, metadata): build it once
   const cached = nullables.get(schema)
   if (cached) return cached as NullableField<A, I, R>
-  const field: NullableField<A, I, R> = Schema.optionalToRequired(Schema.NullOr(schema), Schema.NullOr(Schema.typeSchema(schema)), {
-    decode: Option.getOrNull,
-    encode: Option.some
-  })
+  const field: NullableField<A, I, R> = Schema.optionalToRequired(
+    Schema.NullOr(schema),
+    Schema.NullOr(Schema.typeSchema(schema)),
+    {
+      decode: Option.getOrNull,
+      encode: Option.some
+    }
+  )
   nullables.set(schema, field)
   return field
 }
@@ -253,7 +259,9 @@ export const Order = Schema.Literal("asc", "desc")
  */
 export const PageParams = {
   // plain fields to spread into a struct, so built at import (three small schemas), not lazily
-  limit: Schema.optional(Schema.Int.pipe(Schema.between(1, 100, { message: () => "limit must be an integer between 1 and 100" }))),
+  limit: Schema.optional(
+    Schema.Int.pipe(Schema.between(1, 100, { message: () => "limit must be an integer between 1 and 100" }))
+  ),
   order: Schema.optional(Order),
   after: Schema.optional(Schema.String),
   before: Schema.optional(Schema.String)

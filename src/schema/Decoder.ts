@@ -86,7 +86,9 @@ const inlineCheck = (ast: AST.AST, v: string): string | undefined => {
     case "Literal": {
       const literal = ast.literal
       // `Infinity`, `NaN` and `1n` are JavaScript too
-      return `${v}===${typeof literal === "string" ? JSON.stringify(literal) : typeof literal === "bigint" ? `${literal}n` : literal}`
+      return `${v}===${
+        typeof literal === "string" ? JSON.stringify(literal) : typeof literal === "bigint" ? `${literal}n` : literal
+      }`
     }
     case "Union": {
       // a union of such members (an enum, a nullable string) keeps its input unchanged
@@ -156,7 +158,9 @@ const compileStruct = (
     } else {
       lines.push(`let ${v},p${i}=H.call(x,${k});if(p${i}){${decode}}`)
       if (t !== undefined && Option.isSome(t.decode(Option.none()))) {
-        lines.push(`else{const o=${deps.add(t.decode)}(${deps.add(Option.none())});p${i}=o._tag=="Some";if(p${i})${v}=o.value}`)
+        lines.push(
+          `else{const o=${deps.add(t.decode)}(${deps.add(Option.none())});p${i}=o._tag=="Some";if(p${i})${v}=o.value}`
+        )
       }
     }
   })

@@ -8,7 +8,9 @@ import { Deleted, Metadata, MetadataParam, nullable, openEnum, Timestamp, unknow
 import { lazy } from "./internal/lazy.js"
 
 // the two annotation kinds differ only in their type and the key that names the file
-const FileRef = lazy(() => Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) }))
+const FileRef = lazy(() =>
+  Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) })
+)
 
 const span = () => ({
   startIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("start_index")),

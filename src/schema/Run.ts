@@ -7,13 +7,7 @@ import * as Schema from "effect/Schema"
 import { LastError, Metadata, MetadataParam, nullable, openEnum, Timestamp, Usage } from "./Common.js"
 import { lazy } from "./internal/lazy.js"
 import { CreateMessageParams } from "./MessageParams.js"
-import {
-  ReasoningEffort,
-  ResponseFormat,
-  Tool,
-  ToolChoice,
-  TruncationStrategy
-} from "./Tool.js"
+import { ReasoningEffort, ResponseFormat, Tool, ToolChoice, TruncationStrategy } from "./Tool.js"
 
 /**
  * Every status the API documents, in the order a run can pass through them.
@@ -53,7 +47,13 @@ export type RunStatus = typeof RunStatus.Type
  * @since 0.1.0
  * @category constants
  */
-export const terminalStatuses: ReadonlySet<string> = new Set(["completed", "failed", "cancelled", "expired", "incomplete"])
+export const terminalStatuses: ReadonlySet<string> = new Set([
+  "completed",
+  "failed",
+  "cancelled",
+  "expired",
+  "incomplete"
+])
 
 /**
  * A function call the run waits on.
@@ -175,7 +175,9 @@ export const CreateRunParams = lazy(() =>
   Schema.Struct({
     ...runFields(),
     reasoningEffort: Schema.optional(Schema.NullOr(ReasoningEffort)).pipe(Schema.fromKey("reasoning_effort")),
-    additionalInstructions: Schema.optional(Schema.NullOr(Schema.String)).pipe(Schema.fromKey("additional_instructions")),
+    additionalInstructions: Schema.optional(Schema.NullOr(Schema.String)).pipe(
+      Schema.fromKey("additional_instructions")
+    ),
     additionalMessages: Schema.optional(Schema.NullOr(Schema.Array(CreateMessageParams))).pipe(
       Schema.fromKey("additional_messages")
     )

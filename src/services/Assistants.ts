@@ -8,12 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { AssistantsError } from "../errors/AssistantsError.js"
 import { AssistantsClient } from "../layers/AssistantsClient.js"
-import {
-  Assistant,
-  AssistantDeleted,
-  CreateAssistantParams,
-  ModifyAssistantParams
-} from "../schema/Assistant.js"
+import { Assistant, AssistantDeleted, CreateAssistantParams, ModifyAssistantParams } from "../schema/Assistant.js"
 import { ListPage, type PageParams } from "../schema/Common.js"
 import { bodyEncoder, decoder, listAll as paginate, method } from "./internal/operation.js"
 

@@ -213,8 +213,12 @@ const checkToolOutputs = (
   outputs: ReadonlyArray<{ readonly toolCallId: string }>
 ): InvalidRequestError | undefined => {
   const fail = (message: string) => new InvalidRequestError({ param: "toolOutputs", message })
-  if (run.id !== params.runId || run.threadId !== params.threadId) return fail(`the run given is ${run.id} on ${run.threadId}, not ${params.runId} on ${params.threadId}`)
-  if (run.status !== "requires_action" || run.requiredAction === null) return fail(`run ${run.id} is ${run.status}, not waiting for tool outputs`)
+  if (run.id !== params.runId || run.threadId !== params.threadId) {
+    return fail(`the run given is ${run.id} on ${run.threadId}, not ${params.runId} on ${params.threadId}`)
+  }
+  if (run.status !== "requires_action" || run.requiredAction === null) {
+    return fail(`run ${run.id} is ${run.status}, not waiting for tool outputs`)
+  }
   const asked = new Set(run.requiredAction.submitToolOutputs.toolCalls.map((c) => c.id))
   const seen = new Set<string>()
   for (const { toolCallId } of outputs) {
@@ -226,7 +230,10 @@ const checkToolOutputs = (
   return missing.length > 0 ? fail(`tool calls ${missing.join(", ")} have no output`) : undefined
 }
 
-const checked = <A, R>(params: SubmitParams, send: Effect.Effect<A, AssistantsError, R>): Effect.Effect<A, AssistantsError, R> => {
+const checked = <A, R>(
+  params: SubmitParams,
+  send: Effect.Effect<A, AssistantsError, R>
+): Effect.Effect<A, AssistantsError, R> => {
   const problem = params.run === undefined ? undefined : checkToolOutputs(params, params.run, params.toolOutputs)
   return problem === undefined ? send : Effect.fail(problem)
 }
@@ -332,8 +339,7 @@ export const cancel = (params: RunIdParams) => Effect.flatMap(Runs, (s) => s.can
  * @since 0.1.0
  * @category accessors
  */
-export const submitToolOutputs = (params: SubmitParams) =>
-  Effect.flatMap(Runs, (s) => s.submitToolOutputs(params))
+export const submitToolOutputs = (params: SubmitParams) => Effect.flatMap(Runs, (s) => s.submitToolOutputs(params))
 
 /**
  * A stream of the run's status transitions, one element per change (the first has no
@@ -354,9 +360,14 @@ export const watch = (params: WatchParams): Stream.Stream<RunTransition, Assista
  * @category polling
  */
 export const createAndPoll = (params: CreateParams & PollOptions): Effect.Effect<Run, AssistantsError, Runs> =>
-  Effect.flatMap(Runs, (runs) =>
-    Effect.flatMap(runs.createWithHeaders(params), (response) =>
-      pollFrom(runs, { ...params, runId: response.value.id }, seedOf(response, Option.none()))))
+  Effect.flatMap(
+    Runs,
+    (runs) =>
+      Effect.flatMap(
+        runs.createWithHeaders(params),
+        (response) => pollFrom(runs, { ...params, runId: response.value.id }, seedOf(response, Option.none()))
+      )
+  )
 
 /**
  * Submits tool outputs and waits until the run is terminal or requires action again. A stale
@@ -365,7 +376,9 @@ export const createAndPoll = (params: CreateParams & PollOptions): Effect.Effect
  * @since 0.1.0
  * @category polling
  */
-export const submitToolOutputsAndPoll = (params: SubmitParams & PollOptions): Effect.Effect<Run, AssistantsError, Runs> =>
+export const submitToolOutputsAndPoll = (
+  params: SubmitParams & PollOptions
+): Effect.Effect<Run, AssistantsError, Runs> =>
   Effect.flatMap(Runs, (runs) =>
     Effect.flatMap(runs.submitToolOutputsWithHeaders(params), (response) =>
       pollFrom(
@@ -415,7 +428,13 @@ export const createAndRunToolsEvents = <T extends Tool.Any>(
         ...params,
         tools: params.sendDefinitions === false ? undefined : params.tools.map((t) => t.definition)
       } as CreateParams),
-      (response) => toolRounds(runs, { threadId: params.threadId, runId: response.value.id }, params, seedOf(response, Option.none()))
+      (response) =>
+        toolRounds(
+          runs,
+          { threadId: params.threadId, runId: response.value.id },
+          params,
+          seedOf(response, Option.none())
+        )
     )))
 
 /**
@@ -441,14 +460,26 @@ export const ensureCompleted = (run: Run): Effect.Effect<Run, RunOutcomeError> =
     case "completed":
       return Effect.succeed(run)
     case "failed":
-      return Effect.fail(new RunFailedError({ ...ids, lastError: run.lastError, message: `run ${run.id} failed${run.lastError ? `: ${run.lastError.message}` : ""}` }))
+      return Effect.fail(
+        new RunFailedError({
+          ...ids,
+          lastError: run.lastError,
+          message: `run ${run.id} failed${run.lastError ? `: ${run.lastError.message}` : ""}`
+        })
+      )
     case "cancelled":
       return Effect.fail(new RunCancelledError({ ...ids, message: `run ${run.id} was cancelled` }))
     case "expired":
       return Effect.fail(new RunExpiredError({ ...ids, message: `run ${run.id} expired` }))
     default: {
       const reason = run.status === "incomplete" ? run.incompleteDetails?.reason : run.status
-      return Effect.fail(new RunIncompleteError({ ...ids, ...(reason !== undefined ? { reason } : {}), message: `run ${run.id} did not complete (${reason ?? run.status})` }))
+      return Effect.fail(
+        new RunIncompleteError({
+          ...ids,
+          ...(reason !== undefined ? { reason } : {}),
+          message: `run ${run.id} did not complete (${reason ?? run.status})`
+        })
+      )
     }
   }
 }

@@ -10,7 +10,13 @@ import * as Option from "effect/Option"
 import type { AssistantsError } from "../errors/AssistantsError.js"
 import { AssistantsClient, type Response } from "../layers/AssistantsClient.js"
 import { Run } from "../schema/Run.js"
-import { CreateThreadAndRunParams, CreateThreadParams, ModifyThreadParams, Thread, ThreadDeleted } from "../schema/Thread.js"
+import {
+  CreateThreadAndRunParams,
+  CreateThreadParams,
+  ModifyThreadParams,
+  Thread,
+  ThreadDeleted
+} from "../schema/Thread.js"
 import { bodyEncoder, decoder, method, methodWithHeaders, type Spec } from "./internal/operation.js"
 import type { PollOptions } from "./internal/watch.js"
 import { pollFrom, seedOf } from "./internal/watch.js"
@@ -149,14 +155,17 @@ export const createAndRun = (params: CreateThreadAndRunParams) => Effect.flatMap
 export const createAndRunPoll = (
   params: CreateThreadAndRunParams & PollOptions
 ): Effect.Effect<Run, AssistantsError, Threads | Runs> =>
-  Effect.flatMap(Threads, (threads) =>
-    Effect.flatMap(threads.createAndRunWithHeaders(params), (response) =>
-      Effect.flatMap(Runs, (runs) =>
-        pollFrom(
-          runs,
-          { ...params, threadId: response.value.threadId, runId: response.value.id },
-          seedOf(response, Option.none())
-        ))))
+  Effect.flatMap(
+    Threads,
+    (threads) =>
+      Effect.flatMap(threads.createAndRunWithHeaders(params), (response) =>
+        Effect.flatMap(Runs, (runs) =>
+          pollFrom(
+            runs,
+            { ...params, threadId: response.value.threadId, runId: response.value.id },
+            seedOf(response, Option.none())
+          )))
+  )
 
 const del = (params: ThreadIdParams) => Effect.flatMap(Threads, (s) => s.delete(params))
 

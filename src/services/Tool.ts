@@ -93,9 +93,14 @@ export const make = <A, I, E = never, R = never>(options: {
       }
       const args = decode(json)
       if (args._tag === "Left") {
-        return errorOutput(`invalid arguments for ${options.name}: ${ParseResult.TreeFormatter.formatErrorSync(args.left)}`)
+        return errorOutput(
+          `invalid arguments for ${options.name}: ${ParseResult.TreeFormatter.formatErrorSync(args.left)}`
+        )
       }
-      return Effect.map(options.handler(args.right), (out) => (typeof out === "string" ? out : JSON.stringify(out) ?? ""))
+      return Effect.map(
+        options.handler(args.right),
+        (out) => (typeof out === "string" ? out : JSON.stringify(out) ?? "")
+      )
     }
   }
 }

@@ -3,9 +3,9 @@
  * Assistants-shaped application does, with no changes but the base URL.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { AssistantsServer } from "effect-assistants-server"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import OpenAI from "openai"
-import { AssistantsServer } from "effect-assistants-server"
 import { fastTimings } from "../utils/Harness.js"
 
 describe("the official openai SDK against the embedded server", () => {
@@ -24,14 +24,19 @@ describe("the official openai SDK against the embedded server", () => {
       name: "SDK test",
       tools: [{
         type: "function",
-        function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } }
+        function: {
+          name: "lookup",
+          parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] }
+        }
       }]
     })
     assert.match(assistant.id, /^asst_/)
     const thread = await openai.beta.threads.create()
     await openai.beta.threads.messages.create(thread.id, { role: "user", content: "please lookup something" })
 
-    const waiting = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 5 })
+    const waiting = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
+      pollIntervalMs: 5
+    })
     assert.strictEqual(waiting.status, "requires_action")
     const call = waiting.required_action!.submit_tool_outputs.tool_calls[0]
     assert.strictEqual(call.function.name, "lookup")
@@ -51,7 +56,10 @@ describe("the official openai SDK against the embedded server", () => {
     }
     assert.deepStrictEqual(seen, ["please lookup something", "lookup returned 42", "m0", "m1", "m2", "m3", "m4"])
 
-    const simple = await openai.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "hi" }] } }, { pollIntervalMs: 5 })
+    const simple = await openai.beta.threads.createAndRunPoll({
+      assistant_id: assistant.id,
+      thread: { messages: [{ role: "user", content: "hi" }] }
+    }, { pollIntervalMs: 5 })
     assert.strictEqual(simple.status, "completed")
 
     const steps = await openai.beta.threads.runs.steps.list(done.id, { thread_id: thread.id })

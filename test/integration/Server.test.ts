@@ -1,6 +1,7 @@
-import { assert, describe, it } from "@effect/vitest"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import { AssistantsServer } from "effect-assistants-server"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -11,7 +12,6 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { Assistants, Messages, type Run, Runs, RunSteps, Threads, Tool } from "../../src/index.js"
 import * as NodeTransport from "../../src/layers/NodeTransport.js"
-import { AssistantsServer } from "effect-assistants-server"
 import * as Contract from "../utils/Contract.js"
 import * as Harness from "../utils/Harness.js"
 
@@ -126,7 +126,10 @@ describe.each(transports)("over %s", (_, transport) => {
     it.live("thread and message CRUD, lists filtered by run", () =>
       live(Effect.gen(function*() {
         const thread = yield* Threads.create({
-          messages: [{ role: "user", content: "first" }, { role: "assistant", content: [{ type: "text", text: "second" }] }],
+          messages: [{ role: "user", content: "first" }, {
+            role: "assistant",
+            content: [{ type: "text", text: "second" }]
+          }],
           metadata: { k: "v" }
         })
         assert.match(thread.id, /^thread_/)
@@ -136,7 +139,10 @@ describe.each(transports)("over %s", (_, transport) => {
         const message = yield* Messages.create({
           threadId: thread.id,
           role: "user",
-          content: [{ type: "image_url", imageUrl: { url: "https://example.com/a.png", detail: "low" } }, { type: "text", text: "third" }],
+          content: [{ type: "image_url", imageUrl: { url: "https://example.com/a.png", detail: "low" } }, {
+            type: "text",
+            text: "third"
+          }],
           metadata: { n: "3" }
         })
         assert.match(message.id, /^msg_/)
@@ -144,12 +150,18 @@ describe.each(transports)("over %s", (_, transport) => {
         const page = yield* Messages.list({ threadId: thread.id, order: "asc" })
         assert.deepStrictEqual(page.data.map((m) => m.role), ["user", "assistant", "user"])
         assert.strictEqual((yield* Messages.get({ threadId: thread.id, messageId: message.id })).id, message.id)
-        assert.deepStrictEqual((yield* Messages.modify({ threadId: thread.id, messageId: message.id, metadata: { n: "4" } })).metadata, { n: "4" })
+        assert.deepStrictEqual(
+          (yield* Messages.modify({ threadId: thread.id, messageId: message.id, metadata: { n: "4" } })).metadata,
+          { n: "4" }
+        )
         const all = yield* Stream.runCollect(Messages.listAll({ threadId: thread.id, limit: 1 }))
         assert.strictEqual(Chunk.size(all), 3)
         const deleted = yield* Messages.delete({ threadId: thread.id, messageId: message.id })
         assert.strictEqual(deleted.object, "thread.message.deleted")
-        assert.strictEqual((yield* Effect.flip(Messages.get({ threadId: thread.id, messageId: message.id })))._tag, "NotFoundError")
+        assert.strictEqual(
+          (yield* Effect.flip(Messages.get({ threadId: thread.id, messageId: message.id })))._tag,
+          "NotFoundError"
+        )
         const byRun = yield* Messages.list({ threadId: thread.id, runId: "run_00000000aaaaaaaaaaaaaaaa" })
         assert.strictEqual(byRun.data.length, 0)
         assert.strictEqual((yield* Threads.delete({ threadId: thread.id })).deleted, true)
@@ -180,17 +192,32 @@ describe.each(transports)("over %s", (_, transport) => {
         assert.isNotNull(done.startedAt)
         assert.isAbove(done.usage!.totalTokens, 0)
         const steps = yield* RunSteps.list({ threadId: thread.id, runId: done.id, order: "asc" })
-        assert.deepStrictEqual(steps.data.map((s) => [s.type, s.status]), [["tool_calls", "completed"], ["message_creation", "completed"]])
+        assert.deepStrictEqual(steps.data.map((s) => [s.type, s.status]), [["tool_calls", "completed"], [
+          "message_creation",
+          "completed"
+        ]])
         const toolStep = steps.data[0].stepDetails
-        assert.strictEqual(toolStep.type === "tool_calls" && toolStep.toolCalls[0].type === "function" && toolStep.toolCalls[0].function.output, "rainy")
-        const step = yield* RunSteps.get({ threadId: thread.id, runId: done.id, stepId: steps.data[1].id, include: ["step_details.tool_calls[*].file_search.results[*].content"] })
+        assert.strictEqual(
+          toolStep.type === "tool_calls" && toolStep.toolCalls[0].type === "function" &&
+            toolStep.toolCalls[0].function.output,
+          "rainy"
+        )
+        const step = yield* RunSteps.get({
+          threadId: thread.id,
+          runId: done.id,
+          stepId: steps.data[1].id,
+          include: ["step_details.tool_calls[*].file_search.results[*].content"]
+        })
         assert.strictEqual(step.id, steps.data[1].id)
         const replies = yield* Messages.list({ threadId: thread.id, runId: done.id })
         assert.strictEqual(replies.data.length, 1)
         const reply = replies.data[0]
         assert.strictEqual(reply.assistantId, assistant.id)
         assert.strictEqual(reply.runId, done.id)
-        assert.deepStrictEqual(reply.content[0], { type: "text", text: { value: "get_weather returned rainy", annotations: [] } })
+        assert.deepStrictEqual(reply.content[0], {
+          type: "text",
+          text: { value: "get_weather returned rainy", annotations: [] }
+        })
         const runs = yield* Runs.list({ threadId: thread.id })
         assert.deepStrictEqual(runs.data.map((r) => r.id), [done.id])
         const modified = yield* Runs.modify({ threadId: thread.id, runId: done.id, metadata: { seen: "yes" } })
@@ -204,8 +231,13 @@ describe.each(transports)("over %s", (_, transport) => {
         const events = yield* Stream.runCollect(
           Runs.createAndRunToolsEvents({ threadId: thread.id, assistantId: assistant.id, tools: [weather, time] })
         )
-        const calls = Chunk.toArray(events).flatMap((e) => (e._tag === "ToolCall" ? [[e.call.function.name, e.output]] : []))
-        assert.deepStrictEqual(calls, [["get_weather", "sunny in sample city"], ["get_time", "{\"zone\":\"UTC\",\"time\":\"12:00\"}"]])
+        const calls = Chunk.toArray(events).flatMap((
+          e
+        ) => (e._tag === "ToolCall" ? [[e.call.function.name, e.output]] : []))
+        assert.deepStrictEqual(calls, [["get_weather", "sunny in sample city"], [
+          "get_time",
+          "{\"zone\":\"UTC\",\"time\":\"12:00\"}"
+        ]])
         const statuses = Chunk.toArray(events).flatMap((e) => (e._tag === "Transition" ? [e.transition.current] : []))
         assert.strictEqual(statuses[statuses.length - 1], "completed")
         assert.include(statuses, "requires_action")
@@ -216,7 +248,10 @@ describe.each(transports)("over %s", (_, transport) => {
         assert.strictEqual(finished.status, "completed")
         const answer = yield* Messages.list({ threadId: second.id, runId: created.id })
         const text = answer.data[0].content[0]
-        assert.strictEqual(text.type === "text" && text.text.value, "get_time returned {\"zone\":\"UTC\",\"time\":\"12:00\"}")
+        assert.strictEqual(
+          text.type === "text" && text.text.value,
+          "get_time returned {\"zone\":\"UTC\",\"time\":\"12:00\"}"
+        )
         const run = yield* Runs.createAndPoll({ threadId: thread.id, assistantId: assistant.id })
         assert.strictEqual(run.status, "completed") // no tools on this run: a plain reply
         const completed = yield* Runs.ensureCompleted(run)
@@ -226,9 +261,15 @@ describe.each(transports)("over %s", (_, transport) => {
     it.live("createAndRun and createAndRunPoll", () =>
       live(Effect.gen(function*() {
         const assistant = yield* newAssistant()
-        const run = yield* Threads.createAndRun({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hi" }] } })
+        const run = yield* Threads.createAndRun({
+          assistantId: assistant.id,
+          thread: { messages: [{ role: "user", content: "hi" }] }
+        })
         assert.strictEqual(run.status, "queued")
-        const done = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hello" }] } })
+        const done = yield* Threads.createAndRunPoll({
+          assistantId: assistant.id,
+          thread: { messages: [{ role: "user", content: "hello" }] }
+        })
         assert.strictEqual(done.status, "completed")
         const reply = yield* Messages.list({ threadId: done.threadId, runId: done.id })
         const part = reply.data[0].content[0]
@@ -254,32 +295,46 @@ describe.each(transports)("over %s", (_, transport) => {
       })))
 
     it.live("failed, incomplete and expired runs map to their errors", () =>
-      live(Effect.gen(function*() {
-        const assistant = yield* newAssistant([weather])
-        const failed = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "[fail]" }] } })
-        assert.strictEqual(failed.status, "failed")
-        const failure = yield* Effect.flip(Runs.ensureCompleted(failed))
-        assert.strictEqual(failure._tag, "RunFailedError")
-        assert.strictEqual(failure._tag === "RunFailedError" && failure.lastError?.code, "server_error")
-        const incomplete = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "[incomplete]" }] } })
-        assert.strictEqual(incomplete.status, "incomplete")
-        assert.strictEqual(incomplete.incompleteDetails?.reason, "max_completion_tokens")
-        const incompleteError = yield* Effect.flip(Runs.ensureCompleted(incomplete))
-        assert.strictEqual(incompleteError._tag, "RunIncompleteError")
-        const waiting = yield* Threads.createAndRunPoll({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "get_weather" }] } })
-        assert.strictEqual(waiting.status, "requires_action")
-        // nobody answers: the run expires at expires_at (one to two seconds here)
-        // (a bounded poll of a real server's clock: at most 100 reads)
-        const expired = yield* Runs.get({ threadId: waiting.threadId, runId: waiting.id }).pipe(
-          Effect.repeat(Schedule.spaced("50 millis").pipe(
-            Schedule.intersect(Schedule.recurs(100)),
-            Schedule.whileInput((r: Run.Run) => r.status === "requires_action"),
-            Schedule.passthrough
-          ))
-        )
-        assert.strictEqual(expired.status, "expired")
-        assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(expired)))._tag, "RunExpiredError")
-      }), { server: { timings: { expiresAfter: "1 second" } } }))
+      live(
+        Effect.gen(function*() {
+          const assistant = yield* newAssistant([weather])
+          const failed = yield* Threads.createAndRunPoll({
+            assistantId: assistant.id,
+            thread: { messages: [{ role: "user", content: "[fail]" }] }
+          })
+          assert.strictEqual(failed.status, "failed")
+          const failure = yield* Effect.flip(Runs.ensureCompleted(failed))
+          assert.strictEqual(failure._tag, "RunFailedError")
+          assert.strictEqual(failure._tag === "RunFailedError" && failure.lastError?.code, "server_error")
+          const incomplete = yield* Threads.createAndRunPoll({
+            assistantId: assistant.id,
+            thread: { messages: [{ role: "user", content: "[incomplete]" }] }
+          })
+          assert.strictEqual(incomplete.status, "incomplete")
+          assert.strictEqual(incomplete.incompleteDetails?.reason, "max_completion_tokens")
+          const incompleteError = yield* Effect.flip(Runs.ensureCompleted(incomplete))
+          assert.strictEqual(incompleteError._tag, "RunIncompleteError")
+          const waiting = yield* Threads.createAndRunPoll({
+            assistantId: assistant.id,
+            thread: { messages: [{ role: "user", content: "get_weather" }] }
+          })
+          assert.strictEqual(waiting.status, "requires_action")
+          // nobody answers: the run expires at expires_at (one to two seconds here)
+          // (a bounded poll of a real server's clock: at most 100 reads)
+          const expired = yield* Runs.get({ threadId: waiting.threadId, runId: waiting.id }).pipe(
+            Effect.repeat(
+              Schedule.spaced("50 millis").pipe(
+                Schedule.intersect(Schedule.recurs(100)),
+                Schedule.whileInput((r: Run.Run) => r.status === "requires_action"),
+                Schedule.passthrough
+              )
+            )
+          )
+          assert.strictEqual(expired.status, "expired")
+          assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(expired)))._tag, "RunExpiredError")
+        }),
+        { server: { timings: { expiresAfter: "1 second" } } }
+      ))
   })
 
   describe("errors from the server", () => {
@@ -297,7 +352,9 @@ describe.each(transports)("over %s", (_, transport) => {
           [Messages.list({ threadId: "thread_nope", after: missing }), "No thread found with id 'thread_nope'."]
         ] as const
         for (const [call, message] of cases) {
-          const error = yield* Effect.flip(call as Effect.Effect<unknown, { _tag: string; message: string }, Harness.Services>)
+          const error = yield* Effect.flip(
+            call as Effect.Effect<unknown, { _tag: string; message: string }, Harness.Services>
+          )
           assert.strictEqual(error._tag, "NotFoundError")
           assert.strictEqual(error.message, message)
         }
@@ -313,10 +370,18 @@ describe.each(transports)("over %s", (_, transport) => {
         assert.include(second.message, "already has an active run")
         const message = yield* Effect.flip(Messages.create({ threadId: thread.id, role: "user", content: "more" }))
         assert.strictEqual(message._tag, "BadRequestError")
-        const wrong = yield* Effect.flip(Runs.submitToolOutputs({ threadId: thread.id, runId: waiting.id, toolOutputs: [{ toolCallId: "call_other", output: "x" }] }))
+        const wrong = yield* Effect.flip(
+          Runs.submitToolOutputs({
+            threadId: thread.id,
+            runId: waiting.id,
+            toolOutputs: [{ toolCallId: "call_other", output: "x" }]
+          })
+        )
         assert.strictEqual(wrong._tag, "BadRequestError")
         assert.strictEqual(wrong._tag === "BadRequestError" && wrong.param, "tool_outputs")
-        const missing = yield* Effect.flip(Runs.submitToolOutputs({ threadId: thread.id, runId: waiting.id, toolOutputs: [] }))
+        const missing = yield* Effect.flip(
+          Runs.submitToolOutputs({ threadId: thread.id, runId: waiting.id, toolOutputs: [] })
+        )
         assert.strictEqual(missing._tag, "BadRequestError")
         // the run was not disturbed by the bad submissions
         const still = yield* Runs.get({ threadId: thread.id, runId: waiting.id })
@@ -352,8 +417,14 @@ describe("raw HTTP against the server", () => {
             ...(init.headers as Record<string, string> | undefined)
           }
         })
-        return { status: response.status, requestId: response.headers.get("x-request-id"), body: await response.json() as any }
-      }).pipe(Effect.tap((r) => assert.strictEqual(Contract.check(init.method ?? "GET", path.split("?")[0], r.status, r.body), undefined)))
+        return {
+          status: response.status,
+          requestId: response.headers.get("x-request-id"),
+          body: await response.json() as any
+        }
+      }).pipe(Effect.tap((r) =>
+        assert.strictEqual(Contract.check(init.method ?? "GET", path.split("?")[0], r.status, r.body), undefined)
+      ))
     })
 
   it.live("400 naming the bad param for invalid bodies and queries; state untouched", () =>
@@ -367,12 +438,30 @@ describe("raw HTTP against the server", () => {
         ["/assistants", { method: "POST", body: JSON.stringify({ model: 3 }) }, "model"],
         ["/assistants", { method: "POST", body: JSON.stringify({ model: "m", temperature: 9 }) }, "temperature"],
         ["/assistants", { method: "POST", body: JSON.stringify({ model: "m", surprise: true }) }, "surprise"],
-        [`/threads/${thread.id}`, { method: "POST", body: JSON.stringify({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }) }, "metadata"],
-        [`/threads/${thread.id}`, { method: "POST", body: JSON.stringify({ metadata: { ["k".repeat(65)]: "v" } }) }, "metadata"],
-        [`/threads/${thread.id}`, { method: "POST", body: JSON.stringify({ metadata: { k: "v".repeat(513) } }) }, "metadata.k"],
-        [`/threads/${thread.id}/messages`, { method: "POST", body: JSON.stringify({ role: "system", content: "x" }) }, "role"],
+        [`/threads/${thread.id}`, {
+          method: "POST",
+          body: JSON.stringify({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) })
+        }, "metadata"],
+        [
+          `/threads/${thread.id}`,
+          { method: "POST", body: JSON.stringify({ metadata: { ["k".repeat(65)]: "v" } }) },
+          "metadata"
+        ],
+        [
+          `/threads/${thread.id}`,
+          { method: "POST", body: JSON.stringify({ metadata: { k: "v".repeat(513) } }) },
+          "metadata.k"
+        ],
+        [
+          `/threads/${thread.id}/messages`,
+          { method: "POST", body: JSON.stringify({ role: "system", content: "x" }) },
+          "role"
+        ],
         [`/threads/${thread.id}/runs`, { method: "POST", body: JSON.stringify({ assistant_id: 42 }) }, "assistant_id"],
-        [`/threads/${thread.id}/runs?include[]=bogus`, { method: "POST", body: JSON.stringify({ assistant_id: assistant.id }) }, "include[]"],
+        [`/threads/${thread.id}/runs?include[]=bogus`, {
+          method: "POST",
+          body: JSON.stringify({ assistant_id: assistant.id })
+        }, "include[]"],
         ["/assistants?limit=0", {}, "limit"],
         ["/assistants?limit=abc", {}, "limit"],
         ["/assistants?order=sideways", {}, "order"],

@@ -4,9 +4,10 @@
  * deadlines, and a key that appears nowhere. Short retry schedules keep it to seconds; every loop
  * is bounded and every request stays on loopback.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import { AssistantsServer, type Faults, Store } from "effect-assistants-server"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -18,7 +19,6 @@ import { Assistants, type AssistantsError, Messages, RetryPolicy, Runs, Threads 
 import * as NodeTransport from "../../src/layers/NodeTransport.js"
 import type { Assistant } from "../../src/schema/Assistant.js"
 import type { Thread } from "../../src/schema/Thread.js"
-import { AssistantsServer, type Faults, Store } from "effect-assistants-server"
 import * as Harness from "../utils/Harness.js"
 
 const transports = [
@@ -64,13 +64,28 @@ const mixedPlan: Faults.Plan = {
 
 const now = () => Math.floor(Date.now() / 1000)
 
-const seedThread = (id: string): Thread => ({ id, object: "thread", createdAt: now(), toolResources: null, metadata: {} })
+const seedThread = (id: string): Thread => ({
+  id,
+  object: "thread",
+  createdAt: now(),
+  toolResources: null,
+  metadata: {}
+})
 
-type Outcome = { readonly kind: "thread" | "message" | "run"; readonly marker: string; readonly result: Either.Either<string, AssistantsError.AssistantsError> }
+type Outcome = {
+  readonly kind: "thread" | "message" | "run"
+  readonly marker: string
+  readonly result: Either.Either<string, AssistantsError.AssistantsError>
+}
 
 describe("creates under a mixed fault plan", () => {
   it.live("1,000 creates: no duplicates, no lost acknowledgements, the key nowhere", () => {
-    const harness = Harness.make({ server: { faultPlan: mixedPlan }, apiKey: Redacted.make(secret), client, unchecked: true })
+    const harness = Harness.make({
+      server: { faultPlan: mixedPlan },
+      apiKey: Redacted.make(secret),
+      client,
+      unchecked: true
+    })
     const logs: Array<string> = []
     const spans: Array<Tracer.Span> = []
     return Effect.gen(function*() {
@@ -91,22 +106,43 @@ describe("creates under a mixed fault plan", () => {
       yield* store.assistants.put(assistant)
       const messageThread = seedThread("thread_00000000setupMessages1")
       yield* store.threads.put(messageThread)
-      const calls: Array<{ kind: Outcome["kind"]; marker: string; call: Effect.Effect<string, AssistantsError.AssistantsError, Harness.Services> }> = []
+      const calls: Array<
+        {
+          kind: Outcome["kind"]
+          marker: string
+          call: Effect.Effect<string, AssistantsError.AssistantsError, Harness.Services>
+        }
+      > = []
       for (let i = 0; i < 1000; i++) {
         const marker = `call-${i}`
         const metadata = { marker }
         if (i % 3 === 0) {
           calls.push({ kind: "thread", marker, call: Effect.map(Threads.create({ metadata }), (t) => t.id) })
         } else if (i % 3 === 1) {
-          calls.push({ kind: "message", marker, call: Effect.map(Messages.create({ threadId: messageThread.id, role: "user", content: marker, metadata }), (m) => m.id) })
+          calls.push({
+            kind: "message",
+            marker,
+            call: Effect.map(
+              Messages.create({ threadId: messageThread.id, role: "user", content: marker, metadata }),
+              (m) => m.id
+            )
+          })
         } else {
           const thread = seedThread(`thread_${String(i).padStart(8, "0")}setupRuns0000000`.slice(0, 31))
           yield* store.threads.put(thread)
-          calls.push({ kind: "run", marker, call: Effect.map(Runs.create({ threadId: thread.id, assistantId: assistant.id, metadata }), (r) => r.id) })
+          calls.push({
+            kind: "run",
+            marker,
+            call: Effect.map(Runs.create({ threadId: thread.id, assistantId: assistant.id, metadata }), (r) => r.id)
+          })
         }
       }
       const outcomes: Array<Outcome> = yield* hard(
-        Effect.forEach(calls, ({ call, kind, marker }) => Effect.map(Effect.either(call), (result) => ({ kind, marker, result })), { concurrency: 16 }),
+        Effect.forEach(
+          calls,
+          ({ call, kind, marker }) => Effect.map(Effect.either(call), (result) => ({ kind, marker, result })),
+          { concurrency: 16 }
+        ),
         120
       )
 
@@ -143,7 +179,19 @@ describe("creates under a mixed fault plan", () => {
       }
       const stats = server.faultStats()!
       const injected = Object.values(stats.injected).reduce((a, b) => a + b, 0)
-      console.log(JSON.stringify({ calls: outcomes.length, requests: stats.requests, injected, byFault: stats.injected, succeeded, failedUnknown: unknown, failures, duplicates, lost }))
+      console.log(
+        JSON.stringify({
+          calls: outcomes.length,
+          requests: stats.requests,
+          injected,
+          byFault: stats.injected,
+          succeeded,
+          failedUnknown: unknown,
+          failures,
+          duplicates,
+          lost
+        })
+      )
       assert.strictEqual(duplicates, 0)
       assert.strictEqual(lost, 0)
       assert.isAbove(injected, 300)
@@ -162,22 +210,32 @@ describe("creates under a mixed fault plan", () => {
       }
       for (const line of logs) assert.notInclude(line, secret)
       for (const span of spans) {
-        for (const value of (span as unknown as { attributes: Map<string, unknown> }).attributes.values()) assert.notInclude(String(value), secret)
+        for (const value of (span as unknown as { attributes: Map<string, unknown> }).attributes.values()) {
+          assert.notInclude(String(value), secret)
+        }
       }
       assert.isAbove(spans.length, 999)
     }).pipe(
       Effect.provide(harness.layer),
-      Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message, cause }) => { logs.push(`${String(message)} ${String(cause)}`) }))),
+      Effect.provide(Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message, cause }) => {
+          logs.push(`${String(message)} ${String(cause)}`)
+        })
+      )),
       (self) =>
         Effect.flatMap(Effect.tracer, (base) =>
-          Effect.withTracer(self, Tracer.make({
-            span: (...args) => {
-              const span = base.span(...args)
-              spans.push(span)
-              return span
-            },
-            context: base.context
-          })))
+          Effect.withTracer(
+            self,
+            Tracer.make({
+              span: (...args) => {
+                const span = base.span(...args)
+                spans.push(span)
+                return span
+              },
+              context: base.context
+            })
+          ))
     )
   }, 180_000)
 })
@@ -203,41 +261,63 @@ describe.each(transports)("over %s", (_, transport) => {
     }
 
     it.live("get, list and watch complete through every transient fault within the retry budget", () => {
-      const harness = Harness.make({ server: { faultPlan: readPlan }, client: { ...client, retry: RetryPolicy.exponential({ base: "2 millis", cap: "20 millis", retries: 6 }) }, unchecked: true, transport })
-      return hard(Effect.gen(function*() {
-        const server = yield* AssistantsServer.AssistantsServer
-        const assistant = yield* Assistants.create({ model: "m" })
-        for (let i = 0; i < 12; i++) yield* Assistants.create({ model: "m", name: `a${i}` })
-        let reads = 0
-        for (let i = 0; i < 60; i++) {
-          assert.strictEqual((yield* Assistants.get({ assistantId: assistant.id })).id, assistant.id)
-          assert.strictEqual((yield* Assistants.list({ limit: 5 })).data.length, 5)
-          reads += 2
-        }
-        const all = yield* Stream.runCollect(Assistants.listAll({ limit: 2 }))
-        assert.strictEqual(all.length, 13)
-        const run = yield* Threads.createAndRun({ assistantId: assistant.id, thread: { messages: [{ role: "user", content: "hi" }] } })
-        const last = yield* Stream.runLast(Runs.watch({ threadId: run.threadId, runId: run.id, interval: "5 millis" }))
-        assert.strictEqual(last._tag === "Some" && last.value.current, "completed")
-        const stats = server.faultStats()!
-        console.log(JSON.stringify({ reads, requests: stats.requests, injected: stats.injected }))
-        assert.isAbove(Object.values(stats.injected).reduce((a, b) => a + b, 0), 30)
-      }), 60).pipe(Effect.provide(harness.layer))
+      const harness = Harness.make({
+        server: { faultPlan: readPlan },
+        client: { ...client, retry: RetryPolicy.exponential({ base: "2 millis", cap: "20 millis", retries: 6 }) },
+        unchecked: true,
+        transport
+      })
+      return hard(
+        Effect.gen(function*() {
+          const server = yield* AssistantsServer.AssistantsServer
+          const assistant = yield* Assistants.create({ model: "m" })
+          for (let i = 0; i < 12; i++) yield* Assistants.create({ model: "m", name: `a${i}` })
+          let reads = 0
+          for (let i = 0; i < 60; i++) {
+            assert.strictEqual((yield* Assistants.get({ assistantId: assistant.id })).id, assistant.id)
+            assert.strictEqual((yield* Assistants.list({ limit: 5 })).data.length, 5)
+            reads += 2
+          }
+          const all = yield* Stream.runCollect(Assistants.listAll({ limit: 2 }))
+          assert.strictEqual(all.length, 13)
+          const run = yield* Threads.createAndRun({
+            assistantId: assistant.id,
+            thread: { messages: [{ role: "user", content: "hi" }] }
+          })
+          const last = yield* Stream.runLast(
+            Runs.watch({ threadId: run.threadId, runId: run.id, interval: "5 millis" })
+          )
+          assert.strictEqual(last._tag === "Some" && last.value.current, "completed")
+          const stats = server.faultStats()!
+          console.log(JSON.stringify({ reads, requests: stats.requests, injected: stats.injected }))
+          assert.isAbove(Object.values(stats.injected).reduce((a, b) => a + b, 0), 30)
+        }),
+        60
+      ).pipe(Effect.provide(harness.layer))
     }, 90_000)
 
     it.live("a retry-after above the cap is reported as RateLimitError with the delay, not slept", () => {
       const harness = Harness.make({
-        server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "Status", status: 429, retryAfterSeconds: 120 } }] } },
+        server: {
+          faultPlan: {
+            seed: 1,
+            rules: [{ method: "GET", probability: 1, fault: { _tag: "Status", status: 429, retryAfterSeconds: 120 } }]
+          }
+        },
         client,
-        unchecked: true, transport
+        unchecked: true,
+        transport
       })
-      return hard(Effect.gen(function*() {
-        const started = Date.now()
-        const error = yield* Effect.flip(Assistants.list())
-        assert.strictEqual(error._tag, "RateLimitError")
-        assert.strictEqual(error._tag === "RateLimitError" && error.retryAfterMillis, 120_000)
-        assert.isBelow(Date.now() - started, 5_000)
-      }), 10).pipe(Effect.provide(harness.layer))
+      return hard(
+        Effect.gen(function*() {
+          const started = Date.now()
+          const error = yield* Effect.flip(Assistants.list())
+          assert.strictEqual(error._tag, "RateLimitError")
+          assert.strictEqual(error._tag === "RateLimitError" && error.retryAfterMillis, 120_000)
+          assert.isBelow(Date.now() - started, 5_000)
+        }),
+        10
+      ).pipe(Effect.provide(harness.layer))
     })
   })
 
@@ -259,52 +339,86 @@ describe.each(transports)("over %s", (_, transport) => {
         const harness = Harness.make({
           server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault }] } },
           client: { ...client, retry: RetryPolicy.none },
-          unchecked: true, transport
+          unchecked: true,
+          transport
         })
-        return hard(Effect.gen(function*() {
-          const error = yield* Effect.flip(Assistants.list())
-          assert.include(tags, error._tag)
-          if (error._tag === "ResponseDecodeError") assert.strictEqual(error.reason, "invalid-json")
-        }), 10).pipe(Effect.provide(harness.layer))
+        return hard(
+          Effect.gen(function*() {
+            const error = yield* Effect.flip(Assistants.list())
+            assert.include(tags, error._tag)
+            if (error._tag === "ResponseDecodeError") assert.strictEqual(error.reason, "invalid-json")
+          }),
+          10
+        ).pipe(Effect.provide(harness.layer))
       })
     }
 
     it.live("a very large body decodes (unknown fields are ignored)", () => {
       const harness = Harness.make({
-        server: { faultPlan: { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "LargeBody", bytes: 5_000_000 } }] } },
+        server: {
+          faultPlan: {
+            seed: 1,
+            rules: [{ method: "GET", probability: 1, fault: { _tag: "LargeBody", bytes: 5_000_000 } }]
+          }
+        },
         client,
-        unchecked: true, transport
+        unchecked: true,
+        transport
       })
-      return hard(Effect.gen(function*() {
-        const page = yield* Assistants.list()
-        assert.strictEqual(page.data.length, 0)
-      }), 10).pipe(Effect.provide(harness.layer))
+      return hard(
+        Effect.gen(function*() {
+          const page = yield* Assistants.list()
+          assert.strictEqual(page.data.length, 0)
+        }),
+        10
+      ).pipe(Effect.provide(harness.layer))
     })
   })
 
   describe("hard deadlines under a slow drip", () => {
-    const drip: Faults.Plan = { seed: 1, rules: [{ method: "GET", probability: 1, fault: { _tag: "SlowDrip", chunk: 8, intervalMillis: 50 } }] }
+    const drip: Faults.Plan = {
+      seed: 1,
+      rules: [{ method: "GET", probability: 1, fault: { _tag: "SlowDrip", chunk: 8, intervalMillis: 50 } }]
+    }
 
     it.live("a call's timeout is honoured while the body trickles in", () => {
-      const harness = Harness.make({ server: { faultPlan: drip }, client: { retry: RetryPolicy.none, timeout: "300 millis" }, unchecked: true, transport })
-      return hard(Effect.gen(function*() {
-        const started = Date.now()
-        const error = yield* Effect.flip(Assistants.list())
-        assert.strictEqual(error._tag, "TimeoutError")
-        assert.isBelow(Date.now() - started, 2_000)
-      }), 10).pipe(Effect.provide(harness.layer))
+      const harness = Harness.make({
+        server: { faultPlan: drip },
+        client: { retry: RetryPolicy.none, timeout: "300 millis" },
+        unchecked: true,
+        transport
+      })
+      return hard(
+        Effect.gen(function*() {
+          const started = Date.now()
+          const error = yield* Effect.flip(Assistants.list())
+          assert.strictEqual(error._tag, "TimeoutError")
+          assert.isBelow(Date.now() - started, 2_000)
+        }),
+        10
+      ).pipe(Effect.provide(harness.layer))
     })
 
     it.live("Runs.watch's deadline is honoured even when each read would take longer", () => {
-      const harness = Harness.make({ server: { faultPlan: drip }, client: { timeout: "30 seconds" }, unchecked: true, transport })
-      return hard(Effect.gen(function*() {
-        const assistant = yield* Assistants.create({ model: "m" })
-        const run = yield* Threads.createAndRun({ assistantId: assistant.id })
-        const started = Date.now()
-        const error = yield* Effect.flip(Stream.runDrain(Runs.watch({ threadId: run.threadId, runId: run.id, deadline: "400 millis" })))
-        assert.strictEqual(error._tag, "TimeoutError")
-        assert.isBelow(Date.now() - started, 2_000)
-      }), 10).pipe(Effect.provide(harness.layer))
+      const harness = Harness.make({
+        server: { faultPlan: drip },
+        client: { timeout: "30 seconds" },
+        unchecked: true,
+        transport
+      })
+      return hard(
+        Effect.gen(function*() {
+          const assistant = yield* Assistants.create({ model: "m" })
+          const run = yield* Threads.createAndRun({ assistantId: assistant.id })
+          const started = Date.now()
+          const error = yield* Effect.flip(
+            Stream.runDrain(Runs.watch({ threadId: run.threadId, runId: run.id, deadline: "400 millis" }))
+          )
+          assert.strictEqual(error._tag, "TimeoutError")
+          assert.isBelow(Date.now() - started, 2_000)
+        }),
+        10
+      ).pipe(Effect.provide(harness.layer))
     })
   })
 })

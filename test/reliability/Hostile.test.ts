@@ -5,6 +5,7 @@
  * change objects they did not address. Property runs are bounded.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { AssistantsServer } from "effect-assistants-server"
 import * as Arbitrary from "effect/Arbitrary"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -12,7 +13,6 @@ import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { AssistantsLive, Message, Messages, Run, Runs, RunSteps, Threads } from "../../src/index.js"
-import { AssistantsServer } from "effect-assistants-server"
 import * as fx from "../utils/fixtures.js"
 import * as Harness from "../utils/Harness.js"
 import * as MockHttp from "../utils/MockHttp.js"
@@ -20,7 +20,9 @@ import * as MockHttp from "../utils/MockHttp.js"
 const hostileCounts = { clientIds: 500, clientBodies: 300, clientParams: 300, server: 400 }
 
 const mockClient = () => {
-  const mock = MockHttp.make((request) => ({ body: request.method === "POST" && request.path.endsWith("/messages") ? fx.message : fx.run }))
+  const mock = MockHttp.make((request) => ({
+    body: request.method === "POST" && request.path.endsWith("/messages") ? fx.message : fx.run
+  }))
   const layer = AssistantsLive.layer({ baseUrl: "http://api.test/v1" }).pipe(Layer.provide(mock.layer))
   return { mock, layer }
 }
@@ -29,8 +31,24 @@ const mockClient = () => {
 const hostileString = FastCheck.oneof(
   FastCheck.string(),
   FastCheck.string({ unit: "grapheme", maxLength: 40 }),
-  FastCheck.constantFrom("", ".", "..", "../runs", "a/b", "a?b", "a#b", "%2e%2e", "a b", "\t", "run_1\n", "x".repeat(513), "x".repeat(512)),
-  FastCheck.array(FastCheck.constantFrom("/", "?", "#", "%", ".", " ", "a", "_", "é", "\u0000", "\u2028"), { maxLength: 12 }).map((a) => a.join(""))
+  FastCheck.constantFrom(
+    "",
+    ".",
+    "..",
+    "../runs",
+    "a/b",
+    "a?b",
+    "a#b",
+    "%2e%2e",
+    "a b",
+    "\t",
+    "run_1\n",
+    "x".repeat(513),
+    "x".repeat(512)
+  ),
+  FastCheck.array(FastCheck.constantFrom("/", "?", "#", "%", ".", " ", "a", "_", "é", "\u0000", "\u2028"), {
+    maxLength: 12
+  }).map((a) => a.join(""))
 )
 
 describe("hostile input to the client", () => {
@@ -40,7 +58,9 @@ describe("hostile input to the client", () => {
       const samples = FastCheck.sample(hostileString, { numRuns: hostileCounts.clientIds, seed: 42 })
       for (const id of samples) {
         const before = mock.requests.length
-        const exit = yield* Effect.exit(RunSteps.get({ threadId: "thread_1", runId: id, stepId: "step_1" }).pipe(Effect.provide(layer)))
+        const exit = yield* Effect.exit(
+          RunSteps.get({ threadId: "thread_1", runId: id, stepId: "step_1" }).pipe(Effect.provide(layer))
+        )
         if (Exit.isFailure(exit)) {
           assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail", `a defect for ${JSON.stringify(id)}`)
           const error = (exit.cause as { error: { _tag: string } }).error
@@ -61,11 +81,20 @@ describe("hostile input to the client", () => {
     Effect.gen(function*() {
       const { layer, mock } = mockClient()
       const params = Arbitrary.make(Schema.typeSchema(Message.CreateMessageParams))
-      const hostile = FastCheck.oneof(params, FastCheck.object() as FastCheck.Arbitrary<any>, FastCheck.anything() as FastCheck.Arbitrary<any>)
+      const hostile = FastCheck.oneof(
+        params,
+        FastCheck.object() as FastCheck.Arbitrary<any>,
+        FastCheck.anything() as FastCheck.Arbitrary<any>
+      )
       const decode = Schema.decodeUnknownSync(Message.CreateMessageParams)
       for (const body of FastCheck.sample(hostile, { numRuns: hostileCounts.clientBodies, seed: 7 })) {
         const before = mock.requests.length
-        const exit = yield* Effect.exit(Messages.create({ ...(typeof body === "object" && body !== null ? body : { content: body }), threadId: "thread_1" }).pipe(Effect.provide(layer)))
+        const exit = yield* Effect.exit(
+          Messages.create({
+            ...(typeof body === "object" && body !== null ? body : { content: body }),
+            threadId: "thread_1"
+          }).pipe(Effect.provide(layer))
+        )
         if (Exit.isFailure(exit)) {
           assert.strictEqual(exit.cause._tag, "Fail", "a defect")
           assert.strictEqual((exit.cause as { error: { _tag: string } }).error._tag, "InvalidRequestError")
@@ -82,12 +111,27 @@ describe("hostile input to the client", () => {
     Effect.gen(function*() {
       const { layer, mock } = mockClient()
       const fields = FastCheck.dictionary(
-        FastCheck.constantFrom("model", "temperature", "topP", "tools", "metadata", "toolChoice", "maxPromptTokens", "truncationStrategy", "include", "responseFormat", "parallelToolCalls", "additionalMessages"),
+        FastCheck.constantFrom(
+          "model",
+          "temperature",
+          "topP",
+          "tools",
+          "metadata",
+          "toolChoice",
+          "maxPromptTokens",
+          "truncationStrategy",
+          "include",
+          "responseFormat",
+          "parallelToolCalls",
+          "additionalMessages"
+        ),
         FastCheck.anything()
       )
       for (const extra of FastCheck.sample(fields, { numRuns: hostileCounts.clientParams, seed: 9 })) {
         const before = mock.requests.length
-        const exit = yield* Effect.exit(Runs.create({ threadId: "thread_1", assistantId: "asst_1", ...(extra as object) }).pipe(Effect.provide(layer)))
+        const exit = yield* Effect.exit(
+          Runs.create({ threadId: "thread_1", assistantId: "asst_1", ...(extra as object) }).pipe(Effect.provide(layer))
+        )
         if (Exit.isFailure(exit)) {
           assert.strictEqual(exit.cause._tag, "Fail", "a defect")
           assert.strictEqual((exit.cause as { error: { _tag: string } }).error._tag, "InvalidRequestError")
@@ -114,7 +158,9 @@ describe("hostile input to the client", () => {
         assert.strictEqual(error._tag === "InvalidRequestError" && error.param, "toolOutputs")
       }
       assert.strictEqual(mock.requests.length, 0)
-      yield* Runs.submitToolOutputs({ ...ids, toolOutputs: [{ toolCallId: "call_1", output: "x" }] }).pipe(Effect.provide(layer))
+      yield* Runs.submitToolOutputs({ ...ids, toolOutputs: [{ toolCallId: "call_1", output: "x" }] }).pipe(
+        Effect.provide(layer)
+      )
       assert.strictEqual(mock.requests.length, 1)
     }))
 })
@@ -128,7 +174,10 @@ describe("hostile input to the server", () => {
       const thread = yield* Threads.create({ messages: [{ role: "user", content: "keep" }], metadata: { keep: "1" } })
       const snapshot = yield* Effect.all([Threads.get({ threadId: thread.id }), Messages.list({ threadId: thread.id })])
 
-      const id = FastCheck.oneof(hostileString, FastCheck.constantFrom("asst_00000001aaaaaaaaaaaaaaaa", "run_x", "thread_x"))
+      const id = FastCheck.oneof(
+        hostileString,
+        FastCheck.constantFrom("asst_00000001aaaaaaaaaaaaaaaa", "run_x", "thread_x")
+      )
       const path = FastCheck.oneof(
         FastCheck.constant("/assistants"),
         FastCheck.constant("/threads"),
@@ -137,12 +186,21 @@ describe("hostile input to the server", () => {
         id.map((t) => `/threads/${encodeURIComponent(t)}`),
         id.map((t) => `/threads/${encodeURIComponent(t)}/messages`),
         FastCheck.tuple(id, id).map(([t, r]) => `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}`),
-        FastCheck.tuple(id, id).map(([t, r]) => `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/submit_tool_outputs`),
-        FastCheck.tuple(id, id).map(([t, r]) => `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/cancel`),
-        FastCheck.tuple(id, id, id).map(([t, r, s]) => `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/steps/${encodeURIComponent(s)}`)
+        FastCheck.tuple(id, id).map(([t, r]) =>
+          `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/submit_tool_outputs`
+        ),
+        FastCheck.tuple(id, id).map(([t, r]) =>
+          `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/cancel`
+        ),
+        FastCheck.tuple(id, id, id).map(([t, r, s]) =>
+          `/threads/${encodeURIComponent(t)}/runs/${encodeURIComponent(r)}/steps/${encodeURIComponent(s)}`
+        )
       )
       const query = FastCheck.array(
-        FastCheck.tuple(FastCheck.constantFrom("limit", "order", "after", "before", "run_id", "include[]", "include", "x"), FastCheck.oneof(FastCheck.string(), FastCheck.integer().map(String))),
+        FastCheck.tuple(
+          FastCheck.constantFrom("limit", "order", "after", "before", "run_id", "include[]", "include", "x"),
+          FastCheck.oneof(FastCheck.string(), FastCheck.integer().map(String))
+        ),
         { maxLength: 4 }
       ).map((pairs) => (pairs.length === 0 ? "" : `?${new URLSearchParams(pairs).toString()}`))
       const body = FastCheck.oneof(
@@ -161,8 +219,20 @@ describe("hostile input to the server", () => {
         FastCheck.constant(undefined)
       )
       const headers = FastCheck.record({
-        "content-type": FastCheck.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "", "application/json; charset=utf-16"),
-        "openai-beta": FastCheck.constantFrom("assistants=v2", "assistants=v2, other=1", "ASSISTANTS=V2", "assistants=v1", ""),
+        "content-type": FastCheck.constantFrom(
+          "application/json",
+          "text/plain",
+          "application/x-www-form-urlencoded",
+          "",
+          "application/json; charset=utf-16"
+        ),
+        "openai-beta": FastCheck.constantFrom(
+          "assistants=v2",
+          "assistants=v2, other=1",
+          "ASSISTANTS=V2",
+          "assistants=v1",
+          ""
+        ),
         authorization: FastCheck.constantFrom("Bearer x", "Basic eA==", "bearer", "")
       })
       const request = FastCheck.record({
@@ -192,7 +262,10 @@ describe("hostile input to the server", () => {
       }
       console.log(JSON.stringify({ serverFuzz: hostileCounts.server, statuses }))
       // still serving, and what the fuzz did not address is as it was
-      assert.deepStrictEqual(yield* Effect.all([Threads.get({ threadId: thread.id }), Messages.list({ threadId: thread.id })]), snapshot)
+      assert.deepStrictEqual(
+        yield* Effect.all([Threads.get({ threadId: thread.id }), Messages.list({ threadId: thread.id })]),
+        snapshot
+      )
     }).pipe(Effect.provide(harness.layer))
   }, 60_000)
 })

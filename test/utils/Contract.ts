@@ -8,11 +8,16 @@ import { readFileSync } from "node:fs"
 import { parse } from "yaml"
 
 interface Contract {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+  >
   components: { schemas: Record<string, any> }
 }
 
-const contract = parse(readFileSync(new URL("../contract/assistants-v2.contract.yaml", import.meta.url), "utf8")) as Contract
+const contract = parse(
+  readFileSync(new URL("../contract/assistants-v2.contract.yaml", import.meta.url), "utf8")
+) as Contract
 
 // the overlay
 for (const [name, schema] of Object.entries(contract.components.schemas)) {
@@ -44,10 +49,14 @@ const validateError = ajv.compile({ $ref: "contract#/components/schemas/ErrorRes
  */
 export const check = (method: string, path: string, status: number, body: unknown): string | undefined => {
   if (status >= 400) {
-    return validateError(body) ? undefined : `${method} ${path} ${status}: error body ${ajv.errorsText(validateError.errors)}`
+    return validateError(body)
+      ? undefined
+      : `${method} ${path} ${status}: error body ${ajv.errorsText(validateError.errors)}`
   }
   const route = routes.find((r) => r.method === method && r.pattern.test(path))
   if (route === undefined) return `${method} ${path}: no such operation in the contract`
   if (route.validate === undefined) return `${method} ${route.template}: no response schema`
-  return route.validate(body) ? undefined : `${method} ${path} ${status}: ${ajv.errorsText(route.validate.errors)} in ${JSON.stringify(body).slice(0, 300)}`
+  return route.validate(body)
+    ? undefined
+    : `${method} ${path} ${status}: ${ajv.errorsText(route.validate.errors)} in ${JSON.stringify(body).slice(0, 300)}`
 }

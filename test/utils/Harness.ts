@@ -4,11 +4,11 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import { AssistantsServer } from "effect-assistants-server"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import { type AssistantsConfig, AssistantsLive } from "../../src/index.js"
-import { AssistantsServer } from "effect-assistants-server"
 import * as Contract from "./Contract.js"
 
 export const fastTimings = {
@@ -39,22 +39,28 @@ export const make = (options: {
   const violations: Array<string> = []
   const recording = Layer.effect(
     HttpClient.HttpClient,
-    Effect.map(HttpClient.HttpClient, (client) =>
-      HttpClient.tap(client, (response) =>
-        Effect.ignore(Effect.flatMap(response.text, (text) =>
-          Effect.sync(() => {
-            const url = new URL(response.request.url)
-            const path = url.pathname.replace(/^\/v1/, "")
-            const body = text === "" ? undefined : JSON.parse(text)
-            responses.push({ method: response.request.method, path, status: response.status, body })
-            const violation = Contract.check(response.request.method, path, response.status, body)
-            if (violation) violations.push(violation)
-          })))))
+    Effect.map(
+      HttpClient.HttpClient,
+      (client) =>
+        HttpClient.tap(client, (response) =>
+          Effect.ignore(Effect.flatMap(response.text, (text) =>
+            Effect.sync(() => {
+              const url = new URL(response.request.url)
+              const path = url.pathname.replace(/^\/v1/, "")
+              const body = text === "" ? undefined : JSON.parse(text)
+              responses.push({ method: response.request.method, path, status: response.status, body })
+              const violation = Contract.check(response.request.method, path, response.status, body)
+              if (violation) violations.push(violation)
+            }))))
+    )
   ).pipe(Layer.provide(transport))
   const server = AssistantsServer.layer({ ...options.server, timings: { ...fastTimings, ...options.server?.timings } })
   const client = Layer.unwrapEffect(
-    Effect.map(AssistantsServer.AssistantsServer, ({ url }) =>
-      AssistantsLive.layer({ baseUrl: url, ...(options.apiKey ? { apiKey: options.apiKey } : {}), ...options.client }))
+    Effect.map(
+      AssistantsServer.AssistantsServer,
+      ({ url }) =>
+        AssistantsLive.layer({ baseUrl: url, ...(options.apiKey ? { apiKey: options.apiKey } : {}), ...options.client })
+    )
   ).pipe(Layer.provide(options.unchecked ? transport : recording))
   const layer = Layer.provideMerge(client, server)
   return { layer, responses, violations }

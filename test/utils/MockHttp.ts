@@ -17,7 +17,12 @@ export interface Recorded {
 }
 
 export type Reply =
-  | { readonly status?: number; readonly body?: unknown; readonly text?: string; readonly headers?: Record<string, string> }
+  | {
+    readonly status?: number
+    readonly body?: unknown
+    readonly text?: string
+    readonly headers?: Record<string, string>
+  }
   | { readonly fail: "refused" | "reset" }
 
 const decoder = new TextDecoder()

@@ -4,10 +4,10 @@
  * (test/NodeTransport.test.ts) and with the client's own abort signal unavailable
  * (test/DeadlineFallback.test.ts), where `Effect.timeoutFail` takes over.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -19,13 +19,18 @@ import * as NodeTransport from "../../src/layers/NodeTransport.js"
 import { eventually, server } from "./loopback.js"
 
 export const deadlineSuite = (title: string) =>
-  describe.each([
-    ["FetchHttpClient", FetchHttpClient.layer],
-    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
-    ["NodeHttpClient.layer (node:http)", NodeHttpClient.layer],
-    ["NodeTransport", NodeTransport.layer]
-  ] as const)(`${title} over %s`, (_, transport) => {
-    const hanging = (timeout: Duration.DurationInput = "200 millis", http: Layer.Layer<HttpClient.HttpClient> = transport) =>
+  describe.each(
+    [
+      ["FetchHttpClient", FetchHttpClient.layer],
+      ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+      ["NodeHttpClient.layer (node:http)", NodeHttpClient.layer],
+      ["NodeTransport", NodeTransport.layer]
+    ] as const
+  )(`${title} over %s`, (_, transport) => {
+    const hanging = (
+      timeout: Duration.DurationInput = "200 millis",
+      http: Layer.Layer<HttpClient.HttpClient> = transport
+    ) =>
       Effect.gen(function*() {
         const arrived = yield* Deferred.make<void>()
         const { closed, url } = yield* server(() => Deferred.unsafeDone(arrived, Effect.void))
@@ -60,7 +65,12 @@ export const deadlineSuite = (title: string) =>
         yield* eventually(() => closed() === 1)
       })))
 
-    for (const [name, timeout] of [["", undefined], [" with no deadline", Duration.infinity], [" with a deadline longer than a timer can wait", "30 days"]] as const) {
+    for (
+      const [name, timeout] of [["", undefined], [" with no deadline", Duration.infinity], [
+        " with a deadline longer than a timer can wait",
+        "30 days"
+      ]] as const
+    ) {
       it.live(`an interrupted call${name} closes its connection`, () =>
         Effect.scoped(Effect.gen(function*() {
           const { arrived, closed, layer } = yield* hanging(timeout)

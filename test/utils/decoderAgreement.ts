@@ -26,7 +26,11 @@ const agree = (schema: Schema.Schema<any, any>, input: unknown) => {
   const standard = Schema.decodeUnknownEither(schema)(input)
   const fast = Decoder.compile(schema.ast)(input)
   if (Either.isLeft(standard)) {
-    assert.strictEqual(fast, Decoder.DECLINE, `accepted what the standard decoder rejects: ${JSON.stringify(input)?.slice(0, 300)}`)
+    assert.strictEqual(
+      fast,
+      Decoder.DECLINE,
+      `accepted what the standard decoder rejects: ${JSON.stringify(input)?.slice(0, 300)}`
+    )
     return "rejected"
   }
   if (fast === Decoder.DECLINE) return "declined"
@@ -63,8 +67,20 @@ const mutate = (value: unknown, rng: () => number): unknown => {
 export const agreement = (title: string) =>
   describe(title, () => {
     it("agrees with the standard decoder on the fixtures and the upstream examples", () => {
-      const { examples } = JSON.parse(readFileSync(new URL("../contract/doc-examples.json", import.meta.url), "utf8")) as { examples: Record<string, unknown> }
-      for (const body of [fx.assistant, fx.thread, fx.message, fx.run, fx.step, fx.page([fx.run]), ...Object.values(examples)]) {
+      const { examples } = JSON.parse(
+        readFileSync(new URL("../contract/doc-examples.json", import.meta.url), "utf8")
+      ) as { examples: Record<string, unknown> }
+      for (
+        const body of [
+          fx.assistant,
+          fx.thread,
+          fx.message,
+          fx.run,
+          fx.step,
+          fx.page([fx.run]),
+          ...Object.values(examples)
+        ]
+      ) {
         assert.strictEqual(agree(AnyObject.AnyObject, body), "same")
       }
     })

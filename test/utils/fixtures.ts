@@ -52,7 +52,13 @@ export const message = {
       text: {
         value: "How does AI work? Explain it in simple terms.",
         annotations: [
-          { type: "file_citation", text: "【4:0†source】", file_citation: { file_id: "file_9" }, start_index: 5, end_index: 17 }
+          {
+            type: "file_citation",
+            text: "【4:0†source】",
+            file_citation: { file_id: "file_9" },
+            start_index: 5,
+            end_index: 17
+          }
         ]
       }
     }
@@ -76,7 +82,11 @@ export const run = {
   required_action: {
     type: "submit_tool_outputs",
     submit_tool_outputs: {
-      tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{\"city_name\":\"Paris\"}" } }]
+      tool_calls: [{
+        id: "call_1",
+        type: "function",
+        function: { name: "get_weather", arguments: "{\"city_name\":\"Paris\"}" }
+      }]
     }
   },
   last_error: null,
@@ -112,7 +122,11 @@ export const step = {
   last_error: null,
   step_details: {
     type: "tool_calls",
-    tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{}", output: "sunny" } }]
+    tool_calls: [{
+      id: "call_1",
+      type: "function",
+      function: { name: "get_weather", arguments: "{}", output: "sunny" }
+    }]
   },
   metadata: null,
   usage: { prompt_tokens: 123, completion_tokens: 456, total_tokens: 579 }

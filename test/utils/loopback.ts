@@ -2,12 +2,12 @@
  * Raw node:http / node:https servers on loopback for the transport tests, and a bounded wait that
  * needs no clock.
  */
+import { assert } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
-import { assert } from "@effect/vitest"
-import * as Effect from "effect/Effect"
 
 export const tls = {
   // self-signed for localhost and 127.0.0.1, valid to 2126 (openssl req -x509 -newkey ec ...)
@@ -28,14 +28,24 @@ export const server = (
   options: { readonly secure?: boolean } = {}
 ) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly url: string; readonly connections: () => number; readonly closed: () => number; readonly server: Http.Server }>((resume) => {
+    Effect.async<
+      {
+        readonly url: string
+        readonly connections: () => number
+        readonly closed: () => number
+        readonly server: Http.Server
+      }
+    >((resume) => {
       let connections = 0
       let closed = 0
       const listener = (request: Http.IncomingMessage, response: Http.ServerResponse) => {
         const chunks: Array<Buffer> = []
         request.on("data", (c: Buffer) => chunks.push(c))
         request.on("end", () =>
-          handler({ method: request.method!, url: request.url!, headers: request.headers, body: Buffer.concat(chunks) }, response))
+          handler(
+            { method: request.method!, url: request.url!, headers: request.headers, body: Buffer.concat(chunks) },
+            response
+          ))
       }
       const s: Http.Server = options.secure ? Https.createServer(tls, listener) : Http.createServer(listener)
       s.on(options.secure ? "secureConnection" : "connection", (socket) => {
@@ -62,7 +72,8 @@ export const server = (
 /** Waits (without a clock) until `check` holds, re-checking on each turn of the event loop; bounded. */
 export const eventually = (check: () => boolean) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 10_000 && !check(); i++) yield* Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+    for (let i = 0; i < 10_000 && !check(); i++) {
+      yield* Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+    }
     assert.isTrue(check())
   })
-

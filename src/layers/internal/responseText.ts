@@ -43,6 +43,7 @@ export const text = (
   if (body === undefined) return response.text
   return Effect.tryPromise({
     try: () => body.text(),
-    catch: (cause) => new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })
+    catch: (cause) =>
+      new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause })
   })
 }

@@ -18,6 +18,7 @@ import * as Decoder from "../../schema/Decoder.js"
 
 // `/ ? # %` and whitespace could change which resource the path addresses; so could `\`, which
 // URL parsers read as `/` in http URLs, and control characters have no place in an id.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const forbidden = /[/?#%\\\s\u0000-\u001f\u007f]/
 
 /**
@@ -38,7 +39,9 @@ export const idProblem = (value: unknown): string | undefined => {
 const invalidId = (param: string, value: unknown, problem: string) =>
   new InvalidRequestError({
     param,
-    message: `${param} ${problem}${typeof value === "string" && value.length <= 64 ? ` (got ${JSON.stringify(value)})` : ""}`
+    message: `${param} ${problem}${
+      typeof value === "string" && value.length <= 64 ? ` (got ${JSON.stringify(value)})` : ""
+    }`
   })
 
 /** @internal */
@@ -139,7 +142,10 @@ export interface Spec<P, A> {
   readonly include?: boolean
   readonly body?: (params: P) => InvalidRequestError | { readonly body: unknown }
   readonly create?: boolean
-  readonly response: { readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>; readonly schema: string }
+  readonly response: {
+    readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>
+    readonly schema: string
+  }
 }
 
 /**
@@ -187,22 +193,23 @@ export const prepare = <P, A>(spec: Spec<P, A>, params: P): InvalidRequestError 
  *
  * @internal
  */
-export const method = <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>) =>
-(params: P): Effect.Effect<A, AssistantsError> => {
-  const operation = prepare(spec, params)
-  return operation instanceof InvalidRequestError ? Effect.fail(operation) : client.request(operation)
-}
+export const method =
+  <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>) => (params: P): Effect.Effect<A, AssistantsError> => {
+    const operation = prepare(spec, params)
+    return operation instanceof InvalidRequestError ? Effect.fail(operation) : client.request(operation)
+  }
 
 /**
  * A service method that keeps the response headers.
  *
  * @internal
  */
-export const methodWithHeaders = <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>) =>
-(params: P): Effect.Effect<Response<A>, AssistantsError> => {
-  const operation = prepare(spec, params)
-  return operation instanceof InvalidRequestError ? Effect.fail(operation) : client.execute(operation)
-}
+export const methodWithHeaders =
+  <P, A>(client: AssistantsClient["Type"], spec: Spec<P, A>) =>
+  (params: P): Effect.Effect<Response<A>, AssistantsError> => {
+    const operation = prepare(spec, params)
+    return operation instanceof InvalidRequestError ? Effect.fail(operation) : client.execute(operation)
+  }
 
 /**
  * Every item of a list, paging with `after` until `has_more` is false: one page in memory at a
@@ -214,9 +221,12 @@ export const listAll = <P extends PageParams, A extends { readonly id: string },
   list: (params: P) => Effect.Effect<ListPage<A>, E, R>
 ) =>
 (params: P): Stream.Stream<A, E, R> =>
-  Stream.paginateChunkEffect(params.after, (after) =>
-    Effect.map(list(after === undefined ? params : { ...params, after }), (page) =>
-      [
-        Chunk.unsafeFromArray(page.data as Array<A>),
-        page.hasMore && page.lastId !== null ? Option.some(page.lastId) : Option.none()
-      ] as const))
+  Stream.paginateChunkEffect(
+    params.after,
+    (after) =>
+      Effect.map(list(after === undefined ? params : { ...params, after }), (page) =>
+        [
+          Chunk.unsafeFromArray(page.data as Array<A>),
+          page.hasMore && page.lastId !== null ? Option.some(page.lastId) : Option.none()
+        ] as const)
+  )

@@ -83,7 +83,9 @@ interface State {
 }
 
 /** One poll: what it emits (at most one transition) and the state to poll from next, if any. */
-type Step = (state: State) => Effect.Effect<readonly [Chunk.Chunk<RunTransition>, Option.Option<State>], AssistantsError>
+type Step = (
+  state: State
+) => Effect.Effect<readonly [Chunk.Chunk<RunTransition>, Option.Option<State>], AssistantsError>
 
 /**
  * The polling of a run as a first state and a step, which both the stream of transitions and the
@@ -115,7 +117,10 @@ const poller = (
         const { headers, value: run } = yield* get
         const pollAfter = pollAfterOf(headers)
         if (isStale(run, answered)) {
-          return [Chunk.empty<RunTransition>(), Option.some<State>({ previous: state.previous, wait: waitAfter(run, pollAfter) })] as const
+          return [
+            Chunk.empty<RunTransition>(),
+            Option.some<State>({ previous: state.previous, wait: waitAfter(run, pollAfter) })
+          ] as const
         }
         const changed = Option.isNone(state.previous) || state.previous.value !== run.status
         const out = changed
@@ -234,7 +239,10 @@ const answer = <T extends Tool.Any>(
 export interface RunOps {
   readonly getWithHeaders: (params: RunIdParams) => Effect.Effect<Response<Run>, AssistantsError>
   readonly submitToolOutputsWithHeaders: (
-    params: RunIdParams & { readonly run?: Run | undefined; readonly toolOutputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }> }
+    params: RunIdParams & {
+      readonly run?: Run | undefined
+      readonly toolOutputs: ReadonlyArray<{ readonly toolCallId: string; readonly output: string }>
+    }
   ) => Effect.Effect<Response<Run>, AssistantsError>
   readonly cancel: (params: RunIdParams) => Effect.Effect<Run, AssistantsError>
 }
@@ -332,37 +340,41 @@ export const toolRounds = <T extends Tool.Any>(
         return { _tag: "Transition", transition }
       })
       const next = Stream.unwrap(
-        Effect.suspend((): Effect.Effect<Stream.Stream<ToolLoopEvent, LoopError, ToolContext<T>>, LoopError, ToolContext<T>> => {
-          const run = last
-          if (run === undefined || run.status !== "requires_action" || run.requiredAction === null) {
-            return Effect.succeed(Stream.empty)
-          }
-          if (n >= maxRounds) {
-            return Effect.zipRight(
-              Effect.ignore(ops.cancel(ids)),
-              Effect.fail(
-                new ToolRoundsExceededError({
-                  ...ids,
-                  maxRounds,
-                  message: `run ${ids.runId} asked for more than ${maxRounds} rounds of tool calls; it was cancelled`
-                })
+        Effect.suspend(
+          (): Effect.Effect<Stream.Stream<ToolLoopEvent, LoopError, ToolContext<T>>, LoopError, ToolContext<T>> => {
+            const run = last
+            if (run === undefined || run.status !== "requires_action" || run.requiredAction === null) {
+              return Effect.succeed(Stream.empty)
+            }
+            if (n >= maxRounds) {
+              return Effect.zipRight(
+                Effect.ignore(ops.cancel(ids)),
+                Effect.fail(
+                  new ToolRoundsExceededError({
+                    ...ids,
+                    maxRounds,
+                    message: `run ${ids.runId} asked for more than ${maxRounds} rounds of tool calls; it was cancelled`
+                  })
+                )
               )
-            )
-          }
-          const calls = run.requiredAction.submitToolOutputs.toolCalls
-          return Effect.gen(function*() {
-            const results = yield* answer(calls, options.tools, concurrency)
-            const response = yield* ops.submitToolOutputsWithHeaders({
-              ...ids,
-              run,
-              toolOutputs: results.map((r) => ({ toolCallId: r.call.id, output: r.output }))
+            }
+            const calls = run.requiredAction.submitToolOutputs.toolCalls
+            return Effect.gen(function*() {
+              const results = yield* answer(calls, options.tools, concurrency)
+              const response = yield* ops.submitToolOutputsWithHeaders({
+                ...ids,
+                run,
+                toolOutputs: results.map((r) => ({ toolCallId: r.call.id, output: r.output }))
+              })
+              return Stream.concat(
+                Stream.fromIterable(
+                  results.map((r): ToolLoopEvent => ({ _tag: "ToolCall", call: r.call, output: r.output }))
+                ),
+                round(seedOf(response, Option.some(run.status)), n + 1, new Set(calls.map((c) => c.id)))
+              )
             })
-            return Stream.concat(
-              Stream.fromIterable(results.map((r): ToolLoopEvent => ({ _tag: "ToolCall", call: r.call, output: r.output }))),
-              round(seedOf(response, Option.some(run.status)), n + 1, new Set(calls.map((c) => c.id)))
-            )
-          })
-        })
+          }
+        )
       )
       return Stream.concat(watched, next)
     })
@@ -376,6 +388,10 @@ export const toolRounds = <T extends Tool.Any>(
  */
 export const finalRun = <E, R>(events: Stream.Stream<ToolLoopEvent, E, R>) =>
   Effect.flatMap(
-    Stream.runFold(events, undefined as Run | undefined, (last, e) => (e._tag === "Transition" ? e.transition.run : last)),
+    Stream.runFold(
+      events,
+      undefined as Run | undefined,
+      (last, e) => (e._tag === "Transition" ? e.transition.run : last)
+    ),
     (run) => (run === undefined ? Effect.dieMessage("a tool loop ended without seeing its run") : Effect.succeed(run))
   )
