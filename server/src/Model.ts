@@ -11,6 +11,10 @@
  * 3. Otherwise it replies with text: `You said: <latest user message>`, or, after tool outputs,
  *    `<name> returned <output>` for each call, joined with `; `.
  *
+ * A streamed run sends the answer in pieces. A model may give them (`chunks`); the scripted model
+ * leaves them to the default cut, {@link streamPieces}: the reply word by word, each call's
+ * arguments a few characters at a time.
+ *
  * @since 0.1.0
  */
 import type { Message } from "effect-assistants/Message"
@@ -57,14 +61,38 @@ export interface Input {
  * @category models
  */
 export type Output =
-  | { readonly _tag: "Reply"; readonly text: string }
-  | { readonly _tag: "ToolCalls"; readonly calls: ReadonlyArray<{ readonly name: string; readonly arguments: string }> }
+  | {
+    readonly _tag: "Reply"
+    readonly text: string
+    /**
+     * The pieces a streamed run sends the text in (`thread.message.delta`), in order; joined, they
+     * are `text`. Absent: the text in one piece.
+     */
+    readonly chunks?: ReadonlyArray<string> | undefined
+  }
+  | { readonly _tag: "ToolCalls"; readonly calls: ReadonlyArray<ToolCall> }
   | {
     readonly _tag: "Fail"
     readonly code: "server_error" | "rate_limit_exceeded" | "invalid_prompt"
     readonly message: string
   }
   | { readonly _tag: "Incomplete"; readonly reason: "max_completion_tokens" | "max_prompt_tokens" }
+
+/**
+ * One function call the model asks for.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ToolCall {
+  readonly name: string
+  readonly arguments: string
+  /**
+   * The pieces a streamed run sends the arguments in (`thread.run.step.delta`); joined, they are
+   * `arguments`. Absent: the arguments in one piece.
+   */
+  readonly chunks?: ReadonlyArray<string> | undefined
+}
 
 /**
  * @since 0.1.0
@@ -123,6 +151,45 @@ export const sample = (schema: unknown, name = "value", depth = 0, root: unknown
     }
   }
 }
+
+/**
+ * Text cut as the scripted model streams it: `"words"` into words, each with the whitespace after
+ * it (leading whitespace stays with the first); `n` (a number) into pieces of `n` characters,
+ * never inside a character made of two UTF-16 units. Joined, the pieces are the text; an empty
+ * text has none.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const pieces = (text: string, by: "words" | number): Array<string> => {
+  if (text === "") return []
+  if (by === "words") return text.split(/(?<=\s)(?=\S)/)
+  const out: Array<string> = []
+  let piece = ""
+  let n = 0
+  for (const char of text) {
+    piece += char
+    if (++n === by) {
+      out.push(piece)
+      piece = ""
+      n = 0
+    }
+  }
+  if (piece !== "") out.push(piece)
+  return out
+}
+
+/**
+ * The pieces a streamed run sends an answer in: the model's own `chunks`, else the reply's words
+ * and each call's arguments 8 characters at a time.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const streamPieces = (
+  answer: { readonly text: string; readonly chunks?: ReadonlyArray<string> | undefined } | ToolCall
+): ReadonlyArray<string> =>
+  answer.chunks ?? ("text" in answer ? pieces(answer.text, "words") : pieces(answer.arguments, 8))
 
 const textOf = (message: Message): string =>
   message.content.map((part) => (part.type === "text" ? part.text.value : "")).join("")

@@ -11,8 +11,20 @@
  * Each run is one fiber. Timestamps are set at each step, run steps are recorded
  * (`message_creation`, and `tool_calls` with `function` calls), the assistant's messages carry
  * `assistant_id` and `run_id`, and `usage` is filled at the end. Every change is also published as
- * an {@link Event} (named as the API's stream events are), the stream that server-sent events can
- * be served from later.
+ * an {@link Event}, named and ordered as the API's stream events are, which streamed runs are
+ * served from (see `Sse`):
+ *
+ * ```
+ * thread.run.created, thread.run.queued, thread.run.in_progress,
+ * for a reply:      thread.run.step.created, thread.run.step.in_progress (message_creation),
+ *                   thread.message.created, thread.message.in_progress, thread.message.delta...,
+ *                   thread.message.completed, thread.run.step.completed
+ * for tool calls:   thread.run.step.created, thread.run.step.in_progress (tool_calls, no calls yet),
+ *                   thread.run.step.delta... (each call's id and name, then its arguments in pieces),
+ *                   thread.run.requires_action; once outputs arrive: thread.run.queued,
+ *                   thread.run.step.completed (with the outputs), thread.run.in_progress, ...
+ * the end:          thread.run.completed | incomplete | failed | cancelled | expired
+ * ```
  *
  * @since 0.1.0
  */
@@ -28,10 +40,11 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type ApiError, invalid } from "./ApiError.js"
 import * as Ids from "./Ids.js"
-import { type FunctionSpec, Model } from "./Model.js"
+import { type FunctionSpec, Model, streamPieces } from "./Model.js"
 import { Store } from "./Store.js"
 
 /**
@@ -52,6 +65,11 @@ export interface Timings {
   readonly expiresAfter: Duration.DurationInput
   /** The `openai-poll-after-ms` header sent on run reads. */
   readonly pollAfterMillis: number
+  /**
+   * The pause before each piece of a streamed answer (a word of the reply, a piece of a call's
+   * arguments). Default none: the pieces are published at once.
+   */
+  readonly delta?: Duration.DurationInput | undefined
 }
 
 /**
@@ -67,8 +85,51 @@ export const defaultTimings: Timings = {
 }
 
 /**
+ * A piece of a message being written, as `thread.message.delta` carries it (the client's
+ * `StreamEvent.MessageDelta`, of which the server writes text parts only).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MessageDelta {
+  readonly id: string
+  readonly object: "thread.message.delta"
+  readonly delta: {
+    readonly content: ReadonlyArray<{
+      readonly index: number
+      readonly type: "text"
+      readonly text: { readonly value: string }
+    }>
+  }
+}
+
+/**
+ * A piece of a run step's tool calls, as `thread.run.step.delta` carries it (the client's
+ * `StreamEvent.RunStepDelta`, of which the server writes function calls only). The first piece
+ * of a call has its `id` and `name`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunStepDelta {
+  readonly id: string
+  readonly object: "thread.run.step.delta"
+  readonly delta: {
+    readonly stepDetails: {
+      readonly type: "tool_calls"
+      readonly toolCalls: ReadonlyArray<{
+        readonly index: number
+        readonly id?: string
+        readonly type: "function"
+        readonly function: { readonly name?: string; readonly arguments: string; readonly output?: null }
+      }>
+    }
+  }
+}
+
+/**
  * One change, named as the API's stream events (`thread.run.requires_action`,
- * `thread.run.step.completed`, `thread.message.created`, ...).
+ * `thread.run.step.completed`, `thread.message.delta`, ...); `data.object` tells the kinds apart.
  *
  * @since 0.1.0
  * @category models
@@ -77,6 +138,8 @@ export type Event =
   | { readonly event: `thread.run.${string}`; readonly data: Run }
   | { readonly event: `thread.run.step.${string}`; readonly data: RunStep }
   | { readonly event: `thread.message.${string}`; readonly data: Message }
+  | { readonly event: "thread.message.delta"; readonly data: MessageDelta }
+  | { readonly event: "thread.run.step.delta"; readonly data: RunStepDelta }
 
 type Signal =
   | {
@@ -101,8 +164,13 @@ export class RunEngine extends Context.Tag("effect-assistants/server/RunEngine")
   readonly cancel: (run: Run) => Effect.Effect<Run, ApiError>
   /** Stops driving the runs of a deleted thread. */
   readonly forget: (runId: string) => Effect.Effect<void>
-  /** Every change, as it happens. */
+  /** Every change, as it happens, from when the stream starts. */
   readonly events: Stream.Stream<Event>
+  /**
+   * Every change from now on: the subscription is taken at once (before, say, the run this
+   * subscriber wants to follow is started) and lasts as long as the scope.
+   */
+  readonly subscribe: Effect.Effect<Stream.Stream<Event>, never, Scope.Scope>
   readonly timings: Timings
 }>() {}
 
@@ -142,6 +210,8 @@ export const make = (timings: Timings = defaultTimings) =>
     const queued = Duration.decode(timings.queued)
     const step = Duration.decode(timings.step)
     const cancelling = Duration.decode(timings.cancelling)
+    const delta = Duration.decode(timings.delta ?? 0)
+    const paced = Duration.greaterThan(delta, Duration.zero)
 
     const saveRun = (run: Run) =>
       Effect.zipRight(store.runs.put(run), PubSub.publish(pubsub, { event: `thread.run.${run.status}`, data: run }))
@@ -149,23 +219,32 @@ export const make = (timings: Timings = defaultTimings) =>
       Effect.zipRight(store.steps.put(s), PubSub.publish(pubsub, { event: `thread.run.step.${event}`, data: s }))
     const saveMessage = (m: Message, event: string) =>
       Effect.zipRight(store.messages.put(m), PubSub.publish(pubsub, { event: `thread.message.${event}`, data: m }))
+    const publish = (event: Event) => PubSub.publish(pubsub, event)
 
     const current = (run: Run) => Effect.map(store.runs.get(run.id), (r) => r ?? run)
 
     /** Ends the run as cancelled, or as expired, if that is due; `undefined` to go on. */
-    const interruption = (run: Run) =>
+    /** Whether the run is to end as cancelled or expired now; `undefined` to go on. */
+    const due = (run: Run) =>
       Effect.gen(function*() {
         const latest = yield* current(run)
         const now = yield* seconds
-        if (latest.status === "cancelling") {
-          yield* Effect.sleep(cancelling)
-          return yield* finish(latest, "cancelled", { cancelledAt: yield* seconds })
-        }
-        if (latest.expiresAt !== null && now >= latest.expiresAt) {
-          return yield* finish(latest, "expired", {})
-        }
+        if (latest.status === "cancelling") return { run: latest, status: "cancelled" as const }
+        if (latest.expiresAt !== null && now >= latest.expiresAt) return { run: latest, status: "expired" as const }
         return undefined
       })
+
+    const end = (ending: { readonly run: Run; readonly status: "cancelled" | "expired" }) =>
+      ending.status === "cancelled"
+        ? Effect.zipRight(
+          Effect.sleep(cancelling),
+          Effect.flatMap(seconds, (now) => finish(ending.run, "cancelled", { cancelledAt: now }))
+        )
+        : finish(ending.run, "expired", {})
+
+    /** Ends the run as cancelled, or as expired, if that is due; `undefined` to go on. */
+    const interruption = (run: Run) =>
+      Effect.flatMap(due(run), (ending) => (ending === undefined ? Effect.succeed(undefined) : end(ending)))
 
     const finish = (run: Run, status: Run["status"], patch: Partial<Run>) =>
       Effect.gen(function*() {
@@ -272,7 +351,41 @@ export const make = (timings: Timings = defaultTimings) =>
                   toolCalls: calls.map((c) => ({ ...c, function: { ...c.function, output: null } }))
                 }
               }
-              yield* saveStep(toolStep, "created")
+              // as the API streams it: the step opens with no calls, the deltas bring them in
+              const opened: RunStep = { ...toolStep, stepDetails: { type: "tool_calls", toolCalls: [] } }
+              yield* saveStep(opened, "created")
+              yield* publish({ event: "thread.run.step.in_progress", data: opened })
+              for (let index = 0; index < calls.length; index++) {
+                const call = calls[index]
+                const parts = streamPieces(output.calls[index])
+                for (let n = 0; n === 0 || n < parts.length; n++) {
+                  if (paced) yield* Effect.sleep(delta)
+                  const piece = parts[n] ?? ""
+                  yield* publish({
+                    event: "thread.run.step.delta",
+                    data: {
+                      id: toolStep.id,
+                      object: "thread.run.step.delta",
+                      delta: {
+                        stepDetails: {
+                          type: "tool_calls",
+                          toolCalls: [
+                            n === 0
+                              ? {
+                                index,
+                                id: call.id,
+                                type: "function",
+                                function: { name: call.function.name, arguments: piece, output: null }
+                              }
+                              : { index, type: "function", function: { arguments: piece } }
+                          ]
+                        }
+                      }
+                    }
+                  })
+                }
+              }
+              yield* store.steps.put(toolStep)
               if (yield* interruption(run)) return
               run = {
                 ...(yield* current(run)),
@@ -338,16 +451,42 @@ export const make = (timings: Timings = defaultTimings) =>
                 stepDetails: { type: "message_creation", messageCreation: { messageId } }
               }
               yield* saveStep(messageStep, "created")
+              yield* publish({ event: "thread.run.step.in_progress", data: messageStep })
               yield* saveMessage(message, "created")
+              yield* publish({ event: "thread.message.in_progress", data: message })
               yield* Effect.sleep(step)
-              if (yield* interruption(run)) {
+              // a run cancelled (or expired) while its reply is written ends the message first, with
+              // what was written, then the run: a stream of the run sees both
+              let written = ""
+              let ending = yield* due(run)
+              if (ending === undefined) {
+                for (const piece of streamPieces(output)) {
+                  if (paced) {
+                    yield* Effect.sleep(delta)
+                    ending = yield* due(run)
+                    if (ending !== undefined) break
+                  }
+                  written += piece
+                  yield* publish({
+                    event: "thread.message.delta",
+                    data: {
+                      id: messageId,
+                      object: "thread.message.delta",
+                      delta: { content: [{ index: 0, type: "text", text: { value: piece } }] }
+                    }
+                  })
+                }
+              }
+              if (ending !== undefined) {
                 const now = yield* seconds
                 yield* saveMessage({
                   ...message,
                   status: "incomplete",
                   incompleteAt: now,
-                  incompleteDetails: { reason: "run_cancelled" }
+                  incompleteDetails: { reason: ending.status === "cancelled" ? "run_cancelled" : "run_expired" },
+                  content: written === "" ? [] : [{ type: "text", text: { value: written, annotations: [] } }]
                 }, "incomplete")
+                yield* end(ending)
                 return
               }
               completionTokens += words(output.text)
@@ -371,6 +510,7 @@ export const make = (timings: Timings = defaultTimings) =>
     return RunEngine.of({
       timings,
       events: Stream.fromPubSub(pubsub),
+      subscribe: Stream.fromPubSub(pubsub, { scoped: true }),
       start: (run) =>
         Effect.gen(function*() {
           yield* PubSub.publish(pubsub, { event: "thread.run.created", data: run })

@@ -132,7 +132,13 @@ describe("the run engine's event stream", () => {
         "thread.run.queued",
         "thread.run.in_progress",
         "thread.run.step.created",
+        "thread.run.step.in_progress",
         "thread.message.created",
+        "thread.message.in_progress",
+        // "You said: hi", word by word
+        "thread.message.delta",
+        "thread.message.delta",
+        "thread.message.delta",
         "thread.message.completed",
         "thread.run.step.completed",
         "thread.run.completed"

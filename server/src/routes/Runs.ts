@@ -13,6 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Ids from "../Ids.js"
 import { RunEngine, toSeconds } from "../RunEngine.js"
+import * as Sse from "../Sse.js"
 import { Store } from "../Store.js"
 import { body, checkInclude, encoder, json, pageQuery, param, toolResources } from "./Http.js"
 import { getOr404, getRun, getThread, refuseWhileActive } from "./Lookup.js"
@@ -25,10 +26,10 @@ const encode = {
 }
 
 const decode = {
-  createRun: body(CreateRunParams),
-  createThreadAndRun: body(CreateThreadAndRunParams),
+  createRun: body(Sse.withStream(CreateRunParams)),
+  createThreadAndRun: body(Sse.withStream(CreateThreadAndRunParams)),
   modifyRun: body(ModifyRunParams),
-  submitToolOutputs: body(SubmitToolOutputsParams)
+  submitToolOutputs: body(Sse.withStream(SubmitToolOutputsParams))
 }
 
 type RunFields = CreateRunParams | CreateThreadAndRunParams
@@ -96,15 +97,18 @@ export const routes = HttpRouter.empty.pipe(
   HttpRouter.post(
     "/v1/threads/runs",
     Effect.gen(function*() {
-      const params = yield* decode.createThreadAndRun()
+      const { stream, ...params } = yield* decode.createThreadAndRun()
       const store = yield* Store
       yield* getOr404(store.assistants, "assistant", params.assistantId)
-      const thread = yield* createThread(params.thread ?? {})
-      if (params.toolResources !== undefined) {
-        yield* store.threads.put({ ...thread, toolResources: toolResources(params.toolResources) })
-      }
-      const run = yield* startRun(thread.id, params)
-      return json(encode.run(run), yield* pollAfter)
+      const start = Effect.gen(function*() {
+        const thread = yield* createThread(params.thread ?? {})
+        if (params.toolResources !== undefined) {
+          yield* store.threads.put({ ...thread, toolResources: toolResources(params.toolResources) })
+        }
+        return { run: yield* startRun(thread.id, params), prefix: [Sse.threadCreated(thread)] }
+      })
+      if (stream === true) return yield* Sse.respond(start)
+      return json(encode.run((yield* start).run), yield* pollAfter)
     })
   ),
   HttpRouter.get(
@@ -121,8 +125,9 @@ export const routes = HttpRouter.empty.pipe(
     Effect.gen(function*() {
       const thread = yield* getThread(yield* param("thread_id"))
       yield* checkInclude
-      const params = yield* decode.createRun()
+      const { stream, ...params } = yield* decode.createRun()
       yield* refuseWhileActive(thread.id, (run) => `Thread ${thread.id} already has an active run ${run}.`)
+      if (stream === true) return yield* Sse.respond(Effect.map(startRun(thread.id, params), (run) => ({ run })))
       const run = yield* startRun(thread.id, params)
       return json(encode.run(run), yield* pollAfter)
     })
@@ -158,6 +163,9 @@ export const routes = HttpRouter.empty.pipe(
       const run = yield* getRun(yield* param("thread_id"), yield* param("run_id"))
       const params = yield* decode.submitToolOutputs()
       const engine = yield* RunEngine
+      if (params.stream === true) {
+        return yield* Sse.respond(Effect.map(engine.submitToolOutputs(run, params.toolOutputs), (run) => ({ run })))
+      }
       return json(encode.run(yield* engine.submitToolOutputs(run, params.toolOutputs)), yield* pollAfter)
     })
   )

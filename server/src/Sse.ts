@@ -1,0 +1,182 @@
+/**
+ * Streamed runs (`stream: true` on createRun, createThreadAndRun and submitToolOutputs): the run
+ * engine's events for one run as server-sent events, in the order the API sends them, ending with
+ * `event: done` / `data: [DONE]` once the run is terminal or requires action.
+ *
+ * - Each event's `data` is the object encoded with the same schemas the JSON routes use; the delta
+ *   events carry `{ id, object, delta }` only.
+ * - A model failure is a run that ends `failed`: `thread.run.failed`, then `done`, as the API does.
+ *   `event: error` is sent only when the server itself fails mid-stream.
+ * - A client that goes away ends the response, not the run: the run is driven by the engine, not
+ *   by the request.
+ *
+ * @since 0.1.0
+ */
+import * as Sse from "@effect/experimental/Sse"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Message } from "effect-assistants/Message"
+import { Run, terminalStatuses } from "effect-assistants/Run"
+import { RunStep } from "effect-assistants/RunStep"
+import { Thread } from "effect-assistants/Thread"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Event } from "./RunEngine.js"
+import { RunEngine } from "./RunEngine.js"
+
+/**
+ * The `stream` parameter, added to a run-creating body's schema: `true` streams, `false` and
+ * `null` (what the official SDKs' polling helpers send) do not; any other value is a 400 naming
+ * `stream`.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const withStream = <S extends Schema.Struct.Fields>(
+  schema: { readonly fields: S }
+) => Schema.Struct({ ...schema.fields, stream: Schema.optional(Schema.NullOr(Schema.Boolean)) })
+
+const encodeRun = Schema.encodeSync(Run)
+const encodeStep = Schema.encodeSync(RunStep)
+const encodeMessage = Schema.encodeSync(Message)
+const encodeThread = Schema.encodeSync(Thread)
+
+const write = (event: string, data: unknown): string =>
+  Sse.encoder.write({ _tag: "Event", event, id: undefined, data: JSON.stringify(data) })
+
+/**
+ * The wire data of one engine event.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const wireData = (event: Event): unknown => {
+  const data = event.data
+  switch (data.object) {
+    case "thread.run":
+      return encodeRun(data)
+    case "thread.run.step":
+      return encodeStep(data)
+    case "thread.message":
+      return encodeMessage(data)
+    case "thread.message.delta":
+      return data
+    case "thread.run.step.delta":
+      return {
+        id: data.id,
+        object: data.object,
+        delta: {
+          step_details: { type: data.delta.stepDetails.type, tool_calls: data.delta.stepDetails.toolCalls }
+        }
+      }
+  }
+}
+
+/**
+ * One engine event as a server-sent event.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeEvent = (event: Event): string => write(event.event, wireData(event))
+
+/**
+ * `thread.created`, the first event of a streamed createThreadAndRun.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const threadCreated = (thread: Thread): string => write("thread.created", encodeThread(thread))
+
+/**
+ * The last event of every stream.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const done: string = Sse.encoder.write({ _tag: "Event", event: "done", id: undefined, data: "[DONE]" })
+
+/**
+ * The event a stream ends with when the server fails mid-stream: a bare error object.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const serverError: string = write("error", {
+  message: "The server had an error while processing your request.",
+  type: "server_error",
+  param: null,
+  code: null
+})
+
+/** Whether a run event closes a stream: the run is terminal, or waits for tool outputs. */
+const closes = (run: Run) => terminalStatuses.has(run.status) || run.status === "requires_action"
+
+/**
+ * The events of one run, encoded, from a subscription taken before the run was started (or
+ * signalled), up to and including the run's terminal or `requires_action` event.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const runEvents = (events: Stream.Stream<Event>, runId: string): Stream.Stream<string> => {
+  // deltas name their message or step, not the run: the ids this run announced
+  const mine = new Set<string>()
+  return events.pipe(
+    Stream.filter((event) => {
+      const data = event.data
+      switch (data.object) {
+        case "thread.run":
+          return data.id === runId
+        case "thread.run.step":
+        case "thread.message":
+          if (data.runId !== runId) return false
+          mine.add(data.id)
+          return true
+        default:
+          return mine.has(data.id)
+      }
+    }),
+    Stream.takeUntil((event) => event.data.object === "thread.run" && closes(event.data)),
+    Stream.map(encodeEvent)
+  )
+}
+
+/**
+ * Follows a run over server-sent events: subscribes to the engine, runs `start` (which creates or
+ * signals the run and returns it, plus any events to send first), and answers `text/event-stream`
+ * with the run's events and `done`. The subscription lives in the request's scope, which the
+ * platform keeps open while the body streams; `start`'s failures (a 404, a 400) are answered as
+ * JSON errors, before any event.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const respond = <E, R>(
+  start: Effect.Effect<{ readonly run: Run; readonly prefix?: ReadonlyArray<string> }, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | RunEngine | Scope.Scope> =>
+  Effect.gen(function*() {
+    const engine = yield* RunEngine
+    const events = yield* engine.subscribe
+    const { prefix, run } = yield* start
+    const body = Stream.concat(
+      Stream.concat(Stream.fromIterable(prefix ?? []), runEvents(events, run.id)),
+      Stream.make(done)
+    ).pipe(
+      Stream.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Stream.failCause(cause)
+          : Stream.fromEffect(Effect.as(Effect.logError("a run's event stream failed", cause), serverError))
+      ),
+      // one write per batch of events, not one per event
+      Stream.mapChunks((chunk) => Chunk.of(Chunk.join(chunk, ""))),
+      Stream.encodeText
+    )
+    return HttpServerResponse.stream(body, {
+      contentType: "text/event-stream",
+      headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+    })
+  })
