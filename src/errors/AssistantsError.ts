@@ -138,6 +138,10 @@ export class UnexpectedStatusError
 /**
  * The request could not be delivered or its answer not read (refused, reset, closed early).
  *
+ * A streamed run whose connection broke after the server announced the run carries its id in
+ * `runId`: the run goes on without the stream, so the caller can follow it by polling
+ * (`Runs.get`, `Runs.watch`) instead of starting another.
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -145,7 +149,25 @@ export class ConnectionError extends /* @__PURE__ */ Schema.TaggedError<Connecti
   method: Schema.String,
   path: Schema.String,
   message: Schema.String,
-  outcome: Outcome
+  outcome: Outcome,
+  runId: /* @__PURE__ */ Schema.optional(Schema.String)
+}) {}
+
+/**
+ * The server sent an `error` event in the middle of a streamed run: it failed while streaming.
+ * What happened to the run is not known (`outcome: "unknown"`); look it up before starting
+ * another. `runId` is set when the stream had announced the run.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StreamError extends /* @__PURE__ */ Schema.TaggedError<StreamError>()("StreamError", {
+  message: Schema.String,
+  code: /* @__PURE__ */ Schema.optional(Schema.String),
+  type: /* @__PURE__ */ Schema.optional(Schema.String),
+  param: /* @__PURE__ */ Schema.optional(Schema.String),
+  outcome: /* @__PURE__ */ Schema.Literal("unknown"),
+  runId: /* @__PURE__ */ Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -291,6 +313,14 @@ export type StatusError =
  * @category models
  */
 export type AssistantsError = StatusError | ConnectionError | TimeoutError | ResponseDecodeError | InvalidRequestError
+
+/**
+ * Every error a streamed call can fail with: those of any call, and the server's `error` event.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StreamingError = AssistantsError | StreamError
 
 /**
  * The errors of the helpers that promise a completed run.
