@@ -1,10 +1,6 @@
 /**
- * All five services over an `HttpClient`, in one layer.
- *
- * ```ts
- * import { FetchHttpClient } from "@effect/platform"
- * const Live = AssistantsLive.layer({ apiKey: Redacted.make(key) }).pipe(Layer.provide(FetchHttpClient.layer))
- * ```
+ * All five services over an `HttpClient`, in one layer: `layer(options)` from options,
+ * `layerConfig()` from the `OPENAI_*` environment variables.
  *
  * @since 0.1.0
  */
@@ -53,6 +49,28 @@ export const services: Layer.Layer<Services, never, AssistantsClient.AssistantsC
 
 /**
  * Every service, configured by `options`; needs only an `HttpClient`.
+ *
+ * @example
+ * ```ts
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import { Assistants, AssistantsLive } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // `baseUrl` includes the version path; without `apiKey` no auth header is sent
+ * const Live = AssistantsLive.layer({
+ *   apiKey: Redacted.make("sk-test"),
+ *   baseUrl: "http://127.0.0.1:4010/v1",
+ *   timeout: "30 seconds"
+ * }).pipe(Layer.provide(FetchHttpClient.layer))
+ *
+ * // every service is provided: nothing is left in the requirements
+ * export const program = Effect.gen(function*() {
+ *   const page = yield* Assistants.list({ limit: 5 })
+ *   return page.data.map((assistant) => assistant.id)
+ * }).pipe(Effect.provide(Live))
+ * ```
  *
  * @since 0.1.0
  * @category layers
