@@ -1,21 +1,83 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Message, Tool } from "../src/index.js"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as Schema from "effect/Schema"
+import { createRequire } from "node:module"
+import { Message, Run, RunStep, Tool } from "../src/index.js"
 import * as Decoder from "../src/schema/Decoder.js"
-import { agreement, schemas } from "./utils/decoderAgreement.js"
+import { checkedEffectVersions } from "../src/schema/internal/effectVersions.js"
+import { agree, agreement, schemas } from "./utils/decoderAgreement.js"
+import * as fx from "./utils/fixtures.js"
 
 agreement("the compiled decoder")
 
-describe("code generation", () => {
-  it("gives every response schema a generated decoder", () => {
-    for (const [name, schema] of schemas) {
-      assert.isTrue(String(Decoder.compile(schema.ast)).startsWith("function(x){"), `${name} is not generated`)
+const parts = (version: string) => version.split(/[.-]/).slice(0, 3).map(Number)
+const compare = (a: string, b: string) => {
+  const [x, y] = [parts(a), parts(b)]
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i]
+  return 0
+}
+
+describe("the compiled decoder", () => {
+  it("was checked against the installed effect", () => {
+    // the compiled path relies on how ParseResult orders union members and applies key
+    // renames: a release outside the checked range must be checked again (the agreement suite
+    // above), then the range widened
+    const { version } = createRequire(import.meta.url)("effect/package.json") as { version: string }
+    assert.isTrue(
+      compare(version, checkedEffectVersions.from) >= 0 && compare(version, checkedEffectVersions.below) < 0,
+      `effect ${version} is outside [${checkedEffectVersions.from}, ${checkedEffectVersions.below})`
+    )
+  })
+
+  it("takes the compiled path for every response schema and for the unions inside them", () => {
+    for (const [name, schema] of schemas) assert.isTrue(Decoder.isGenerated(schema.ast), name)
+    for (const union of [Message.ContentPart, Message.Annotation, Tool.Tool, RunStep.StepDetails]) {
+      assert.isTrue(Decoder.isGenerated(union.ast), String(union))
     }
   })
 
-  it("generates unions, with effect's own candidate order (ParseResult.getSearchTree)", () => {
-    // without that function (a future effect), unions would fall back to the standard decoder
-    for (const union of [Message.ContentPart, Message.Annotation, Tool.Tool]) {
-      assert.include(String(Decoder.compile(union.ast)), "switch(String(x[\"type\"]))")
+  it("decodes through the compiled path with the standard decoder's results and errors", () => {
+    const decode = Decoder.decodeUnknown(Run.Run)
+    const ok = decode(fx.run)
+    assert.deepStrictEqual(ok, Schema.decodeUnknownEither(Run.Run)(fx.run))
+    // a rejected body falls back to the standard decoder, so its error is the standard one
+    const bad = { ...fx.run, status: 7 }
+    const failed = Either.flip(decode(bad) as Either.Either<unknown, unknown>)
+    const standard = Either.flip(Schema.decodeUnknownEither(Run.Run)(bad))
+    assert.strictEqual(String(Either.getOrThrow(failed)), String(Either.getOrThrow(standard)))
+  })
+
+  // unions where more than one member accepts: the member ParseResult would pick must win
+  const Overlapping = Schema.Union(
+    Schema.Struct({ kind: Schema.Literal("a"), v: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("v_")) }),
+    Schema.Struct({ v_: Schema.String }),
+    Schema.Struct({ kind: Schema.Literal("a", "b"), w: Schema.optional(Schema.Number) }),
+    Schema.Struct({ kind: Schema.Literal("b"), n: Schema.optionalWith(Schema.Number, { default: () => 0 }) }),
+    Schema.Literal("a"),
+    Schema.String
+  )
+  const inputs = FastCheck.oneof(
+    FastCheck.record(
+      {
+        kind: FastCheck.constantFrom<unknown>("a", "b", "c", 1, null),
+        v_: FastCheck.constantFrom<unknown>("x", 1),
+        w: FastCheck.constantFrom<unknown>(1, "1"),
+        n: FastCheck.constantFrom<unknown>(2, "2")
+      },
+      { requiredKeys: [] }
+    ),
+    FastCheck.constantFrom<unknown>("a", "b", 1, null, [], ["a"])
+  )
+
+  it.prop("picks the member the standard decoder picks where several accept", [inputs], ([input]) => {
+    agree(Overlapping, input)
+  })
+
+  it("declines nothing valid in a union it compiles", () => {
+    assert.isTrue(Decoder.isGenerated(Overlapping.ast))
+    for (const input of [{ kind: "a", v_: "x" }, { v_: "x" }, { kind: "b" }, "a", "z"]) {
+      assert.strictEqual(agree(Overlapping, input), "same", JSON.stringify(input))
     }
   })
 })

@@ -1,25 +1,26 @@
 /**
  * A faster decoding path for response schemas, with the same results.
  *
- * `compile` walks a schema's AST once and generates a function for each struct, array and
- * union in it: plain checks for keywords and literals written inline, the schema's own
- * refinement predicates, key renames and defaults from its property-signature transformations,
- * and union candidates chosen exactly as effect's `ParseResult` chooses them. Every field is
- * still validated. The generated source is built from the schema alone (property names and
- * literals, each written as a JSON literal); no response data ever reaches it.
+ * `compile` walks a schema's AST (the public `effect/SchemaAST` model) once and generates a
+ * function for each struct, array and union in it: plain checks for keywords and literals written
+ * inline, the schema's own refinement predicates, key renames and defaults from its
+ * property-signature transformations, and union members tried in the order effect's `ParseResult`
+ * tries them. Every field is still validated. The generated source is built from the schema alone
+ * (property names and literals, each written as a JSON literal); no response data ever reaches it.
  *
  * The compiled function only ever says "valid, here is the value" or "not sure". On "not sure"
  * the standard `ParseResult` decoder runs, so errors (and any input the compiled path declines,
  * such as AST nodes it does not handle) come out exactly as before. Where code generation is
  * forbidden (a content security policy), the standard decoder decodes everything.
- * `test/Decoder.test.ts` and `test/DecoderNoCodegen.test.ts` check that the paths agree on
- * generated valid and invalid bodies.
  *
- * Why: the standard interpreter spends most of its time on generic machinery (Either
- * allocation, issue bookkeeping, options lookups) that a valid response does not need, and
- * checks written as closures pay for V8's megamorphic property access. A page of 20 messages
- * (27 KB) decodes in about 12 us generated, 60 to 90 us as closures; bench/README.md has the
- * figures.
+ * Why it exists: the standard interpreter validates the type side of every renaming struct again
+ * after decoding its wire side, at every level of nesting, and allocates an issue for every union
+ * member it tries and rejects. For the list pages the client decodes, that costs several times the
+ * rest of a call; bench/README.md ("Decoder and lazy") has the measurements behind keeping this
+ * module. It reads only the public AST, but it relies on how `ParseResult` interprets it (which
+ * union member wins, what a property-signature transformation does): `test/Decoder.test.ts`
+ * checks that both paths agree on generated valid and damaged bodies, and fails when the installed
+ * effect leaves the versions it was checked against (`internal/effectVersions.ts`).
  *
  * @since 0.1.0
  */
@@ -52,7 +53,9 @@ class Unsupported extends Error {}
 const generate = (deps: Record<string, unknown>, body: string): Compiled => {
   if (!canGenerate) throw new Unsupported()
   try {
-    return new Function(...Object.keys(deps), body)(...Object.values(deps))
+    const compiled: Compiled = new Function(...Object.keys(deps), body)(...Object.values(deps))
+    generated.add(compiled)
+    return compiled
   } catch (e) {
     // a content security policy (Cloudflare Workers, some browsers) forbids code from strings:
     // the standard decoder then decodes everything, with the same results
@@ -63,12 +66,17 @@ const generate = (deps: Record<string, unknown>, body: string): Compiled => {
 }
 
 let canGenerate = true
+const generated = new WeakSet<Compiled>()
 
 /** A property name as a JavaScript string literal; names the generator would mishandle are refused. */
 const key = (name: PropertyKey): string => {
   if (typeof name !== "string" || name === "__proto__") throw new Unsupported()
   return JSON.stringify(name)
 }
+
+/** A literal as a JavaScript expression (`Infinity`, `NaN` and `1n` are JavaScript too). */
+const literalSource = (literal: AST.LiteralValue): string =>
+  typeof literal === "string" ? JSON.stringify(literal) : typeof literal === "bigint" ? `${literal}n` : String(literal)
 
 /** A check of local `v` against `ast` as an expression with no call, or `undefined`. */
 const inlineCheck = (ast: AST.AST, v: string): string | undefined => {
@@ -83,13 +91,8 @@ const inlineCheck = (ast: AST.AST, v: string): string | undefined => {
     case "UnknownKeyword":
     case "AnyKeyword":
       return "1"
-    case "Literal": {
-      const literal = ast.literal
-      // `Infinity`, `NaN` and `1n` are JavaScript too
-      return `${v}===${
-        typeof literal === "string" ? JSON.stringify(literal) : typeof literal === "bigint" ? `${literal}n` : literal
-      }`
-    }
+    case "Literal":
+      return `${v}===${literalSource(ast.literal)}`
     case "Union": {
       // a union of such members (an enum, a nullable string) keeps its input unchanged
       const checks = ast.types.map((member) => inlineCheck(member, v))
@@ -191,22 +194,57 @@ const compileArray = (item: AST.AST): Compiled => {
   ])
 }
 
-/** The part of `ParseResult.getSearchTree`'s answer a decoder reads. */
-type SearchTree = (members: ReadonlyArray<AST.AST>, isDecoding: boolean) => {
-  readonly keys: Record<PropertyKey, { readonly buckets: Record<string, ReadonlyArray<AST.AST>> }>
-  readonly otherwise: ReadonlyArray<AST.AST>
+/**
+ * The literal a union member requires at `key` on the wire: the `[key, literal]` pairs of its
+ * required properties whose encoded type is a literal. These are the properties `ParseResult`
+ * files union members under.
+ */
+const requiredLiterals = (ast: AST.AST): ReadonlyArray<readonly [string, AST.LiteralValue]> => {
+  switch (ast._tag) {
+    case "TypeLiteral": {
+      const out: Array<readonly [string, AST.LiteralValue]> = []
+      for (const ps of ast.propertySignatures) {
+        const type = AST.encodedAST(ps.type)
+        if (AST.isLiteral(type) && !ps.isOptional) out.push([key(ps.name), type.literal])
+      }
+      return out
+    }
+    case "Refinement":
+      return requiredLiterals(ast.from)
+    case "Transformation":
+      return requiredLiterals(ast.from)
+    case "TupleType":
+    case "Suspend":
+    case "Declaration":
+      // members `ParseResult` may file by an index or a surrogate: left to the standard decoder
+      throw new Unsupported()
+  }
+  return []
 }
 
 /**
- * A union. Its candidates come from the function the standard decoder builds its own from
- * (`getSearchTree`, exported by `effect/ParseResult` though not in its types), read the same way,
- * so where two members would accept an input the same one wins. Without it, the standard decoder
- * decodes unions.
+ * A union. `ParseResult` tries first the members whose required literal at the discriminating
+ * key equals the input's (in declaration order), then the members with no such literal (in
+ * declaration order), and the first that accepts wins; members whose literal differs cannot
+ * accept. This tries them in that order. Unions discriminated by more than one key, where the
+ * standard order depends on how members share keys, are left to the standard decoder.
  */
 const compileUnion = (ast: AST.Union): Compiled => {
-  const searchTree = (ParseResult as unknown as { readonly getSearchTree?: SearchTree }).getSearchTree
-  if (searchTree === undefined) throw new Unsupported()
-  const tree = searchTree(ast.types, true)
+  const keyed: Array<readonly [AST.AST, AST.LiteralValue]> = []
+  const otherwise: Array<AST.AST> = []
+  let discriminant: string | undefined
+  for (const member of ast.types) {
+    const literals = requiredLiterals(member)
+    if (literals.length === 0) {
+      otherwise.push(member)
+      continue
+    }
+    if (literals.length > 1 || (discriminant !== undefined && discriminant !== literals[0][0])) {
+      throw new Unsupported()
+    }
+    discriminant = literals[0][0]
+    keyed.push([member, literals[0][1]])
+  }
   const deps = new Deps()
   const names = new Map<AST.AST, string>()
   const tryMember = (member: AST.AST) => {
@@ -215,19 +253,21 @@ const compileUnion = (ast: AST.Union): Compiled => {
     return `{const o=${name}(x);if(o!==D)return o}`
   }
   const lines: Array<string> = []
-  const keys = Reflect.ownKeys(tree.keys)
-  if (keys.length > 0) {
-    lines.push(`if(typeof x=="object"&&x!==null){`)
-    for (const name of keys) {
-      lines.push(`if(H.call(x,${key(name)}))switch(String(x[${key(name)}])){`)
-      for (const [hash, bucket] of Object.entries(tree.keys[name].buckets)) {
-        lines.push(`case ${JSON.stringify(hash)}:${bucket.map(tryMember).join("")}break;`)
-      }
-      lines.push(`}`)
+  if (discriminant !== undefined) {
+    // members sharing a literal share its `case`, in declaration order
+    const cases = new Map<AST.LiteralValue, Array<AST.AST>>()
+    for (const [member, literal] of keyed) {
+      const bucket = cases.get(literal)
+      if (bucket === undefined) cases.set(literal, [member])
+      else bucket.push(member)
+    }
+    lines.push(`if(typeof x=="object"&&x!==null&&H.call(x,${discriminant}))switch(x[${discriminant}]){`)
+    for (const [literal, members] of cases) {
+      lines.push(`case ${literalSource(literal)}:${members.map(tryMember).join("")}break;`)
     }
     lines.push(`}`)
   }
-  lines.push(...tree.otherwise.map(tryMember), `return D`)
+  lines.push(...otherwise.map(tryMember), `return D`)
   return deps.build(lines)
 }
 
@@ -290,6 +330,14 @@ export const compile = (ast: AST.AST): Compiled => {
   memo.set(ast, compiled)
   return compiled
 }
+
+/**
+ * Whether `compile` generated code for this node itself (rather than handing it to the standard
+ * decoder or wrapping a refinement around another node's decoder).
+ *
+ * @internal
+ */
+export const isGenerated = (ast: AST.AST): boolean => generated.has(compile(ast))
 
 /**
  * Decodes with the compiled path, falling back to `ParseResult.decodeUnknown` for anything it
