@@ -20,7 +20,7 @@ import { Thread, ThreadDeleted } from "./Thread.js"
  * @since 0.1.0
  * @category schemas
  */
-export const AnyPage = lazy(() =>
+export const AnyPage = /* @__PURE__ */ lazy(() =>
   Schema.Union(ListPage(Assistant), ListPage(Message), ListPage(Run), ListPage(RunStep))
     .annotations({ identifier: "AnyPage" })
 )
@@ -31,7 +31,7 @@ export const AnyPage = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const AnyObject = lazy(() =>
+export const AnyObject = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     Assistant,
     Thread,

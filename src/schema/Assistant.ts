@@ -13,7 +13,7 @@ import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
  * @since 0.1.0
  * @category schemas
  */
-export const Assistant = lazy(() =>
+export const Assistant = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     id: Schema.String,
     object: Schema.Literal("assistant"),
@@ -41,7 +41,9 @@ export interface Assistant extends Schema.Schema.Type<typeof Assistant> {}
  * @since 0.1.0
  * @category schemas
  */
-export const AssistantDeleted = lazy(() => Deleted("assistant.deleted").annotations({ identifier: "AssistantDeleted" }))
+export const AssistantDeleted = /* @__PURE__ */ lazy(() =>
+  Deleted("assistant.deleted").annotations({ identifier: "AssistantDeleted" })
+)
 
 /**
  * @since 0.1.0
@@ -73,7 +75,7 @@ const assistantFields = () => ({
  * @since 0.1.0
  * @category schemas
  */
-export const CreateAssistantParams = lazy(() =>
+export const CreateAssistantParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct(assistantFields()).annotations({ identifier: "CreateAssistantParams" })
 )
 
@@ -89,7 +91,7 @@ export interface CreateAssistantParams extends Schema.Schema.Type<typeof CreateA
  * @since 0.1.0
  * @category schemas
  */
-export const ModifyAssistantParams = lazy(() =>
+export const ModifyAssistantParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({ ...assistantFields(), model: Schema.optional(Schema.String) })
     .annotations({ identifier: "ModifyAssistantParams" })
 )

@@ -28,7 +28,7 @@ export type Unknown = string & Brand.Brand<"effect-assistants/Unknown">
  * Any string, as an {@link Unknown}. One schema serves every open enum: a union tries its literal
  * member first, so only values outside the known set ever land here.
  */
-const UnknownValue = lazy(() => Schema.String.pipe(Schema.brand("effect-assistants/Unknown")))
+const UnknownValue = /* @__PURE__ */ lazy(() => Schema.String.pipe(Schema.brand("effect-assistants/Unknown")))
 
 /**
  * An enum that accepts values it does not know in responses, carried as {@link Unknown}.
@@ -57,7 +57,7 @@ export interface UnknownMember {
  * @since 0.1.0
  * @category schemas
  */
-export const JsonObject = lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+export const JsonObject = /* @__PURE__ */ lazy(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /**
  * The catch-all member of a union discriminated by `type`: it takes any object whose `type` is a
@@ -120,7 +120,7 @@ export const Timestamp = Schema.Int
  * @since 0.1.0
  * @category schemas
  */
-export const Metadata = lazy(() => Schema.Record({ key: Schema.String, value: Schema.String }))
+export const Metadata = /* @__PURE__ */ lazy(() => Schema.Record({ key: Schema.String, value: Schema.String }))
 
 /**
  * @since 0.1.0
@@ -135,7 +135,7 @@ export type Metadata = typeof Metadata.Type
  * @since 0.1.0
  * @category schemas
  */
-export const MetadataParam = lazy(() =>
+export const MetadataParam = /* @__PURE__ */ lazy(() =>
   Schema.Record({
     key: Schema.String,
     value: Schema.String.pipe(Schema.maxLength(512, { message: () => "metadata values are at most 512 characters" }))
@@ -155,7 +155,7 @@ export const MetadataParam = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const Usage = lazy(() =>
+export const Usage = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     promptTokens: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("prompt_tokens")),
     completionTokens: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("completion_tokens")),
@@ -175,7 +175,7 @@ export type Usage = typeof Usage.Type
  * @since 0.1.0
  * @category schemas
  */
-export const LastError = lazy(() =>
+export const LastError = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     code: openEnum("server_error", "rate_limit_exceeded", "invalid_prompt"),
     message: Schema.String
@@ -220,7 +220,7 @@ export const ListPage = <A, I, R>(item: Schema.Schema<A, I, R>) => {
 const pages = new WeakMap<object, unknown>()
 
 const makeListPage = <A, I, R>(item: Schema.Schema<A, I, R>) =>
-  lazy(() =>
+  /* @__PURE__ */ lazy(() =>
     Schema.Struct({
       object: Schema.optionalWith(Schema.String, { default: () => "list" }),
       data: Schema.Array(item),
@@ -292,7 +292,7 @@ export const includeValue = "step_details.tool_calls[*].file_search.results[*].c
  * @since 0.1.0
  * @category schemas
  */
-export const Include = lazy(() => Schema.Array(Schema.Literal(includeValue)))
+export const Include = /* @__PURE__ */ lazy(() => Schema.Array(Schema.Literal(includeValue)))
 
 /**
  * @since 0.1.0

@@ -8,7 +8,7 @@ import { Deleted, Metadata, MetadataParam, nullable, openEnum, Timestamp, unknow
 import { lazy } from "./internal/lazy.js"
 
 // the two annotation kinds differ only in their type and the key that names the file
-const FileRef = lazy(() =>
+const FileRef = /* @__PURE__ */ lazy(() =>
   Schema.Struct({ fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")) })
 )
 
@@ -17,7 +17,7 @@ const span = () => ({
   endIndex: Schema.propertySignature(Schema.Int).pipe(Schema.fromKey("end_index"))
 })
 
-const FileCitation = lazy(() =>
+const FileCitation = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: Schema.Literal("file_citation"),
     text: Schema.String,
@@ -26,7 +26,7 @@ const FileCitation = lazy(() =>
   })
 )
 
-const FilePath = lazy(() =>
+const FilePath = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: Schema.Literal("file_path"),
     text: Schema.String,
@@ -41,7 +41,7 @@ const FilePath = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const Annotation = lazy(() =>
+export const Annotation = /* @__PURE__ */ lazy(() =>
   Schema.Union(FileCitation, FilePath, unknownMember(["file_citation", "file_path"]))
 )
 
@@ -51,13 +51,13 @@ export const Annotation = lazy(() =>
  */
 export type Annotation = typeof Annotation.Type
 
-const Detail = lazy(() => openEnum("auto", "low", "high"))
+const Detail = /* @__PURE__ */ lazy(() => openEnum("auto", "low", "high"))
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const ImageFile = lazy(() =>
+export const ImageFile = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")),
     detail: Schema.optional(Detail)
@@ -68,21 +68,21 @@ export const ImageFile = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const ImageUrl = lazy(() =>
+export const ImageUrl = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     url: Schema.String,
     detail: Schema.optional(Detail)
   })
 )
 
-const ImageFilePart = lazy(() =>
+const ImageFilePart = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: Schema.Literal("image_file"),
     imageFile: Schema.propertySignature(ImageFile).pipe(Schema.fromKey("image_file"))
   })
 )
 
-const ImageUrlPart = lazy(() =>
+const ImageUrlPart = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: Schema.Literal("image_url"),
     imageUrl: Schema.propertySignature(ImageUrl).pipe(Schema.fromKey("image_url"))
@@ -93,7 +93,7 @@ const ImageUrlPart = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const TextPart = lazy(() =>
+export const TextPart = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: Schema.Literal("text"),
     text: Schema.Struct({
@@ -116,7 +116,7 @@ export type TextPart = typeof TextPart.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ContentPart = lazy(() =>
+export const ContentPart = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     TextPart,
     ImageFilePart,
@@ -138,7 +138,7 @@ export type ContentPart = typeof ContentPart.Type
  * @since 0.1.0
  * @category schemas
  */
-export const Attachment = lazy(() =>
+export const Attachment = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")),
     tools: Schema.optional(
@@ -163,13 +163,13 @@ export type Attachment = typeof Attachment.Type
  * @since 0.1.0
  * @category schemas
  */
-export const MessageStatus = lazy(() => openEnum("in_progress", "incomplete", "completed"))
+export const MessageStatus = /* @__PURE__ */ lazy(() => openEnum("in_progress", "incomplete", "completed"))
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const Message = lazy(() =>
+export const Message = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     id: Schema.String,
     object: Schema.Literal("thread.message"),
@@ -202,7 +202,7 @@ export interface Message extends Schema.Schema.Type<typeof Message> {}
  * @since 0.1.0
  * @category schemas
  */
-export const MessageDeleted = lazy(() =>
+export const MessageDeleted = /* @__PURE__ */ lazy(() =>
   Deleted("thread.message.deleted").annotations({ identifier: "MessageDeleted" })
 )
 
@@ -231,7 +231,7 @@ export {
  * @since 0.1.0
  * @category schemas
  */
-export const ModifyMessageParams = lazy(() =>
+export const ModifyMessageParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     metadata: Schema.optional(Schema.NullOr(MetadataParam))
   }).annotations({ identifier: "ModifyMessageParams" })

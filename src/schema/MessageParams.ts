@@ -15,7 +15,7 @@ import { lazy } from "./internal/lazy.js"
  * @since 0.1.0
  * @category schemas
  */
-export const ContentPartParam = lazy(() =>
+export const ContentPartParam = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     Schema.Struct({ type: Schema.Literal("text"), text: Schema.String }),
     Schema.Struct({
@@ -48,7 +48,7 @@ export type ContentPartParam = typeof ContentPartParam.Type
  * @since 0.1.0
  * @category schemas
  */
-export const CreateMessageParams = lazy(() =>
+export const CreateMessageParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     role: Schema.Literal("user", "assistant"),
     content: Schema.Union(Schema.String, Schema.NonEmptyArray(ContentPartParam)),

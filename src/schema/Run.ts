@@ -33,7 +33,7 @@ export const knownStatuses = [
  * @since 0.1.0
  * @category schemas
  */
-export const RunStatus = lazy(() => openEnum(...knownStatuses))
+export const RunStatus = /* @__PURE__ */ lazy(() => openEnum(...knownStatuses))
 
 /**
  * @since 0.1.0
@@ -61,7 +61,7 @@ export const terminalStatuses: ReadonlySet<string> = new Set([
  * @since 0.1.0
  * @category schemas
  */
-export const RunToolCall = lazy(() =>
+export const RunToolCall = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     id: Schema.String,
     type: Schema.Literal("function"),
@@ -79,7 +79,7 @@ export type RunToolCall = typeof RunToolCall.Type
  * @since 0.1.0
  * @category schemas
  */
-export const RequiredAction = lazy(() =>
+export const RequiredAction = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: Schema.Literal("submit_tool_outputs"),
     submitToolOutputs: Schema.propertySignature(Schema.Struct({
@@ -98,7 +98,7 @@ export type RequiredAction = typeof RequiredAction.Type
  * @since 0.1.0
  * @category schemas
  */
-export const Run = lazy(() =>
+export const Run = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     id: Schema.String,
     object: Schema.Literal("thread.run"),
@@ -171,7 +171,7 @@ export const runFields = () => {
  * @since 0.1.0
  * @category schemas
  */
-export const CreateRunParams = lazy(() =>
+export const CreateRunParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     ...runFields(),
     reasoningEffort: Schema.optional(Schema.NullOr(ReasoningEffort)).pipe(Schema.fromKey("reasoning_effort")),
@@ -196,7 +196,7 @@ export interface CreateRunParams extends Schema.Schema.Type<typeof CreateRunPara
  * @since 0.1.0
  * @category schemas
  */
-export const ModifyRunParams = lazy(() =>
+export const ModifyRunParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     metadata: Schema.optional(Schema.NullOr(MetadataParam))
   }).annotations({ identifier: "ModifyRunParams" })
@@ -214,7 +214,7 @@ export interface ModifyRunParams extends Schema.Schema.Type<typeof ModifyRunPara
  * @since 0.1.0
  * @category schemas
  */
-export const ToolOutput = lazy(() =>
+export const ToolOutput = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     toolCallId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("tool_call_id")),
     output: Schema.String
@@ -233,7 +233,7 @@ export type ToolOutput = typeof ToolOutput.Type
  * @since 0.1.0
  * @category schemas
  */
-export const SubmitToolOutputsParams = lazy(() =>
+export const SubmitToolOutputsParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     toolOutputs: Schema.propertySignature(Schema.Array(ToolOutput)).pipe(Schema.fromKey("tool_outputs"))
   }).annotations({ identifier: "SubmitToolOutputsParams" })

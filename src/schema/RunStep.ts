@@ -7,7 +7,7 @@ import * as Schema from "effect/Schema"
 import { LastError, Metadata, nullable, openEnum, Timestamp, unknownMember, Usage } from "./Common.js"
 import { lazy } from "./internal/lazy.js"
 
-const CodeOutput = lazy(() =>
+const CodeOutput = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     Schema.Struct({ type: Schema.Literal("logs"), logs: Schema.String }),
     Schema.Struct({
@@ -18,7 +18,7 @@ const CodeOutput = lazy(() =>
   )
 )
 
-const FileSearchResult = lazy(() =>
+const FileSearchResult = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     fileId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_id")),
     fileName: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("file_name")),
@@ -35,7 +35,7 @@ const FileSearchResult = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const StepToolCall = lazy(() =>
+export const StepToolCall = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     Schema.Struct({
       id: Schema.String,
@@ -78,7 +78,7 @@ export type StepToolCall = typeof StepToolCall.Type
  * @since 0.1.0
  * @category schemas
  */
-export const StepDetails = lazy(() =>
+export const StepDetails = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     Schema.Struct({
       type: Schema.Literal("message_creation"),
@@ -104,13 +104,15 @@ export type StepDetails = typeof StepDetails.Type
  * @since 0.1.0
  * @category schemas
  */
-export const RunStepStatus = lazy(() => openEnum("in_progress", "cancelled", "failed", "completed", "expired"))
+export const RunStepStatus = /* @__PURE__ */ lazy(() =>
+  openEnum("in_progress", "cancelled", "failed", "completed", "expired")
+)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const RunStep = lazy(() =>
+export const RunStep = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     id: Schema.String,
     object: Schema.Literal("thread.run.step"),

@@ -14,7 +14,7 @@ import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
  * @since 0.1.0
  * @category schemas
  */
-export const Thread = lazy(() =>
+export const Thread = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     id: Schema.String,
     object: Schema.Literal("thread"),
@@ -34,7 +34,9 @@ export interface Thread extends Schema.Schema.Type<typeof Thread> {}
  * @since 0.1.0
  * @category schemas
  */
-export const ThreadDeleted = lazy(() => Deleted("thread.deleted").annotations({ identifier: "ThreadDeleted" }))
+export const ThreadDeleted = /* @__PURE__ */ lazy(() =>
+  Deleted("thread.deleted").annotations({ identifier: "ThreadDeleted" })
+)
 
 /**
  * @since 0.1.0
@@ -48,7 +50,7 @@ export interface ThreadDeleted extends Schema.Schema.Type<typeof ThreadDeleted> 
  * @since 0.1.0
  * @category schemas
  */
-export const CreateThreadParams = lazy(() =>
+export const CreateThreadParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     messages: Schema.optional(Schema.Array(CreateMessageParams)),
     toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources")),
@@ -68,7 +70,7 @@ export interface CreateThreadParams extends Schema.Schema.Type<typeof CreateThre
  * @since 0.1.0
  * @category schemas
  */
-export const ModifyThreadParams = lazy(() =>
+export const ModifyThreadParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     toolResources: Schema.optional(Schema.NullOr(ToolResourcesParam)).pipe(Schema.fromKey("tool_resources")),
     metadata: Schema.optional(Schema.NullOr(MetadataParam))
@@ -87,7 +89,7 @@ export interface ModifyThreadParams extends Schema.Schema.Type<typeof ModifyThre
  * @since 0.1.0
  * @category schemas
  */
-export const CreateThreadAndRunParams = lazy(() =>
+export const CreateThreadAndRunParams = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     ...runFields(),
     thread: Schema.optional(CreateThreadParams),

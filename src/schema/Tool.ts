@@ -23,7 +23,7 @@ export {
  * @since 0.1.0
  * @category schemas
  */
-export const FunctionDefinition = lazy(() =>
+export const FunctionDefinition = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     name: Schema.String,
     description: Schema.optional(Schema.String),
@@ -42,13 +42,15 @@ export type FunctionDefinition = typeof FunctionDefinition.Type
  * @since 0.1.0
  * @category schemas
  */
-export const CodeInterpreterTool = lazy(() => Schema.Struct({ type: Schema.Literal("code_interpreter") }))
+export const CodeInterpreterTool = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({ type: Schema.Literal("code_interpreter") })
+)
 
 /**
  * @since 0.1.0
  * @category schemas
  */
-export const FileSearchTool = lazy(() =>
+export const FileSearchTool = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: Schema.Literal("file_search"),
     fileSearch: Schema.optional(
@@ -69,7 +71,7 @@ export const FileSearchTool = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const FunctionTool = lazy(() =>
+export const FunctionTool = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: Schema.Literal("function"),
     function: FunctionDefinition
@@ -88,7 +90,7 @@ export type FunctionTool = typeof FunctionTool.Type
  * @since 0.1.0
  * @category schemas
  */
-export const Tool = lazy(() =>
+export const Tool = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     CodeInterpreterTool,
     FileSearchTool,
@@ -109,7 +111,7 @@ export type Tool = typeof Tool.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ResponseFormat = lazy(() =>
+export const ResponseFormat = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     Schema.Literal("auto"),
     Schema.Struct({ type: Schema.Literal("text") }),
@@ -141,7 +143,7 @@ export type ResponseFormat = typeof ResponseFormat.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ToolChoice = lazy(() =>
+export const ToolChoice = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     Schema.Literal("none", "auto", "required"),
     Schema.Struct({
@@ -163,7 +165,7 @@ export type ToolChoice = typeof ToolChoice.Type
  * @since 0.1.0
  * @category schemas
  */
-export const TruncationStrategy = lazy(() =>
+export const TruncationStrategy = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     type: openEnum("auto", "last_messages"),
     lastMessages: Schema.optional(Schema.NullOr(Schema.Int)).pipe(Schema.fromKey("last_messages"))
@@ -182,4 +184,6 @@ export type TruncationStrategy = typeof TruncationStrategy.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ReasoningEffort = lazy(() => Schema.Literal("none", "minimal", "low", "medium", "high", "xhigh", "max"))
+export const ReasoningEffort = /* @__PURE__ */ lazy(() =>
+  Schema.Literal("none", "minimal", "low", "medium", "high", "xhigh", "max")
+)

@@ -15,7 +15,7 @@ import { lazy } from "./internal/lazy.js"
  * @since 0.1.0
  * @category schemas
  */
-export const ToolResources = lazy(() =>
+export const ToolResources = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     codeInterpreter: Schema.optional(
       Schema.Struct({ fileIds: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("file_ids")) })
@@ -34,7 +34,7 @@ export const ToolResources = lazy(() =>
  */
 export type ToolResources = typeof ToolResources.Type
 
-const ChunkingStrategy = lazy(() =>
+const ChunkingStrategy = /* @__PURE__ */ lazy(() =>
   Schema.Union(
     Schema.Struct({ type: Schema.Literal("auto") }),
     Schema.Struct({
@@ -58,7 +58,7 @@ const ChunkingStrategy = lazy(() =>
  * @since 0.1.0
  * @category schemas
  */
-export const ToolResourcesParam = lazy(() =>
+export const ToolResourcesParam = /* @__PURE__ */ lazy(() =>
   Schema.Struct({
     codeInterpreter: Schema.optional(
       Schema.Struct({
