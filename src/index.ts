@@ -25,6 +25,11 @@ export * as AssistantsClient from "./layers/AssistantsClient.js"
 /**
  * @since 0.1.0
  */
+export * as AssistantStream from "./services/AssistantStream.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as AssistantsConfig from "./layers/AssistantsConfig.js"
 
 /**

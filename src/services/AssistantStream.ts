@@ -1,0 +1,628 @@
+/**
+ * Streamed runs: the server-sent events of `stream: true` decoded into a `Stream` of typed
+ * events, and folded into the run, thread, messages and steps they describe.
+ *
+ * ```
+ * Runs.createStream(params)         Stream<AssistantStreamEvent, StreamingError, Runs>
+ *   |> AssistantStream.text         Stream<string>: the assistant's text as it is written
+ *   |> AssistantStream.snapshots    Stream<Snapshot>: everything so far, after each event
+ *   |> AssistantStream.accumulate   Effect<Snapshot>: everything, once the stream ends
+ * ```
+ *
+ * Decoding (see {@link decodeEvents}): events may be split across any chunk boundary, inside a
+ * multi-byte character too; CRLF line endings and comment lines are handled; an event name this
+ * version does not know becomes an `UnknownEvent`; `error` fails the stream with `StreamError`;
+ * `done` ends it and is not emitted. A body that ends without `done` (the connection broke) fails
+ * with `ConnectionError`, `outcome: "unknown"`, and the run's id once the stream has announced it,
+ * so the caller can follow the run by polling.
+ *
+ * @since 0.1.0
+ */
+import * as Sse from "@effect/experimental/Sse"
+import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import {
+  type AssistantsError,
+  ConnectionError,
+  firstIssue,
+  ResponseDecodeError,
+  StreamError,
+  type StreamingError
+} from "../errors/AssistantsError.js"
+import type { UnknownMember } from "../schema/Common.js"
+import * as Decoder from "../schema/Decoder.js"
+import type { Annotation, ContentPart, Message } from "../schema/Message.js"
+import type { Run } from "../schema/Run.js"
+import type { StepToolCall } from "../schema/RunStep.js"
+import type { RunStep } from "../schema/RunStep.js"
+import {
+  type AnnotationDelta,
+  type AssistantStreamEvent,
+  type CodeOutputDelta,
+  type ContentDelta,
+  dataSchema,
+  ErrorData,
+  type MessageDelta,
+  type RunStepDelta,
+  type ToolCallDelta
+} from "../schema/StreamEvent.js"
+import type { Thread } from "../schema/Thread.js"
+
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  AssistantStreamEvent
+} from "../schema/StreamEvent.js"
+
+// ---------------------------------------------------------------------------------------------
+// decoding
+
+/**
+ * Where a stream's bytes come from, for the errors it fails with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Origin {
+  readonly method: string
+  readonly path: string
+  /** The response's status (a stream's bytes only come with a 2xx). */
+  readonly status: number
+  readonly requestId?: string | undefined
+  /** The run's id when the caller knows it already (a submit, the tool loop). */
+  readonly runId?: string | undefined
+}
+
+type DataDecoder = (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
+
+// one decoder per data schema, built on first use
+const decoders = new Map<string, DataDecoder>()
+const decoderOf = (event: string): { readonly decode: DataDecoder; readonly name: string } | undefined => {
+  const entry = dataSchema(event)
+  if (entry === undefined) return undefined
+  let decode = decoders.get(entry.name)
+  if (decode === undefined) {
+    // the package's compiled decoder where it vouches for the input, else the standard one (which
+    // also says what is wrong): the same results as `Schema.decodeUnknownEither` alone
+    const fast = Decoder.compile(entry.schema.ast)
+    const standard = Schema.decodeUnknownEither(entry.schema) as DataDecoder
+    decode = (u) => {
+      const out = fast(u)
+      return out === Decoder.DECLINE ? standard(u) : Either.right(out)
+    }
+    decoders.set(entry.name, decode)
+  }
+  return { decode, name: entry.name }
+}
+
+const decodeErrorData = Schema.decodeUnknownEither(ErrorData)
+
+/**
+ * The state of one stream's decoding: the text decoder (which keeps a multi-byte character split
+ * across chunks), the SSE parser, and what the events said so far.
+ */
+class Decoding {
+  readonly text = new TextDecoder()
+  readonly parser: Sse.Parser
+  /** The events parsed from the current chunk. */
+  parsed: Array<Sse.Event> = []
+  /** A `\r` that ended the last chunk: held back, as the parser would take a `\n` after it for an empty line. */
+  heldCR = false
+  done = false
+  runId: string | undefined
+  constructor(readonly origin: Origin) {
+    this.runId = origin.runId
+    this.parser = Sse.makeParser((event) => {
+      if (event._tag === "Event") this.parsed.push(event)
+    })
+  }
+
+  /** Feeds text; fails with what an event said (`error`) or what was wrong with it. */
+  feed(text: string, out: Array<AssistantStreamEvent>): StreamingError | undefined {
+    if (this.heldCR) {
+      text = "\r" + text
+      this.heldCR = false
+    }
+    if (text.length > 0 && text.charCodeAt(text.length - 1) === 13) {
+      text = text.slice(0, -1)
+      this.heldCR = true
+    }
+    // The parser rescans its whole buffer from the start for every line it reads, so a chunk of
+    // many events costs the square of its length: it is handed one line at a time.
+    let tooLarge: Sse.SseError | undefined
+    let from = 0
+    for (let eol = text.indexOf("\n"); eol >= 0 && tooLarge === undefined; eol = text.indexOf("\n", from)) {
+      tooLarge = this.parser.feed(text.slice(from, eol + 1))
+      from = eol + 1
+    }
+    if (from < text.length && tooLarge === undefined) tooLarge = this.parser.feed(text.slice(from))
+    const parsed = this.parsed
+    this.parsed = []
+    for (let i = 0; i < parsed.length && !this.done; i++) {
+      const failure = this.event(parsed[i], out)
+      if (failure !== undefined) return failure
+    }
+    if (tooLarge !== undefined) return this.invalid("event", tooLarge.message)
+    return undefined
+  }
+
+  event(raw: Sse.Event, out: Array<AssistantStreamEvent>): StreamingError | undefined {
+    const name = raw.event
+    if (name === "done") {
+      this.done = true
+      return undefined
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(raw.data)
+    } catch (e) {
+      if (name === "error") return this.streamError({ message: raw.data })
+      const known = decoderOf(name)
+      if (known === undefined) {
+        // an event this version does not know may carry anything: its text is kept
+        out.push({ event: "unknown", name, data: raw.data })
+        return undefined
+      }
+      return this.invalid(name, (e as Error).message)
+    }
+    if (name === "error") {
+      const data = decodeErrorData(json)
+      return this.streamError(Either.isRight(data) ? data.right : {})
+    }
+    const known = decoderOf(name)
+    if (known === undefined) {
+      out.push({ event: "unknown", name, data: json })
+      return undefined
+    }
+    const decoded = known.decode(json)
+    if (Either.isLeft(decoded)) return this.mismatch(name, known.name, decoded.left)
+    const data = decoded.right as { readonly object: string; readonly id: string }
+    if (data.object === "thread.run") this.runId = data.id
+    out.push({ event: name, data } as AssistantStreamEvent)
+    return undefined
+  }
+
+  streamError(data: {
+    readonly message?: string | undefined
+    readonly type?: string | undefined
+    readonly code?: string | null | undefined
+    readonly param?: string | null | undefined
+  }): StreamError {
+    return new StreamError({
+      message: data.message ?? "the server failed while streaming the run",
+      ...(data.code != null ? { code: data.code } : {}),
+      ...(data.type !== undefined ? { type: data.type } : {}),
+      ...(data.param != null ? { param: data.param } : {}),
+      outcome: "unknown",
+      ...(this.runId !== undefined ? { runId: this.runId } : {})
+    })
+  }
+
+  invalid(event: string, message: string): ResponseDecodeError {
+    return new ResponseDecodeError({
+      status: this.origin.status,
+      requestId: this.origin.requestId,
+      method: this.origin.method,
+      path: this.origin.path,
+      reason: "invalid-json",
+      schema: event,
+      at: "data",
+      message: `the data of a ${event} event is not JSON: ${message}`,
+      outcome: "unknown"
+    })
+  }
+
+  mismatch(event: string, schema: string, error: ParseResult.ParseError): ResponseDecodeError {
+    const issue = firstIssue(error)
+    const at = issue.path === undefined ? "data" : `data.${issue.path}`
+    return new ResponseDecodeError({
+      status: this.origin.status,
+      requestId: this.origin.requestId,
+      method: this.origin.method,
+      path: this.origin.path,
+      reason: "schema-mismatch",
+      schema,
+      at,
+      message: `${schema} (${event}) at ${at}: ${issue.message}`,
+      outcome: "unknown"
+    })
+  }
+
+  /** The error of a body that broke off, or ended without `done`. */
+  broken(message: string): ConnectionError {
+    return new ConnectionError({
+      method: this.origin.method,
+      path: this.origin.path,
+      message: this.runId === undefined
+        ? message
+        : `${message}; run ${this.runId} goes on without the stream: poll it to follow it`,
+      outcome: "unknown",
+      ...(this.runId !== undefined ? { runId: this.runId } : {})
+    })
+  }
+}
+
+const describeCause = (cause: unknown): string => {
+  const parts: Array<string> = []
+  for (let c: any = cause, depth = 0; c != null && depth < 4; c = c.cause, depth++) {
+    if (typeof c === "object" && typeof c.message === "string" && c.message !== "") parts.push(c.message)
+    if (typeof c === "object" && typeof c.code === "string") parts.push(c.code)
+  }
+  return parts.length > 0 ? parts.join(": ") : "transport failure"
+}
+
+/**
+ * Decodes the bytes of a `text/event-stream` body into events. A failure of `bytes` (the
+ * connection broke) and a body that ends without `done` fail with `ConnectionError`
+ * (`outcome: "unknown"`, with `runId` once known); `error` fails with `StreamError`; a known event
+ * whose data does not decode fails with `ResponseDecodeError`. Reading stops at `done`.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeEvents = <E>(
+  bytes: Stream.Stream<Uint8Array, E>,
+  origin: Origin
+): Stream.Stream<AssistantStreamEvent, StreamingError> =>
+  Stream.suspend(() => {
+    const state = new Decoding(origin)
+    const emit = (
+      out: Array<AssistantStreamEvent>,
+      next: Channel.Channel<
+        Chunk.Chunk<AssistantStreamEvent>,
+        Chunk.Chunk<Uint8Array>,
+        StreamingError,
+        E,
+        void,
+        unknown
+      >
+    ) => (out.length === 0 ? next : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), next))
+    const loop: Channel.Channel<
+      Chunk.Chunk<AssistantStreamEvent>,
+      Chunk.Chunk<Uint8Array>,
+      StreamingError,
+      E,
+      void,
+      unknown
+    > = Channel.readWithCause({
+      onInput: (input: Chunk.Chunk<Uint8Array>) => {
+        const out: Array<AssistantStreamEvent> = []
+        for (const bytes of input) {
+          const failure = state.feed(state.text.decode(bytes, { stream: true }), out)
+          if (failure !== undefined) return emit(out, Channel.fail(failure))
+          if (state.done) return emit(out, Channel.void)
+        }
+        return emit(out, loop)
+      },
+      onFailure: (cause: Cause.Cause<E>) =>
+        Cause.isInterruptedOnly(cause) ? Channel.failCause(cause as Cause.Cause<never>) : Channel.fail(
+          state.broken(`the stream broke off: ${describeCause(Cause.squash(cause))}`)
+        ),
+      onDone: () => {
+        const out: Array<AssistantStreamEvent> = []
+        // the end of the body ends a last line; a last event without its blank line is incomplete
+        const failure = state.feed(state.text.decode() + (state.heldCR ? "\n" : ""), out)
+        if (failure !== undefined) return emit(out, Channel.fail(failure))
+        return emit(
+          out,
+          state.done ? Channel.void : Channel.fail(state.broken("the stream ended before the server said it was done"))
+        )
+      }
+    })
+    return Stream.pipeThroughChannel(bytes, loop)
+  })
+
+// ---------------------------------------------------------------------------------------------
+// folding
+
+/**
+ * Everything a stream said so far: the run and the thread as last sent, the messages and run
+ * steps in creation order, deltas merged in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Snapshot {
+  readonly run: Option.Option<Run>
+  readonly thread: Option.Option<Thread>
+  readonly messages: ReadonlyArray<Message>
+  readonly steps: ReadonlyArray<RunStep>
+}
+
+/**
+ * The snapshot before any event.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const empty: Snapshot = { run: Option.none(), thread: Option.none(), messages: [], steps: [] }
+
+/** Replaces the item with `item`'s id, or appends it if it was never announced. */
+const upsert = <A extends { readonly id: string }>(items: ReadonlyArray<A>, item: A): ReadonlyArray<A> => {
+  const i = items.findIndex((x) => x.id === item.id)
+  if (i < 0) return [...items, item]
+  const next = items.slice()
+  next[i] = item
+  return next
+}
+
+/** Applies `f` to the item with id `id`; the items unchanged when there is none. */
+const update = <A extends { readonly id: string }>(
+  items: ReadonlyArray<A>,
+  id: string,
+  f: (a: A) => A
+): ReadonlyArray<A> => {
+  const i = items.findIndex((x) => x.id === id)
+  if (i < 0) return items
+  const next = items.slice()
+  next[i] = f(items[i])
+  return next
+}
+
+/** The `index` an unknown delta member carries in its raw JSON, if any. */
+const rawIndex = (member: UnknownMember): number | undefined => {
+  const i = member.raw.index
+  return typeof i === "number" && Number.isInteger(i) && i >= 0 ? i : undefined
+}
+
+const annotation = (d: Exclude<AnnotationDelta, UnknownMember>): Annotation =>
+  d.type === "file_citation"
+    ? {
+      type: "file_citation",
+      text: d.text ?? "",
+      fileCitation: { fileId: d.fileCitation?.fileId ?? "" },
+      startIndex: d.startIndex ?? 0,
+      endIndex: d.endIndex ?? 0
+    }
+    : {
+      type: "file_path",
+      text: d.text ?? "",
+      filePath: { fileId: d.filePath?.fileId ?? "" },
+      startIndex: d.startIndex ?? 0,
+      endIndex: d.endIndex ?? 0
+    }
+
+const part = (previous: ContentPart | undefined, d: Exclude<ContentDelta, UnknownMember>): ContentPart => {
+  switch (d.type) {
+    case "text": {
+      const before = previous?.type === "text" ? previous.text : undefined
+      const added = d.text?.annotations
+      return {
+        type: "text",
+        text: {
+          value: (before?.value ?? "") + (d.text?.value ?? ""),
+          annotations: added === undefined || added.length === 0
+            ? before?.annotations ?? []
+            : [...(before?.annotations ?? []), ...added.map((a) => (a.type === "unknown" ? a : annotation(a)))]
+        }
+      }
+    }
+    case "image_file": {
+      const before = previous?.type === "image_file" ? previous.imageFile : undefined
+      const detail = d.imageFile?.detail ?? before?.detail
+      return {
+        type: "image_file",
+        imageFile: { fileId: d.imageFile?.fileId ?? before?.fileId ?? "", ...(detail !== undefined ? { detail } : {}) }
+      }
+    }
+    case "image_url": {
+      const before = previous?.type === "image_url" ? previous.imageUrl : undefined
+      const detail = d.imageUrl?.detail ?? before?.detail
+      return {
+        type: "image_url",
+        imageUrl: { url: d.imageUrl?.url ?? before?.url ?? "", ...(detail !== undefined ? { detail } : {}) }
+      }
+    }
+    case "refusal":
+      return { type: "refusal", refusal: (previous?.type === "refusal" ? previous.refusal : "") + (d.refusal ?? "") }
+  }
+}
+
+const mergeMessage = (message: Message, delta: MessageDelta["delta"]): Message => {
+  const content = delta.content
+  if (content === undefined || content.length === 0) {
+    return delta.role === undefined ? message : { ...message, role: delta.role }
+  }
+  const parts = message.content.slice()
+  for (const d of content) {
+    if (d.type === "unknown") {
+      const i = rawIndex(d)
+      if (i !== undefined) parts[i] = d
+    } else {
+      parts[d.index] = part(parts[d.index], d)
+    }
+  }
+  return { ...message, ...(delta.role !== undefined ? { role: delta.role } : {}), content: parts }
+}
+
+const codeOutput = (d: CodeOutputDelta) =>
+  d.type === "logs"
+    ? { type: "logs" as const, logs: d.logs ?? "" }
+    : d.type === "image"
+    ? { type: "image" as const, image: { fileId: d.image?.fileId ?? "" } }
+    : d
+
+const toolCall = (previous: StepToolCall | undefined, d: Exclude<ToolCallDelta, UnknownMember>): StepToolCall => {
+  switch (d.type) {
+    case "function": {
+      const before = previous?.type === "function" ? previous : undefined
+      const output = d.function?.output
+      return {
+        id: d.id ?? before?.id ?? "",
+        type: "function",
+        function: {
+          name: before?.function.name || d.function?.name || "",
+          arguments: (before?.function.arguments ?? "") + (d.function?.arguments ?? ""),
+          output: output !== undefined ? output : before?.function.output ?? null
+        }
+      }
+    }
+    case "code_interpreter": {
+      const before = previous?.type === "code_interpreter" ? previous : undefined
+      const outputs = d.codeInterpreter?.outputs
+      return {
+        id: d.id ?? before?.id ?? "",
+        type: "code_interpreter",
+        codeInterpreter: {
+          input: (before?.codeInterpreter.input ?? "") + (d.codeInterpreter?.input ?? ""),
+          outputs: outputs === undefined || outputs.length === 0
+            ? before?.codeInterpreter.outputs ?? []
+            : [...(before?.codeInterpreter.outputs ?? []), ...outputs.map(codeOutput)]
+        }
+      }
+    }
+    case "file_search": {
+      // a file search delta carries no more than "a map": the whole call arrives with the step
+      const before = previous?.type === "file_search" ? previous : undefined
+      return { id: d.id ?? before?.id ?? "", type: "file_search", fileSearch: before?.fileSearch ?? {} }
+    }
+  }
+}
+
+const mergeStep = (step: RunStep, delta: RunStepDelta["delta"]): RunStep => {
+  const details = delta.stepDetails
+  if (details === undefined) return step
+  switch (details.type) {
+    case "tool_calls": {
+      const calls = step.stepDetails.type === "tool_calls" ? step.stepDetails.toolCalls.slice() : []
+      for (const d of details.toolCalls ?? []) {
+        if (d.type === "unknown") {
+          const i = rawIndex(d)
+          if (i !== undefined) calls[i] = d
+        } else {
+          calls[d.index] = toolCall(calls[d.index], d)
+        }
+      }
+      return { ...step, stepDetails: { type: "tool_calls", toolCalls: calls } }
+    }
+    case "message_creation": {
+      const before = step.stepDetails.type === "message_creation" ? step.stepDetails.messageCreation.messageId : ""
+      return {
+        ...step,
+        stepDetails: {
+          type: "message_creation",
+          messageCreation: { messageId: details.messageCreation?.messageId ?? before }
+        }
+      }
+    }
+    default:
+      return step
+  }
+}
+
+/**
+ * The snapshot after one more event:
+ * - every `thread.run.*` event replaces the run (so an `incomplete` or `failed` run is there at
+ *   the end, as any other);
+ * - `thread.created` sets the thread;
+ * - every whole message or run step replaces the one with its id, or is added (a submit stream
+ *   may open with `thread.run.step.completed` for a step created earlier);
+ * - text deltas are appended to `content[index]` (annotations appended); tool-call deltas are
+ *   merged at `stepDetails.toolCalls[index]`: `function.arguments` appended, `output` set, a code
+ *   interpreter's `input` appended and its `outputs` added. A delta for a message or step never
+ *   announced is dropped (there is nothing to merge it into);
+ * - unknown events change nothing.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const apply: {
+  (event: AssistantStreamEvent): (snapshot: Snapshot) => Snapshot
+  (snapshot: Snapshot, event: AssistantStreamEvent): Snapshot
+} = dual(2, (snapshot: Snapshot, event: AssistantStreamEvent): Snapshot => {
+  switch (event.event) {
+    case "thread.created":
+      return { ...snapshot, thread: Option.some(event.data) }
+    case "thread.message.delta":
+      return {
+        ...snapshot,
+        messages: update(snapshot.messages, event.data.id, (m) => mergeMessage(m, event.data.delta))
+      }
+    case "thread.run.step.delta":
+      return { ...snapshot, steps: update(snapshot.steps, event.data.id, (s) => mergeStep(s, event.data.delta)) }
+    case "unknown":
+      return snapshot
+    default:
+      switch (event.data.object) {
+        case "thread.run":
+          return { ...snapshot, run: Option.some(event.data) }
+        case "thread.message":
+          return { ...snapshot, messages: upsert(snapshot.messages, event.data) }
+        case "thread.run.step":
+          return { ...snapshot, steps: upsert(snapshot.steps, event.data) }
+      }
+  }
+})
+
+/**
+ * Folds a whole stream into the last snapshot: the final run (whatever its status), the thread,
+ * and every message and step with its deltas merged.
+ *
+ * @example
+ * ```ts
+ * import { AssistantsLive, AssistantStream, Runs } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * const program = Effect.gen(function*() {
+ *   const final = yield* AssistantStream.accumulate(
+ *     Runs.createStream({ threadId: "thread_abc", assistantId: "asst_abc" })
+ *   )
+ *   if (Option.isSome(final.run)) console.log(final.run.value.status)
+ *   for (const message of final.messages) {
+ *     for (const part of message.content) if (part.type === "text") console.log(part.text.value)
+ *   }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const accumulate = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, R>): Effect.Effect<Snapshot, E, R> =>
+  Stream.runFold(events, empty, (snapshot, event) => apply(snapshot, event))
+
+/**
+ * The snapshot after each event.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const snapshots = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, R>): Stream.Stream<Snapshot, E, R> =>
+  Stream.mapAccum(events, empty, (snapshot, event) => {
+    const next = apply(snapshot, event)
+    return [next, next]
+  })
+
+/**
+ * The assistant's text as it is written: the text of each message delta, in order.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const text = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, R>): Stream.Stream<string, E, R> =>
+  Stream.filterMap(events, (event) => {
+    if (event.event !== "thread.message.delta") return Option.none()
+    const content = event.data.delta.content
+    if (content === undefined) return Option.none()
+    let out = ""
+    for (const d of content) if (d.type === "text" && d.text?.value !== undefined) out += d.text.value
+    return out === "" ? Option.none() : Option.some(out)
+  })
+
+/**
+ * The error type of streamed calls.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Error = AssistantsError | StreamError
