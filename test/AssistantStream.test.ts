@@ -1,0 +1,268 @@
+/**
+ * `AssistantStream`'s fold of events into snapshots (`apply`, `accumulate`, `snapshots`, `text`),
+ * from wire events; the streaming calls against a live server are in
+ * test/integration/Streaming.test.ts.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { AssistantStream } from "../src/index.js"
+import * as fixtures from "./utils/fixtures.js"
+
+const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+
+/** The events of a wire body, decoded. */
+const events = (...parts: ReadonlyArray<string>) =>
+  AssistantStream.decodeEvents(
+    Stream.make(new TextEncoder().encode(parts.join("") + sse("done", "[DONE]").replace("\"[DONE]\"", "[DONE]"))),
+    { method: "POST", path: "/threads/runs", status: 200 }
+  )
+
+const run = (status: string) => ({ ...fixtures.run, status, required_action: null })
+const message = {
+  ...fixtures.message,
+  id: "msg_a",
+  role: "assistant",
+  status: "in_progress",
+  content: [],
+  run_id: "run_abc123",
+  assistant_id: "asst_abc123"
+}
+const messageDelta = (id: string, content: ReadonlyArray<unknown>) => ({
+  id,
+  object: "thread.message.delta",
+  delta: { content }
+})
+const toolStep = {
+  ...fixtures.step,
+  id: "step_t",
+  status: "in_progress",
+  completed_at: null,
+  usage: null,
+  step_details: { type: "tool_calls", tool_calls: [] }
+}
+const stepDelta = (id: string, toolCalls: ReadonlyArray<unknown>) => ({
+  id,
+  object: "thread.run.step.delta",
+  delta: { step_details: { type: "tool_calls", tool_calls: toolCalls } }
+})
+
+describe("accumulate", () => {
+  it.effect("text deltas concatenated into content[index], annotations appended; the run as last sent", () =>
+    Effect.gen(function*() {
+      const final = yield* AssistantStream.accumulate(events(
+        sse("thread.created", fixtures.thread),
+        sse("thread.run.created", run("queued")),
+        sse("thread.run.in_progress", run("in_progress")),
+        sse("thread.message.created", message),
+        sse("thread.message.delta", messageDelta("msg_a", [{ index: 0, type: "text", text: { value: "Hello, " } }])),
+        sse(
+          "thread.message.delta",
+          messageDelta("msg_a", [{
+            index: 0,
+            type: "text",
+            text: {
+              value: "world",
+              annotations: [{
+                index: 0,
+                type: "file_citation",
+                text: "[1]",
+                file_citation: { file_id: "file_1" },
+                start_index: 7,
+                end_index: 10
+              }]
+            }
+          }])
+        ),
+        sse(
+          "thread.message.delta",
+          messageDelta("msg_a", [
+            { index: 0, type: "text", text: { value: "!" } },
+            { index: 1, type: "image_file", image_file: { file_id: "file_img" } }
+          ])
+        ),
+        sse("thread.run.completed", run("completed"))
+      ))
+      assert.strictEqual(Option.getOrThrow(final.run).status, "completed")
+      assert.strictEqual(Option.getOrThrow(final.thread).id, "thread_abc123")
+      assert.strictEqual(final.messages.length, 1)
+      assert.deepStrictEqual(final.messages[0].content, [
+        {
+          type: "text",
+          text: {
+            value: "Hello, world!",
+            annotations: [{
+              type: "file_citation",
+              text: "[1]",
+              fileCitation: { fileId: "file_1" },
+              startIndex: 7,
+              endIndex: 10
+            }]
+          }
+        },
+        { type: "image_file", imageFile: { fileId: "file_img" } }
+      ])
+    }))
+
+  it.effect("a whole message replaces the accumulated one (the completed message wins over the deltas)", () =>
+    Effect.gen(function*() {
+      const completed = {
+        ...message,
+        status: "completed",
+        content: [{ type: "text", text: { value: "final", annotations: [] } }]
+      }
+      const final = yield* AssistantStream.accumulate(events(
+        sse("thread.message.created", message),
+        sse("thread.message.delta", messageDelta("msg_a", [{ index: 0, type: "text", text: { value: "fin" } }])),
+        sse("thread.message.completed", completed)
+      ))
+      assert.strictEqual(final.messages[0].status, "completed")
+      assert.deepStrictEqual(final.messages[0].content, [{ type: "text", text: { value: "final", annotations: [] } }])
+    }))
+
+  it.effect("tool-call deltas: placed at their index, arguments concatenated, output set", () =>
+    Effect.gen(function*() {
+      const final = yield* AssistantStream.accumulate(events(
+        sse("thread.run.step.created", toolStep),
+        sse(
+          "thread.run.step.delta",
+          stepDelta("step_t", [
+            { index: 0, id: "call_a", type: "function", function: { name: "f", arguments: "{\"ci", output: null } }
+          ])
+        ),
+        sse(
+          "thread.run.step.delta",
+          stepDelta("step_t", [
+            { index: 1, id: "call_b", type: "function", function: { name: "g", arguments: "{}" } },
+            { index: 0, type: "function", function: { arguments: "ty\":\"Paris\"}" } }
+          ])
+        ),
+        sse(
+          "thread.run.step.delta",
+          stepDelta("step_t", [{ index: 0, type: "function", function: { output: "sunny" } }])
+        )
+      ))
+      const details = final.steps[0].stepDetails
+      assert.strictEqual(details.type, "tool_calls")
+      if (details.type === "tool_calls") {
+        assert.deepStrictEqual(details.toolCalls, [
+          {
+            id: "call_a",
+            type: "function",
+            function: { name: "f", arguments: "{\"city\":\"Paris\"}", output: "sunny" }
+          },
+          { id: "call_b", type: "function", function: { name: "g", arguments: "{}", output: null } }
+        ])
+      }
+    }))
+
+  it.effect("code interpreter deltas: input concatenated, outputs appended", () =>
+    Effect.gen(function*() {
+      const final = yield* AssistantStream.accumulate(events(
+        sse("thread.run.step.created", toolStep),
+        sse(
+          "thread.run.step.delta",
+          stepDelta("step_t", [{
+            index: 0,
+            id: "call_c",
+            type: "code_interpreter",
+            code_interpreter: { input: "1 +" }
+          }])
+        ),
+        sse(
+          "thread.run.step.delta",
+          stepDelta("step_t", [{
+            index: 0,
+            type: "code_interpreter",
+            code_interpreter: { input: " 1", outputs: [{ index: 0, type: "logs", logs: "2" }] }
+          }])
+        ),
+        sse(
+          "thread.run.step.delta",
+          stepDelta("step_t", [{
+            index: 0,
+            type: "code_interpreter",
+            code_interpreter: { outputs: [{ index: 1, type: "image", image: { file_id: "file_plot" } }] }
+          }])
+        )
+      ))
+      const details = final.steps[0].stepDetails
+      assert.deepStrictEqual(details.type === "tool_calls" ? details.toolCalls : undefined, [{
+        id: "call_c",
+        type: "code_interpreter",
+        codeInterpreter: {
+          input: "1 + 1",
+          outputs: [{ type: "logs", logs: "2" }, { type: "image", image: { fileId: "file_plot" } }]
+        }
+      }])
+    }))
+
+  it.effect("a step never announced on this stream is added by its whole-object event (a submit stream)", () =>
+    Effect.gen(function*() {
+      const final = yield* AssistantStream.accumulate(events(
+        sse("thread.run.queued", run("queued")),
+        sse("thread.run.step.completed", fixtures.step),
+        sse("thread.run.completed", run("completed"))
+      ))
+      assert.deepStrictEqual(final.steps.map((s) => [s.id, s.status]), [["step_abc123", "completed"]])
+    }))
+
+  it.effect("messages and steps keep creation order; deltas for what was never announced are dropped", () =>
+    Effect.gen(function*() {
+      const final = yield* AssistantStream.accumulate(events(
+        sse("thread.message.created", { ...message, id: "msg_1" }),
+        sse("thread.message.created", { ...message, id: "msg_2" }),
+        sse("thread.message.delta", messageDelta("msg_1", [{ index: 0, type: "text", text: { value: "one" } }])),
+        sse("thread.message.delta", messageDelta("msg_unknown", [{ index: 0, type: "text", text: { value: "x" } }])),
+        sse("thread.message.completed", { ...message, id: "msg_1", status: "completed" })
+      ))
+      assert.deepStrictEqual(final.messages.map((m) => [m.id, m.status]), [["msg_1", "completed"], [
+        "msg_2",
+        "in_progress"
+      ]])
+    }))
+
+  it.effect("an incomplete run is the final run (not lost, as in openai-node #1306)", () =>
+    Effect.gen(function*() {
+      const final = yield* AssistantStream.accumulate(events(
+        sse("thread.run.in_progress", run("in_progress")),
+        sse("thread.run.incomplete", {
+          ...run("incomplete"),
+          incomplete_details: { reason: "max_completion_tokens" }
+        })
+      ))
+      const last = Option.getOrThrow(final.run)
+      assert.deepStrictEqual([last.status, last.incompleteDetails?.reason], ["incomplete", "max_completion_tokens"])
+    }))
+
+  it.effect("unknown events change nothing", () =>
+    Effect.gen(function*() {
+      const final = yield* AssistantStream.accumulate(events(sse("thread.run.paused_for_lunch", { id: "run_x" })))
+      assert.deepStrictEqual(final, AssistantStream.empty)
+    }))
+})
+
+describe("snapshots and text", () => {
+  it.effect("one snapshot per event; the text as it is written", () =>
+    Effect.gen(function*() {
+      const body = [
+        sse("thread.run.created", run("queued")),
+        sse("thread.message.created", message),
+        sse("thread.message.delta", messageDelta("msg_a", [{ index: 0, type: "text", text: { value: "Hel" } }])),
+        sse("thread.message.delta", messageDelta("msg_a", [{ index: 0, type: "text", text: { value: "lo" } }])),
+        sse("thread.run.completed", run("completed"))
+      ]
+      const all = Chunk.toArray(yield* Stream.runCollect(AssistantStream.snapshots(events(...body))))
+      assert.strictEqual(all.length, 5)
+      assert.deepStrictEqual(
+        all.map((s) => s.messages[0]?.content[0]?.type === "text" ? s.messages[0].content[0].text.value : undefined),
+        [undefined, undefined, "Hel", "Hello", "Hello"]
+      )
+      // an earlier snapshot is not changed by later events
+      assert.strictEqual(Option.getOrThrow(all[0].run).status, "queued")
+      const text = Chunk.toArray(yield* Stream.runCollect(AssistantStream.text(events(...body))))
+      assert.deepStrictEqual(text, ["Hel", "lo"])
+    }))
+})
