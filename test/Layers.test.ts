@@ -42,7 +42,7 @@ describe("spans", () => {
       const span = spans[0] as Tracer.Span & { attributes: Map<string, unknown> }
       assert.strictEqual(span.kind, "client")
       assert.strictEqual(span.attributes.get("http.request.method"), "GET")
-      assert.strictEqual(span.attributes.get("url.path"), "/threads/thread_1")
+      assert.strictEqual(span.attributes.get("url.template"), "/threads/{thread_id}")
       for (const value of span.attributes.values()) assert.notInclude(String(value), secret)
     }))
 })

@@ -10,7 +10,6 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -111,39 +110,6 @@ describe.each(transports.slice(0, 2))("over %s", (_, transport) => {
       const response = yield* http.get(`${url}/v1`)
       Object.defineProperty(response, "text", { get: () => assert.fail("read through the platform's text") })
       assert.strictEqual(yield* ResponseText.text(response), body)
-    })))
-})
-
-describe.each(transports.slice(0, 2))("the client over %s", (_, transport) => {
-  // with no deadline the client still hands the transport a controller of its own; the platform's
-  // plain path would hand back its interruptible wrapper, whose body only its cached `text` can read
-  it.live("reads the body itself with no deadline too", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const { url } = yield* server
-      const guarded = Layer.effect(
-        HttpClient.HttpClient,
-        Effect.map(HttpClient.HttpClient, (http) =>
-          HttpClient.tap(http, (response) =>
-            Effect.sync(() =>
-              Object.defineProperty(response, "text", {
-                get: () =>
-                  assert.fail("read through the platform's text")
-              })
-            )))
-      ).pipe(Layer.provide(transport))
-      const layer = Assistants.layer.pipe(
-        Layer.provide(
-          AssistantsClient.layer({
-            baseUrl: `${url}/v1`,
-            apiKey: Redacted.make("sk-x"),
-            retry: RetryPolicy.none,
-            timeout: Duration.infinity
-          })
-        ),
-        Layer.provide(guarded)
-      )
-      const got = yield* Effect.provide(Assistants.get({ assistantId: "asst_1" }), layer)
-      assert.strictEqual(got.instructions, assistant.instructions)
     })))
 })
 

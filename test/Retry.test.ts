@@ -1,3 +1,6 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -33,6 +36,32 @@ const status = (s: number, headers?: Record<string, string>): MockHttp.Reply => 
   body: { error: { message: `status ${s}`, type: "server_error", param: null, code: null } },
   ...(headers ? { headers } : {})
 })
+
+/**
+ * A transport whose requests for which `hangs(index)` holds never answer: such a request ends only
+ * when its signal aborts, as a real transport's does (a `RequestError`); the others get a thread.
+ */
+const hanging = (hangs: (index: number) => boolean) => {
+  const mock = { requests: 0, aborted: [] as Array<number>, headers: [] as Array<Record<string, string>> }
+  const client = HttpClient.make((request, _url, signal) => {
+    const index = mock.requests++
+    mock.headers.push(request.headers)
+    if (!hangs(index)) {
+      const response = HttpClientResponse.fromWeb(request, new Response(JSON.stringify(fx.thread)))
+      // read synchronously: a web Response's text() resolves on the real event loop
+      return Effect.succeed(
+        Object.defineProperty(response, "text", { get: () => Effect.succeed(JSON.stringify(fx.thread)) })
+      )
+    }
+    return Effect.async<never, HttpClientError.RequestError>((resume) => {
+      signal.addEventListener("abort", () => {
+        mock.aborted.push(index)
+        resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: signal.reason })))
+      })
+    })
+  })
+  return Object.assign(mock, { layer: Layer.succeed(HttpClient.HttpClient, client) })
+}
 
 /** Lets forked fibers run until they block on the clock. */
 const settle = Effect.repeatN(Effect.yieldNow(), 5)
@@ -162,18 +191,21 @@ describe("default retry policy", () => {
     })
   })
 
-  it.effect("a per-attempt timeout becomes TimeoutError and is retried for reads", () => {
-    const mock = MockHttp.make((_, i) => i === 0 ? Effect.as(Effect.never, ok) : ok)
+  it.effect("a per-attempt timeout becomes TimeoutError, aborts the attempt, and is retried for reads", () => {
+    const mock = hanging((i) => i === 0)
     const layer = AssistantsLive.layer({ baseUrl: "http://api.test/v1", timeout: "2 seconds" }).pipe(
       Layer.provide(mock.layer)
     )
     return Effect.gen(function*() {
       const fiber = yield* Effect.fork(Threads.get({ threadId: "thread_1" }))
-      yield* TestClock.adjust("2 seconds")
+      yield* TestClock.adjust("1999 millis")
+      assert.deepStrictEqual(mock.aborted, [])
+      yield* TestClock.adjust("1 millis")
       yield* TestClock.adjust("1 second")
       const thread = yield* Fiber.join(fiber)
       assert.strictEqual(thread.id, "thread_abc123")
-      assert.strictEqual(mock.requests.length, 2)
+      assert.strictEqual(mock.requests, 2)
+      assert.deepStrictEqual(mock.aborted, [0])
     }).pipe(Effect.provide(layer))
   })
 })
@@ -249,7 +281,7 @@ describe("per-effect overrides", () => {
   })
 
   it.effect("withTimeout and withHeaders", () => {
-    const mock = MockHttp.make(() => Effect.as(Effect.sleep("3 seconds"), ok))
+    const mock = hanging(() => true)
     const layer = AssistantsLive.layer({
       baseUrl: "http://api.test/v1",
       retry: RetryPolicy.none,
@@ -267,8 +299,9 @@ describe("per-effect overrides", () => {
       yield* TestClock.adjust("1 second")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "TimeoutError")
-      assert.strictEqual(mock.requests[0].headers["x-a"], "1")
-      assert.strictEqual(mock.requests[0].headers["x-b"], "2")
+      assert.strictEqual(error._tag === "TimeoutError" && error.timeoutMillis, 1000)
+      assert.strictEqual(mock.headers[0]["x-a"], "1")
+      assert.strictEqual(mock.headers[0]["x-b"], "2")
     }).pipe(Effect.provide(layer))
   })
 })

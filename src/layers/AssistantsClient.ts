@@ -3,46 +3,46 @@
  * policy, error mapping and one span per API call. It knows nothing of resource shapes: a service
  * hands it an {@link Operation} and gets back the decoded value.
  *
+ * Each call's span is a child of the caller's span, named after the call (`Runs.create`), and the
+ * request carries its trace context (`traceparent`): the platform's own per-request span is
+ * switched off, so that a call costs one span, not two. Each attempt is aborted through its
+ * transport's `AbortSignal` when it fails, is interrupted, or outlives its timeout.
+ *
  * @since 0.1.0
  */
 import * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
-import { dual, identity } from "effect/Function"
+import { constTrue, dual, identity } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import {
-  type AssistantsError,
-  ConnectionError,
-  firstIssue,
-  fromStatus,
-  InvalidRequestError,
-  ResponseDecodeError,
-  TimeoutError
-} from "../errors/AssistantsError.js"
+import type * as Scope from "effect/Scope"
+import type * as Tracer from "effect/Tracer"
+import { type AssistantsError, TimeoutError } from "../errors/AssistantsError.js"
 import * as AssistantsConfig from "./AssistantsConfig.js"
-import * as RequestSignal from "./internal/requestSignal.js"
-import * as ResponseText from "./internal/responseText.js"
+import { withDeadline } from "./internal/deadline.js"
+import { decodeError, statusError, transportError } from "./internal/errors.js"
+import { retrying } from "./internal/retry.js"
+import * as Tracing from "./internal/tracing.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
- * One API call, as a service describes it.
+ * One API call, as a service describes it, before any decoding: what {@link AssistantsClient}'s
+ * `stream` takes.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Operation<A> {
+export interface Call {
   /** The span name, `Runs.create`. */
   readonly name: string
   readonly method: "GET" | "POST" | "DELETE"
@@ -53,14 +53,20 @@ export interface Operation<A> {
   readonly body?: unknown
   /** The call creates something: the no-duplicate rule applies. */
   readonly create?: boolean | undefined
+}
+
+/**
+ * One API call whose JSON answer is decoded.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Operation<A> extends Call {
   /** The decoder of a success body, built once per schema. */
   readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>
   /** The name of the schema `decode` checks, for `ResponseDecodeError`. */
   readonly schema: string
 }
-
-/** What the error helpers read of an operation: its name, method, path and schema. */
-type OperationInfo = Pick<Operation<unknown>, "name" | "method" | "path" | "schema">
 
 /**
  * A decoded value with the headers it came with.
@@ -82,6 +88,16 @@ export class AssistantsClient extends Context.Tag("effect-assistants/AssistantsC
   readonly request: <A>(operation: Operation<A>) => Effect.Effect<A, AssistantsError>
   /** Same, keeping the response headers (`openai-poll-after-ms`, `x-request-id`). */
   readonly execute: <A>(operation: Operation<A>) => Effect.Effect<Response<A>, AssistantsError>
+  /**
+   * Sends a call whose answer is read as it arrives (a stream of server-sent events), and returns
+   * the response as soon as its headers are in, its body unread. Everything else is as `execute`:
+   * the same request (with `accept: text/event-stream`), span, retry rules (a streamed create is
+   * a create: retried only when the server cannot have acted on it) and errors (a non-2xx answer
+   * is read whole and fails as its tagged error). The timeout covers the wait for the headers
+   * only. The request lives as long as the `Scope`: closing it, or interrupting the call, aborts
+   * the request at once; the call's span ends with the scope too.
+   */
+  readonly stream: (call: Call) => Effect.Effect<HttpClientResponse.HttpClientResponse, AssistantsError, Scope.Scope>
 }>() {}
 
 /**
@@ -164,181 +180,6 @@ export const withHeaders: {
 )
 
 /**
- * The prefix of every JSON error envelope's fields we read.
- */
-interface ErrorEnvelope {
-  readonly message?: unknown
-  readonly type?: unknown
-  readonly code?: unknown
-  readonly param?: unknown
-}
-
-const optionalString = (u: unknown): string | undefined =>
-  typeof u === "string" ? u : typeof u === "number" ? String(u) : undefined
-
-const parseEnvelope = (text: string): ErrorEnvelope => {
-  try {
-    const json = JSON.parse(text)
-    if (json !== null && typeof json === "object") {
-      const error = (json as { error?: unknown }).error
-      if (error !== null && typeof error === "object") return error as ErrorEnvelope
-      if (typeof error === "string") return { message: error }
-    }
-  } catch {
-    // not JSON: the text itself is the message below
-  }
-  return { message: text.length > 0 ? text.slice(0, 500) : undefined }
-}
-
-const statusError = (
-  operation: OperationInfo,
-  response: HttpClientResponse.HttpClientResponse,
-  text: string
-): AssistantsError => {
-  const envelope = parseEnvelope(text)
-  const h = response.headers
-  const retryAfterMillis = RetryPolicy.parseRetryAfter(h, Date.now())
-  const shouldRetry = h["x-should-retry"]
-  const status = response.status
-  const outcome = status >= 500
-    ? (status === 503 && retryAfterMillis !== undefined ? "rejected" : "unknown")
-    : status === 408
-    ? "unknown"
-    : "rejected"
-  return fromStatus({
-    status,
-    requestId: h["x-request-id"],
-    method: operation.method,
-    path: operation.path,
-    message: optionalString(envelope.message) ?? `${operation.name} failed with status ${status}`,
-    type: optionalString(envelope.type),
-    code: optionalString(envelope.code),
-    param: optionalString(envelope.param),
-    outcome,
-    shouldRetry: shouldRetry === "true" ? true : shouldRetry === "false" ? false : undefined,
-    retryAfterMillis
-  })
-}
-
-const refusedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
-
-/** Whether a transport failure happened before a connection existed, so nothing was sent. */
-const notSent = (cause: unknown): boolean => {
-  for (let c: any = cause, depth = 0; c != null && depth < 5; c = c.cause, depth++) {
-    if (typeof c === "object" && typeof c.code === "string" && refusedCodes.has(c.code)) return true
-    if (typeof c === "object" && Array.isArray(c.errors) && c.errors.some(notSent)) return true
-  }
-  return false
-}
-
-const describe = (cause: unknown): string => {
-  const parts: Array<string> = []
-  for (let c: any = cause, depth = 0; c != null && depth < 4; c = c.cause, depth++) {
-    if (typeof c === "object" && typeof c.message === "string" && c.message !== "") parts.push(c.message)
-    if (typeof c === "object" && typeof c.code === "string") parts.push(c.code)
-  }
-  return parts.length > 0 ? parts.join(": ") : "transport failure"
-}
-
-const transportError = (
-  operation: OperationInfo,
-  error: HttpClientError.HttpClientError
-): AssistantsError => {
-  if (error._tag === "RequestError" && (error.reason === "InvalidUrl" || error.reason === "Encode")) {
-    return new InvalidRequestError({
-      message: `${operation.name}: ${error.reason === "InvalidUrl" ? "invalid URL" : "cannot encode the body"}`
-    })
-  }
-  return new ConnectionError({
-    method: operation.method,
-    path: operation.path,
-    message: `${operation.name}: ${describe(error.cause)}`,
-    outcome: error._tag === "RequestError" && notSent(error.cause) ? "not-sent" : "unknown"
-  })
-}
-
-/** The decode error of a body, with the schema and the path that failed. */
-const decodeError = (
-  operation: OperationInfo,
-  response: HttpClientResponse.HttpClientResponse,
-  error: ParseResult.ParseError | SyntaxError
-): ResponseDecodeError => {
-  const issue = ParseResult.isParseError(error) ? firstIssue(error) : undefined
-  const at = issue?.path ?? "body"
-  const message = issue?.message ?? error.message
-  return new ResponseDecodeError({
-    status: response.status,
-    requestId: response.headers["x-request-id"],
-    method: operation.method,
-    path: operation.path,
-    reason: issue ? "schema-mismatch" : "invalid-json",
-    schema: operation.schema,
-    at,
-    message: issue
-      ? `${operation.schema} at ${at}: ${message}`
-      : `the body of ${operation.name} is not JSON (${
-        response.headers["content-type"] ?? "no content type"
-      }): ${message}`,
-    outcome: "unknown"
-  })
-}
-
-const withResponseHeaders = <A>(value: A, response: HttpClientResponse.HttpClientResponse): Response<A> => ({
-  value,
-  headers: response.headers
-})
-
-/** The class of the default live clock: its timers are plain timers, so a cheap deadline works. */
-const LiveClock = Clock.make().constructor
-
-/**
- * Fails with `onTimeout()` when `attempt` has not finished within `limit`.
- *
- * Under the live clock the request is aborted through the `AbortSignal` the platform hands its
- * transport (every `@effect/platform` transport, undici and `NodeTransport` honour it), from a
- * controller of our own (`RequestSignal`): a timer and no extra fiber, where `Effect.timeoutFail`
- * forks two and costs about 100 us per call. Under any other clock (a `TestClock`), or where the
- * platform cannot take our controller, the standard combinator keeps the usual semantics.
- */
-const withDeadline = <A, E, E2>(
-  attempt: Effect.Effect<A, E>,
-  limit: Duration.Duration,
-  onTimeout: () => E2
-): Effect.Effect<A, E | E2> =>
-  Effect.clockWith((clock) => {
-    if (!RequestSignal.available() || (Duration.isFinite(limit) && !(clock instanceof LiveClock))) {
-      return Duration.isFinite(limit) ? Effect.timeoutFail(attempt, { duration: limit, onTimeout }) : attempt
-    }
-    // with no deadline too: the response is then the transport's own, so its body is read
-    // directly, and no finalization registry aborts each request once it is collected
-    const controller = new AbortController()
-    let timedOut = false
-    // a timer waits at most 2^31 - 1 ms (24.8 days) and fires at once past that: a longer deadline
-    // is as good as none for one HTTP attempt
-    const millis = Duration.toMillis(limit)
-    const timer = millis <= 2147483647
-      ? setTimeout(() => {
-        timedOut = true
-        controller.abort()
-      }, millis)
-      : undefined
-    // uninterruptible around the outcome so that an interruption, too, clears the timer and aborts
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.matchCauseEffect(Effect.locally(restore(attempt), RequestSignal.currentController, controller), {
-        onSuccess: (a) => {
-          clearTimeout(timer)
-          return Effect.succeed(a)
-        },
-        onFailure: (cause): Effect.Effect<never, E | E2> => {
-          clearTimeout(timer)
-          if (Cause.isInterrupted(cause)) controller.abort()
-          return timedOut && Cause.isFailType(cause) ? Effect.fail(onTimeout()) : Effect.failCause(cause)
-        }
-      })
-    )
-  })
-
-/**
  * Builds the client from an `HttpClient` and options.
  *
  * @since 0.1.0
@@ -346,9 +187,10 @@ const withDeadline = <A, E, E2>(
  */
 export const make = (options: AssistantsConfig.Options = {}) =>
   Effect.gen(function*() {
-    // The platform's own per-attempt span is off: each API call gets one span of ours instead
-    // (PERFORMANCE.md: a span costs tens of microseconds per call).
-    const http = RequestSignal.attaching(HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true))
+    // Each attempt's request is tied to a scope of its own (see internal/deadline.ts). The
+    // platform's per-request span is off: each call has one span of ours, whose trace context
+    // the request carries (see `prepare`).
+    const http = HttpClient.withScope(HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, constTrue))
     const baseUrl = (options.baseUrl ?? AssistantsConfig.defaultBaseUrl).replace(/\/+$/, "")
     const authHeader = (options.authHeader ?? "authorization").toLowerCase()
     const baseHeaders: Record<string, string> = {
@@ -362,22 +204,82 @@ export const make = (options: AssistantsConfig.Options = {}) =>
     if (options.organization !== undefined) baseHeaders["openai-organization"] = options.organization
     if (options.project !== undefined) baseHeaders["openai-project"] = options.project
     const headers = Headers.merge(Headers.fromInput(baseHeaders), Headers.fromInput(options.headers ?? {}))
+    const streamHeaders = Headers.fromInput({ accept: "text/event-stream" })
     const extraParams = Object.entries(options.urlParams ?? {})
     const timeout = Duration.decode(options.timeout ?? "10 minutes")
     const basePolicy = options.retry ?? RetryPolicy.defaultPolicy
     const retryCreates = options.retryCreates ?? false
     const maxRetryAfterMillis = Duration.toMillis(options.maxRetryAfter ?? "60 seconds")
-    const redactedNames = authHeader === "authorization" ? undefined : authHeader
+    // `authorization` is redacted by default; a custom auth header is added where a request's
+    // headers are shown (the platform's span, if a user turns it back on; logs; inspection)
+    const redactedName = authHeader === "authorization" ? undefined : authHeader
 
+    /** The request of `call`, carrying the trace context of `span` unless propagation is off. */
+    const prepare = (
+      call: Call,
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      span: Tracer.Span | undefined,
+      extra: Headers.Headers | undefined
+    ): HttpClientRequest.HttpClientRequest => {
+      const overrides = fiber.getFiberRef(currentHeaders)
+      let merged = overrides === undefined ? headers : Headers.merge(headers, overrides)
+      if (extra !== undefined) merged = Headers.merge(merged, extra)
+      if (span !== undefined && fiber.getFiberRef(HttpClient.currentTracerPropagation)) {
+        merged = Headers.merge(merged, Tracing.propagation(span))
+      }
+      const params = call.urlParams === undefined
+        ? extraParams
+        : extraParams.length === 0
+        ? call.urlParams
+        : [...call.urlParams, ...extraParams]
+      return HttpClientRequest.make(call.method)(baseUrl + call.path, {
+        headers: merged,
+        urlParams: params,
+        body: call.body === undefined ? undefined : HttpBody.text(JSON.stringify(call.body), "application/json")
+      } as HttpClientRequest.Options.NoUrl)
+    }
+
+    /** `once` under the retry rules of `call` and the policy in effect on `fiber`. */
+    const withRetries = <A>(
+      call: Call,
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      span: Tracer.Span | undefined,
+      once: Effect.Effect<A, AssistantsError>
+    ): Effect.Effect<A, AssistantsError> => {
+      const effect = retrying(
+        once,
+        () => ({ create: call.create === true, retryCreates, maxRetryAfterMillis }),
+        () => fiber.getFiberRef(currentRetryPolicy) ?? basePolicy,
+        span === undefined ? undefined : (count) => span.attribute("http.request.resend_count", count)
+      )
+      if (redactedName === undefined) return effect
+      return Effect.locally(effect, Headers.currentRedactedNames, [
+        ...fiber.getFiberRef(Headers.currentRedactedNames),
+        redactedName
+      ])
+    }
+
+    const timeoutError = (call: Call, limit: Duration.Duration) => () =>
+      new TimeoutError({
+        method: call.method,
+        path: call.path,
+        message: `${call.name} timed out after ${Duration.format(limit)}`,
+        timeoutMillis: Duration.toMillis(limit),
+        outcome: "unknown"
+      })
+
+    /** One attempt: send, read the whole body, map a failure or decode. */
     const attempt = <A, B>(
       operation: Operation<A>,
       request: HttpClientRequest.HttpClientRequest,
+      span: Tracer.Span | undefined,
       result: (value: A, response: HttpClientResponse.HttpClientResponse) => B
-    ): Effect.Effect<B, AssistantsError> =>
+    ): Effect.Effect<B, AssistantsError, Scope.Scope> =>
       Effect.matchEffect(http.execute(request), {
         onFailure: (e) => Effect.fail(transportError(operation, e)),
-        onSuccess: (response) =>
-          Effect.matchEffect(ResponseText.text(response), {
+        onSuccess: (response) => {
+          if (span !== undefined) Tracing.recordResponse(span, response)
+          return Effect.matchEffect(response.text, {
             onFailure: (e) => Effect.fail(transportError(operation, e)),
             onSuccess: (text): Effect.Effect<B, AssistantsError> => {
               if (response.status < 200 || response.status >= 300) {
@@ -395,6 +297,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
               })
             }
           })
+        }
       })
 
     /** One call; `result` builds what it returns, so a call that drops the headers never reads them. */
@@ -403,61 +306,89 @@ export const make = (options: AssistantsConfig.Options = {}) =>
       result: (value: A, response: HttpClientResponse.HttpClientResponse) => B
     ): Effect.Effect<B, AssistantsError> =>
       Effect.withFiberRuntime((fiber) => {
-        const extraHeaders = fiber.getFiberRef(currentHeaders)
-        const params = operation.urlParams === undefined
-          ? extraParams
-          : extraParams.length === 0
-          ? operation.urlParams
-          : [...operation.urlParams, ...extraParams]
-        const request = HttpClientRequest.make(operation.method)(baseUrl + operation.path, {
-          headers: extraHeaders === undefined ? headers : Headers.merge(headers, extraHeaders),
-          urlParams: params,
-          body: operation.body === undefined
-            ? undefined
-            : HttpBody.text(JSON.stringify(operation.body), "application/json")
-        } as HttpClientRequest.Options.NoUrl)
         const limit = fiber.getFiberRef(currentTimeout) ?? timeout
-        const once = withDeadline(attempt(operation, request, result), limit, () =>
-          new TimeoutError({
-            method: operation.method,
-            path: operation.path,
-            message: `${operation.name} timed out after ${Duration.format(limit)}`,
-            timeoutMillis: Duration.toMillis(limit),
-            outcome: "unknown"
-          }))
-        // The retry schedule is built only once an attempt has failed: most calls never need it.
-        let effect = Effect.catchAll(once, (first) => {
-          const rules: RetryPolicy.Rules = { create: operation.create === true, retryCreates, maxRetryAfterMillis }
-          if (!RetryPolicy.isRetryable(first, rules)) return Effect.fail(first)
-          const policy = RetryPolicy.honourServerDelay(fiber.getFiberRef(currentRetryPolicy) ?? basePolicy)
-          let replay = true
-          // the first failure is replayed so that the schedule counts it and waits before retrying
-          const again = Effect.suspend(() => {
-            if (!replay) return once
-            replay = false
-            return Effect.fail(first)
-          })
-          return Effect.retry(again, { schedule: policy, while: (e) => RetryPolicy.isRetryable(e, rules) })
-        })
-        if (redactedNames !== undefined) {
-          effect = Effect.locally(effect, Headers.currentRedactedNames, [
-            ...fiber.getFiberRef(Headers.currentRedactedNames),
-            redactedNames
-          ])
-        }
-        // nothing runs under this span but our own code, so it needs no parent-span plumbing
-        return Effect.useSpan(operation.name, {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: { "http.request.method": operation.method, "url.path": operation.path }
-        }, () => effect)
+        const run = (span: Tracer.Span | undefined) =>
+          withRetries(
+            operation,
+            fiber,
+            span,
+            withDeadline(
+              attempt(operation, prepare(operation, fiber, span, undefined), span, result),
+              limit,
+              timeoutError(operation, limit)
+            )
+          )
+        // with the tracer off there is no span to make, nor a context to send
+        if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return run(undefined)
+        return Effect.useSpan(
+          operation.name,
+          {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: Tracing.requestAttributes(operation.method, operation.path)
+          },
+          (span) => Effect.withParentSpan(run(span), span)
+        )
       })
+
+    /** One attempt of a streamed call: send and return the response once its headers are in. */
+    const attemptStream = (
+      call: Call,
+      request: HttpClientRequest.HttpClientRequest,
+      span: Tracer.Span | undefined
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, AssistantsError, Scope.Scope> =>
+      Effect.matchEffect(http.execute(request), {
+        onFailure: (e) => Effect.fail(transportError(call, e)),
+        onSuccess: (response) => {
+          if (span !== undefined) Tracing.recordResponse(span, response)
+          if (response.status >= 200 && response.status < 300) return Effect.succeed(response)
+          return Effect.matchEffect(response.text, {
+            onFailure: (e) => Effect.fail(transportError(call, e)),
+            onSuccess: (text) => Effect.fail(statusError(call, response, text))
+          })
+        }
+      })
+
+    const stream = (
+      call: Call
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, AssistantsError, Scope.Scope> =>
+      Effect.flatMap(Effect.scope, (scope) =>
+        Effect.withFiberRuntime((fiber) => {
+          const limit = fiber.getFiberRef(currentTimeout) ?? timeout
+          const run = (span: Tracer.Span | undefined) =>
+            withRetries(
+              call,
+              fiber,
+              span,
+              withDeadline(
+                attemptStream(call, prepare(call, fiber, span, streamHeaders), span),
+                limit,
+                timeoutError(call, limit),
+                scope
+              )
+            )
+          if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return run(undefined)
+          return Effect.flatMap(
+            Effect.makeSpanScoped(call.name, {
+              kind: "client",
+              captureStackTrace: false,
+              attributes: Tracing.requestAttributes(call.method, call.path)
+            }),
+            (span) => Effect.withParentSpan(run(span), span)
+          )
+        }))
 
     return AssistantsClient.of({
       execute: (operation) => send(operation, withResponseHeaders),
-      request: (operation) => send(operation, identity)
+      request: (operation) => send(operation, identity),
+      stream
     })
   })
+
+const withResponseHeaders = <A>(value: A, response: HttpClientResponse.HttpClientResponse): Response<A> => ({
+  value,
+  headers: response.headers
+})
 
 /**
  * The client over an `HttpClient`, configured by `options`.

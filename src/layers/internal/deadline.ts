@@ -1,0 +1,185 @@
+/**
+ * The per-attempt deadline, and the abort that interruption and the deadline share.
+ *
+ * Each attempt sends through `HttpClient.withScope`: the platform hands the transport the signal
+ * of a controller that it aborts when the attempt's `Scope` closes. That scope is closed when the
+ * attempt fails, is interrupted, or outlives its deadline, so each of the three aborts the request
+ * (and closes its connection). A transport that ignores its `AbortSignal` cannot be cut short by
+ * a deadline; interrupting the caller still stops it.
+ *
+ * Deadlines are kept by a watchdog: one fiber per `Clock` and per limit, sleeping on that clock
+ * until the earliest pending deadline. With one limit, deadlines arrive in the order they fall
+ * due, so a queue is enough. The watchdog is forked when it has nothing to watch and a deadline
+ * arrives, and interrupted once nothing is pending, so that no timer outlives the calls and a
+ * program exits when its work is done. `Effect.timeoutFail` would fork two fibers for every
+ * attempt; a fiber per attempt costs more than the rest of a read's request path
+ * (bench/README.md). Under a `TestClock` the watchdog sleeps on it: tests and production take the
+ * same path.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as Scope from "effect/Scope"
+
+interface Timer {
+  readonly watchdog: Watchdog
+  readonly deadline: number
+  readonly scope: Scope.CloseableScope
+  /** The attempt ended or the deadline passed: nothing left to watch. */
+  done: boolean
+  /** The deadline passed first. */
+  fired: boolean
+}
+
+class Watchdog {
+  /** Pending timers from `head` on, in the order they fall due, mixed with settled ones. */
+  timers: Array<Timer> = []
+  head = 0
+  pending = 0
+  /** Bumped whenever the watching fiber stops, so that a stale one ends at its next step. */
+  generation = 0
+  running = false
+  fiber: Fiber.RuntimeFiber<void> | undefined = undefined
+  constructor(readonly clock: Clock.Clock, readonly millis: number) {}
+}
+
+const watchdogs = new WeakMap<Clock.Clock, Map<number, Watchdog>>()
+
+const watchdogFor = (clock: Clock.Clock, millis: number): Watchdog => {
+  let byLimit = watchdogs.get(clock)
+  if (byLimit === undefined) watchdogs.set(clock, byLimit = new Map())
+  let watchdog = byLimit.get(millis)
+  if (watchdog === undefined) byLimit.set(millis, watchdog = new Watchdog(clock, millis))
+  return watchdog
+}
+
+/** Nothing is pending: the watching fiber stops and the queue starts afresh. */
+const stop = (watchdog: Watchdog): void => {
+  watchdog.generation++
+  watchdog.running = false
+  watchdog.timers = []
+  watchdog.head = 0
+  const fiber = watchdog.fiber
+  watchdog.fiber = undefined
+  if (fiber !== undefined) fiber.unsafeInterruptAsFork(FiberId.none)
+}
+
+const watch = (watchdog: Watchdog, generation: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (watchdog.generation !== generation) return Effect.void
+    const timers = watchdog.timers
+    while (watchdog.head < timers.length && timers[watchdog.head].done) watchdog.head++
+    if (watchdog.head === timers.length) return Effect.void
+    const next = timers[watchdog.head]
+    const wait = next.deadline - watchdog.clock.unsafeCurrentTimeMillis()
+    if (wait > 0) return Effect.zipRight(watchdog.clock.sleep(Duration.millis(wait)), watch(watchdog, generation))
+    watchdog.head++
+    next.done = true
+    next.fired = true
+    const close = Scope.close(next.scope, Exit.void)
+    if (--watchdog.pending === 0) {
+      // the fiber running this is done: let the next deadline start another
+      watchdog.generation++
+      watchdog.running = false
+      watchdog.fiber = undefined
+      watchdog.timers = []
+      watchdog.head = 0
+      return close
+    }
+    return Effect.zipRight(close, watch(watchdog, generation))
+  })
+
+const register = (
+  clock: Clock.Clock,
+  millis: number,
+  scope: Scope.CloseableScope
+): Effect.Effect<Timer> => {
+  const watchdog = watchdogFor(clock, millis)
+  const timer: Timer = {
+    watchdog,
+    deadline: clock.unsafeCurrentTimeMillis() + millis,
+    scope,
+    done: false,
+    fired: false
+  }
+  watchdog.timers.push(timer)
+  watchdog.pending++
+  if (watchdog.running) return Effect.succeed(timer)
+  watchdog.running = true
+  const generation = watchdog.generation
+  // interruptible: it is forked from the attempt's uninterruptible set-up, and `stop` interrupts it
+  return Effect.map(Effect.forkDaemon(Effect.interruptible(watch(watchdog, generation))), (fiber) => {
+    if (watchdog.generation === generation) watchdog.fiber = fiber
+    else fiber.unsafeInterruptAsFork(FiberId.none)
+    return timer
+  })
+}
+
+const settle = (timer: Timer): void => {
+  if (timer.done) return
+  timer.done = true
+  const watchdog = timer.watchdog
+  if (--watchdog.pending === 0) return stop(watchdog)
+  const timers = watchdog.timers
+  while (watchdog.head < timers.length && timers[watchdog.head].done) watchdog.head++
+  // a slow attempt at the head keeps settled timers behind it: drop them now and then
+  if (timers.length - watchdog.head > 4 * watchdog.pending + 1024) {
+    watchdog.timers = timers.slice(watchdog.head).filter((t) => !t.done)
+    watchdog.head = 0
+  }
+}
+
+const noTimer: Effect.Effect<undefined> = Effect.succeed(undefined)
+
+/**
+ * Runs `attempt` with a `Scope` of its own (a child of `parent` where given) that an
+ * `HttpClient.withScope` client ties its request to. The scope is closed, aborting the request,
+ * when the attempt fails or is interrupted, or when `limit` passes first: the attempt then fails
+ * with `onTimeout()`. On success the scope is left open: a response whose body was read has
+ * nothing left to abort, and one returned unread (a stream) lives until `parent` closes.
+ *
+ * A limit past what a timer can wait (2^31 - 1 ms, 24.8 days) is as good as none for one HTTP
+ * attempt.
+ *
+ * @internal
+ */
+export const withDeadline = <A, E, E2>(
+  attempt: Effect.Effect<A, E, Scope.Scope>,
+  limit: Duration.Duration,
+  onTimeout: () => E2,
+  parent?: Scope.Scope
+): Effect.Effect<A, E | E2> => {
+  const millis = Duration.toMillis(limit)
+  const timed = millis <= 2147483647
+  return Effect.flatMap(
+    parent === undefined ? Scope.make() : Scope.fork(parent, ExecutionStrategy.sequential),
+    (scope) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          timed ? Effect.clockWith((clock) => register(clock, millis, scope)) : noTimer,
+          (timer) =>
+            Effect.matchCauseEffect(restore(Effect.provideService(attempt, Scope.Scope, scope)), {
+              onSuccess: (a) => {
+                if (timer !== undefined) settle(timer)
+                return Effect.succeed(a)
+              },
+              onFailure: (cause): Effect.Effect<never, E | E2> => {
+                const fired = timer !== undefined && timer.fired
+                if (timer !== undefined) settle(timer)
+                const failure: Effect.Effect<never, E | E2> = fired && !Cause.isInterruptedOnly(cause)
+                  ? Effect.fail(onTimeout())
+                  : Effect.failCause(cause)
+                return Effect.zipRight(Scope.close(scope, Exit.failCause(cause)), failure)
+              }
+            })
+        )
+      )
+  )
+}

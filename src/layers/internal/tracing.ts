@@ -1,0 +1,75 @@
+/**
+ * What the client's span of an API call records, and the trace context its request carries.
+ *
+ * Attribute names follow OpenTelemetry's HTTP client conventions: `http.request.method`,
+ * `url.template` (the path with its ids as placeholders, so that spans group by operation and no
+ * id widens a backend's index), `http.response.status_code`, `http.request.resend_count`, and the
+ * request id as the captured response header `http.response.header.x-request-id`. No request
+ * header is recorded, so the API key is not either.
+ *
+ * @internal
+ */
+import type * as Headers from "@effect/platform/Headers"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
+import type * as Tracer from "effect/Tracer"
+
+/** Path segments that name a collection: the segment after one is its id. */
+const collections: Record<string, string> = {
+  assistants: "{assistant_id}",
+  threads: "{thread_id}",
+  messages: "{message_id}",
+  runs: "{run_id}",
+  steps: "{step_id}"
+}
+
+/**
+ * The path with each id replaced by a placeholder: `/threads/{thread_id}/runs/{run_id}`. A
+ * segment that follows a collection's name is its id, unless it names a collection itself
+ * (`/threads/runs`).
+ *
+ * @internal
+ */
+export const template = (path: string): string => {
+  const segments = path.split("/")
+  let placeholder: string | undefined
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i]
+    const collection = Object.hasOwn(collections, segment) ? collections[segment] : undefined
+    if (placeholder !== undefined && collection === undefined) {
+      segments[i] = placeholder
+      placeholder = undefined
+    } else {
+      placeholder = collection
+    }
+  }
+  return segments.join("/")
+}
+
+/**
+ * The attributes a call's span starts with.
+ *
+ * @internal
+ */
+export const requestAttributes = (method: string, path: string): Record<string, unknown> => ({
+  "http.request.method": method,
+  "url.template": template(path)
+})
+
+/**
+ * Records an answer on the call's span: the last attempt's answer stands.
+ *
+ * @internal
+ */
+export const recordResponse = (span: Tracer.Span, response: HttpClientResponse.HttpClientResponse): void => {
+  span.attribute("http.response.status_code", response.status)
+  const requestId = response.headers["x-request-id"]
+  if (requestId !== undefined) span.attribute("http.response.header.x-request-id", requestId)
+}
+
+/**
+ * The `traceparent` (W3C) and `b3` headers of `span`, as the platform's own client sends them.
+ *
+ * @internal
+ */
+export const propagation = (span: Tracer.Span): Headers.Headers => HttpTraceContext.toHeaders(span)
