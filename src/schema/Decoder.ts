@@ -214,9 +214,12 @@ const requiredLiterals = (ast: AST.AST): ReadonlyArray<readonly [string, AST.Lit
     case "Transformation":
       return requiredLiterals(ast.from)
     case "TupleType":
+      // a member filed by a literal element: left to the standard decoder
+      if (ast.elements.some((e) => !e.isOptional && AST.isLiteral(AST.encodedAST(e.type)))) throw new Unsupported()
+      return []
     case "Suspend":
     case "Declaration":
-      // members `ParseResult` may file by an index or a surrogate: left to the standard decoder
+      // members `ParseResult` may file by what they stand for: left to the standard decoder
       throw new Unsupported()
   }
   return []
@@ -305,6 +308,7 @@ const compileNode = (ast: AST.AST): Compiled => {
 }
 
 const memo = new WeakMap<AST.AST, Compiled>()
+const standardOnly = new WeakSet<AST.AST>()
 
 /**
  * The compiled decoder of an AST node. Nodes it does not handle (declarations, suspensions,
@@ -321,6 +325,7 @@ export const compile = (ast: AST.AST): Compiled => {
     compiled = compileNode(ast)
   } catch (e) {
     if (!(e instanceof Unsupported)) throw e
+    standardOnly.add(ast)
     const decode = ParseResult.decodeUnknownEither(Schema.make(ast))
     compiled = (u) => {
       const r = decode(u)
@@ -338,6 +343,44 @@ export const compile = (ast: AST.AST): Compiled => {
  * @internal
  */
 export const isGenerated = (ast: AST.AST): boolean => generated.has(compile(ast))
+
+/**
+ * The nodes under `ast` (itself included) that its compiled decoder hands to the standard one:
+ * what the compiled path does not speed up.
+ *
+ * @internal
+ */
+export const leftToStandard = (ast: AST.AST): Array<AST.AST> => {
+  compile(ast)
+  const out: Array<AST.AST> = []
+  const seen = new Set<AST.AST>()
+  const walk = (node: AST.AST): void => {
+    if (seen.has(node)) return
+    seen.add(node)
+    if (standardOnly.has(node)) {
+      out.push(node)
+      return
+    }
+    switch (node._tag) {
+      case "TypeLiteral":
+        node.propertySignatures.forEach((ps) => walk(ps.type))
+        node.indexSignatures.forEach((is) => walk(is.type))
+        return
+      case "Union":
+        return node.types.forEach(walk)
+      case "TupleType":
+        node.elements.forEach((e) => walk(e.type))
+        return node.rest.forEach((r) => walk(r.type))
+      case "Refinement":
+        return walk(node.from)
+      case "Transformation":
+        // a compiled struct reads its keys' types on the wire side
+        return walk(node.from)
+    }
+  }
+  walk(ast)
+  return out
+}
 
 /**
  * Decodes with the compiled path, falling back to `ParseResult.decodeUnknown` for anything it
