@@ -1,6 +1,7 @@
 /**
  * The embedded Assistants-compatible server as one layer: it listens on a loopback port (random
- * unless given), serves the 23 endpoints, and provides its base URL.
+ * unless given), serves the 23 endpoints, and provides its base URL. When the layer's scope closes
+ * it stops gracefully (see `Graceful`).
  *
  * ```ts
  * const program = Effect.gen(function*() {
@@ -13,11 +14,14 @@
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { createServer } from "node:http"
 import * as Faults from "./Faults.js"
+import * as Graceful from "./Graceful.js"
 import { Model, scripted } from "./Model.js"
 import * as Routes from "./Routes.js"
 import * as RunEngine from "./RunEngine.js"
@@ -52,7 +56,28 @@ export interface Options extends Routes.Options {
   readonly model?: Model["Type"] | undefined
   /** A fault plan (see `Faults`). Off by default. */
   readonly faultPlan?: Faults.Plan | undefined
+  /** Connections open at once; more are refused at accept. Default {@link defaultMaxConnections}. */
+  readonly maxConnections?: number | undefined
+  /** How long a stop waits for requests in flight before it closes their connections. Default 10 s. */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /** Called once the server stopped, with what it did (the bin prints it). */
+  readonly onStopped?: ((stats: Graceful.Stats) => Effect.Effect<void>) | undefined
 }
+
+/**
+ * Enough for a team's tests and a busy demo; each connection holds a file descriptor and a few
+ * kilobytes of buffers.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxConnections = 1024
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultShutdownTimeout: Duration.DurationInput = "10 seconds"
 
 /**
  * The server's state and run engine, without a socket: for serving `Routes.app` another way.
@@ -67,25 +92,66 @@ export const layerEngine = (options: Options = {}): Layer.Layer<RunEngine.RunEng
   )
 
 /**
- * Starts the server; it stops when the layer's scope closes.
+ * Starts the server; it stops when the layer's scope closes: it refuses new connections, answers
+ * the requests in flight with `Connection: close`, and closes what is still open after
+ * `shutdownTimeout`.
+ *
+ * @example
+ * ```ts
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import { Assistants, AssistantsLive } from "effect-assistants"
+ * import { AssistantsServer } from "effect-assistants-server"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * // a fresh server on a free loopback port, its runs paced for tests
+ * const Server = AssistantsServer.layer({ timings: { queued: "5 millis", step: "10 millis" } })
+ *
+ * // the client pointed at it: `url` is http://127.0.0.1:<port>/v1
+ * const Client = Layer.unwrapEffect(
+ *   Effect.map(AssistantsServer.AssistantsServer, ({ url }) => AssistantsLive.layer({ baseUrl: url }))
+ * ).pipe(Layer.provide(FetchHttpClient.layer))
+ *
+ * export const test = Effect.gen(function*() {
+ *   const assistant = yield* Assistants.create({ model: "gpt-4o", name: "Tutor" })
+ *   const page = yield* Assistants.list()
+ *   return page.data[0].id === assistant.id
+ * }).pipe(Effect.provide(Layer.provideMerge(Client, Server)))
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}) => {
-  const host = options.host ?? "127.0.0.1"
-  const faults = options.faultPlan ? Faults.make(options.faultPlan) : undefined
-  const serve = Layer.unwrapEffect(Effect.map(Routes.app({ ...options, faults }), (app) => HttpServer.serve(app)))
-  const info = Layer.effect(
-    AssistantsServer,
-    Effect.map(HttpServer.HttpServer, (server) => {
-      const port = server.address._tag === "TcpAddress" ? server.address.port : 0
-      const shown = host.includes(":") ? `[${host}]` : host
-      return { url: `http://${shown}:${port}/v1`, host, port, faultStats: () => faults?.stats() }
-    })
-  )
-  return Layer.mergeAll(serve, info).pipe(
-    Layer.provideMerge(layerEngine(options)),
-    Layer.provide(NodeHttpServer.layer(() => createServer(), { port: options.port ?? 0, host }))
-  )
-}
+export const layer = (options: Options = {}): Layer.Layer<
+  AssistantsServer | RunEngine.RunEngine | Store.Store | Model,
+  HttpServerError.ServeError
+> =>
+  Layer.unwrapEffect(Effect.sync(() => {
+    const host = options.host ?? "127.0.0.1"
+    const faults = options.faultPlan ? Faults.make(options.faultPlan) : undefined
+    const server = createServer()
+    server.maxConnections = options.maxConnections ?? defaultMaxConnections
+    const graceful = Graceful.make(server)
+    const serve = Layer.scopedDiscard(Effect.gen(function*() {
+      yield* HttpServer.serveEffect(yield* Routes.app({ ...options, faults }))
+      // added after the handler, so it runs before the handler is removed: the drain still answers
+      yield* Effect.addFinalizer(() =>
+        Effect.flatMap(
+          graceful.drain(options.shutdownTimeout ?? defaultShutdownTimeout),
+          (stats) => options.onStopped ? options.onStopped(stats) : Effect.void
+        )
+      )
+    }))
+    const info = Layer.effect(
+      AssistantsServer,
+      Effect.map(HttpServer.HttpServer, (http) => {
+        const port = http.address._tag === "TcpAddress" ? http.address.port : 0
+        const shown = host.includes(":") ? `[${host}]` : host
+        return { url: `http://${shown}:${port}/v1`, host, port, faultStats: () => faults?.stats() }
+      })
+    )
+    return Layer.mergeAll(serve, info).pipe(
+      Layer.provideMerge(layerEngine(options)),
+      Layer.provide(NodeHttpServer.layer(() => server, { port: options.port ?? 0, host }))
+    )
+  }))

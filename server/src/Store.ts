@@ -2,6 +2,10 @@
  * Where the server keeps its objects. Routes and the run engine only see this interface, so a
  * persistent store can replace the in-memory one without touching them.
  *
+ * Lists are indexed: the messages and runs of a thread, the messages and steps of a run, each in
+ * creation order. A page costs its own size plus a binary search for the cursor, however many
+ * objects the store holds elsewhere.
+ *
  * @since 0.1.0
  */
 import type { Assistant } from "effect-assistants/Assistant"
@@ -42,18 +46,39 @@ export interface Page<A> {
 }
 
 /**
- * One kind of object.
+ * The objects that share a parent: `{ index: "thread", key: threadId }`.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Table<A extends { readonly id: string }> {
+export interface Scope<Index extends string> {
+  readonly index: Index
+  readonly key: string
+}
+
+/**
+ * One kind of object. `Index` names the parents its objects are listed under.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Table<A extends { readonly id: string }, Index extends string = never> {
   readonly get: (id: string) => Effect.Effect<A | undefined>
   readonly put: (value: A) => Effect.Effect<void>
   readonly delete: (id: string) => Effect.Effect<boolean>
-  /** The objects `filter` keeps, oldest first. */
+  /** Every object `filter` keeps, oldest first: a scan of the whole table. */
   readonly all: (filter: (a: A) => boolean) => Effect.Effect<ReadonlyArray<A>>
-  readonly list: (query: PageQuery, filter: (a: A) => boolean) => Effect.Effect<Page<A>>
+  /** The objects under one parent, oldest first. */
+  readonly children: (scope: Scope<Index>) => Effect.Effect<ReadonlyArray<A>>
+  /**
+   * A page of the objects under one parent (every object without `scope`). `filter` drops objects
+   * while the page is filled.
+   */
+  readonly list: (
+    query: PageQuery,
+    scope?: Scope<Index> | undefined,
+    filter?: ((a: A) => boolean) | undefined
+  ) => Effect.Effect<Page<A>>
 }
 
 /**
@@ -63,59 +88,228 @@ export interface Table<A extends { readonly id: string }> {
 export class Store extends Context.Tag("effect-assistants/server/Store")<Store, {
   readonly assistants: Table<Assistant>
   readonly threads: Table<Thread>
-  readonly messages: Table<Message>
-  readonly runs: Table<Run>
-  readonly steps: Table<RunStep>
+  /** Under their thread and, for a run's replies, under their run. */
+  readonly messages: Table<Message, "thread" | "run">
+  readonly runs: Table<Run, "thread">
+  readonly steps: Table<RunStep, "run">
 }>() {}
 
-const position = (id: string): number => Ids.sequenceOf(id) ?? -1
+/** The order of an id; an id that is not one of ours sorts first. */
+const keyOf = (id: string): string => Ids.keyOf(id) ?? ""
+
+/** The first position in `keys` whose key is `>= key` (`> key` when `strict`). */
+const search = (keys: ReadonlyArray<string>, key: string, strict: boolean): number => {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (keys[mid] < key || (strict && keys[mid] === key)) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
 
 /**
- * Pages `items` (oldest first) the way the API does: `after` and `before` are exclusive cursors in
- * the requested order, and `before` alone yields the `limit` items nearest the cursor.
+ * Pages a sorted index the way the API does: `after` and `before` are exclusive cursors in the
+ * requested order, and `before` alone yields the `limit` items nearest the cursor. `keys` are the
+ * ids' order keys, ascending; `at(i)` is the object at position `i`.
  *
  * @since 0.1.0
  * @category pagination
  */
-export const paginate = <A extends { readonly id: string }>(items: ReadonlyArray<A>, query: PageQuery): Page<A> => {
-  let ordered = query.order === "asc" ? items : [...items].reverse()
+export const paginateSorted = <A extends { readonly id: string }>(
+  keys: ReadonlyArray<string>,
+  at: (i: number) => A | undefined,
+  query: PageQuery,
+  filter?: ((a: A) => boolean) | undefined
+): Page<A> => {
   const asc = query.order === "asc"
-  // cursors compare by the sequence their id carries, so a deleted cursor still has a place
-  if (query.after !== undefined) {
-    const p = position(query.after)
-    ordered = ordered.filter((a) => (asc ? position(a.id) > p : position(a.id) < p))
+  // the positions [lo, hi) of the ascending index that the cursors leave
+  let lo = 0
+  let hi = keys.length
+  const after = query.after === undefined ? undefined : keyOf(query.after)
+  const before = query.before === undefined ? undefined : keyOf(query.before)
+  if (after !== undefined) {
+    if (asc) lo = Math.max(lo, search(keys, after, true))
+    else hi = Math.min(hi, search(keys, after, false))
   }
-  let hasMore: boolean
-  let data: ReadonlyArray<A>
-  if (query.before !== undefined) {
-    const p = position(query.before)
-    ordered = ordered.filter((a) => (asc ? position(a.id) < p : position(a.id) > p))
-    data = query.after === undefined
-      ? ordered.slice(Math.max(0, ordered.length - query.limit))
-      : ordered.slice(0, query.limit)
-    hasMore = ordered.length > query.limit
-  } else {
-    data = ordered.slice(0, query.limit)
-    hasMore = ordered.length > query.limit
+  if (before !== undefined) {
+    if (asc) hi = Math.min(hi, search(keys, before, false))
+    else lo = Math.max(lo, search(keys, before, true))
   }
+  // the page starts at the end nearest the cursor that anchors it: `before` alone anchors at the
+  // cursor, otherwise the page starts where the requested order starts
+  const fromHigh = before !== undefined && after === undefined ? asc : !asc
+  const found: Array<A> = []
+  for (let n = 0; n < hi - lo && found.length <= query.limit; n++) {
+    const a = at(fromHigh ? hi - 1 - n : lo + n)
+    if (a !== undefined && (filter === undefined || filter(a))) found.push(a)
+  }
+  const hasMore = found.length > query.limit
+  if (hasMore) found.pop()
+  // collected against the requested order: turn it around
+  if (fromHigh === asc) found.reverse()
   return {
     object: "list",
-    data,
-    firstId: data.length > 0 ? data[0].id : null,
-    lastId: data.length > 0 ? data[data.length - 1].id : null,
+    data: found,
+    firstId: found.length > 0 ? found[0].id : null,
+    lastId: found.length > 0 ? found[found.length - 1].id : null,
     hasMore
   }
 }
 
-const table = <A extends { readonly id: string }>(): Table<A> => {
-  // Map keeps insertion order, and ids are created in order: iteration is oldest first.
+/**
+ * Pages `items` (oldest first) the way the API does; see {@link paginateSorted}.
+ *
+ * @since 0.1.0
+ * @category pagination
+ */
+export const paginate = <A extends { readonly id: string }>(items: ReadonlyArray<A>, query: PageQuery): Page<A> =>
+  paginateSorted(items.map((a) => keyOf(a.id)), (i) => items[i], query)
+
+/**
+ * The ids under one parent, sorted by their order keys. A delete only counts the entry as dead
+ * (its row is gone); the arrays are compacted once half their entries are dead, so a delete costs
+ * amortized constant time and pages skip at most as many dead entries as they hold live ones.
+ */
+interface Sorted {
+  keys: Array<string>
+  ids: Array<string>
+  dead: number
+}
+
+const emptySorted = (): Sorted => ({ keys: [], ids: [], dead: 0 })
+
+/**
+ * A table in memory whose objects are listed under the parents `indexes` name: `undefined` or
+ * `null` from an index function leaves the object out of that index.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeTable = <A extends { readonly id: string }, Index extends string = never>(
+  indexes: { readonly [K in Index]: (a: A) => string | null | undefined } = {} as any
+): Table<A, Index> => {
   const rows = new Map<string, A>()
+  const everything = emptySorted()
+  const names = Object.keys(indexes) as Array<Index>
+  const byIndex = new Map<Index, Map<string, Sorted>>(names.map((name) => [name, new Map()]))
+  const sortedOf = (scope: Scope<Index> | undefined): Sorted | undefined =>
+    scope === undefined ? everything : byIndex.get(scope.index)?.get(scope.key)
+  const parentOf = (name: Index, value: A) => indexes[name](value) ?? undefined
+
+  /** Adds `id` (whose row exists): a dead entry of the same id comes back to life. */
+  const insert = (sorted: Sorted, id: string) => {
+    const key = keyOf(id)
+    const { ids, keys } = sorted
+    // ids are made in order, so a new one almost always goes last
+    if (keys.length === 0 || keys[keys.length - 1] < key) {
+      keys.push(key)
+      ids.push(id)
+      return
+    }
+    let at = search(keys, key, false)
+    for (; at < keys.length && keys[at] === key; at++) {
+      if (ids[at] === id) {
+        sorted.dead--
+        return
+      }
+    }
+    keys.splice(at, 0, key)
+    ids.splice(at, 0, id)
+  }
+  /** Counts one entry (whose row is gone, or moved to another parent) as dead. */
+  const kill = (sorted: Sorted, alive: (id: string) => boolean): boolean => {
+    sorted.dead++
+    if (sorted.dead * 2 <= sorted.ids.length) return sorted.ids.length > 0
+    const keys: Array<string> = []
+    const ids: Array<string> = []
+    for (let i = 0; i < sorted.ids.length; i++) {
+      if (alive(sorted.ids[i])) {
+        keys.push(sorted.keys[i])
+        ids.push(sorted.ids[i])
+      }
+    }
+    sorted.keys = keys
+    sorted.ids = ids
+    sorted.dead = 0
+    return ids.length > 0
+  }
+  const index = (name: Index, key: string, id: string) => {
+    const parents = byIndex.get(name)!
+    let sorted = parents.get(key)
+    if (sorted === undefined) parents.set(key, sorted = emptySorted())
+    insert(sorted, id)
+  }
+  const unindex = (name: Index, key: string) => {
+    const parents = byIndex.get(name)!
+    const sorted = parents.get(key)
+    if (sorted === undefined) return
+    const alive = (id: string) => {
+      const row = rows.get(id)
+      return row !== undefined && parentOf(name, row) === key
+    }
+    if (!kill(sorted, alive)) parents.delete(key)
+  }
+
+  const put = (value: A) => {
+    const previous = rows.get(value.id)
+    rows.set(value.id, value)
+    if (previous !== undefined) {
+      // a parent never changes in this API; if a caller changes one, the indexes follow
+      for (const name of names) {
+        const before = parentOf(name, previous)
+        const now = parentOf(name, value)
+        if (before === now) continue
+        if (before !== undefined) unindex(name, before)
+        if (now !== undefined) index(name, now, value.id)
+      }
+      return
+    }
+    insert(everything, value.id)
+    for (const name of names) {
+      const key = parentOf(name, value)
+      if (key !== undefined) index(name, key, value.id)
+    }
+  }
+  const del = (id: string) => {
+    const previous = rows.get(id)
+    if (previous === undefined) return false
+    rows.delete(id)
+    kill(everything, (id) => rows.has(id))
+    for (const name of names) {
+      const key = parentOf(name, previous)
+      if (key !== undefined) unindex(name, key)
+    }
+    return true
+  }
+  /** The live rows of `sorted`, oldest first. */
+  const live = (sorted: Sorted | undefined, scope: Scope<Index> | undefined): Array<A> => {
+    const out: Array<A> = []
+    if (sorted === undefined) return out
+    for (const id of sorted.ids) {
+      const row = rows.get(id)
+      if (row !== undefined && (scope === undefined || parentOf(scope.index, row) === scope.key)) out.push(row)
+    }
+    return out
+  }
   return {
     get: (id) => Effect.sync(() => rows.get(id)),
-    put: (value) => Effect.sync(() => void rows.set(value.id, value)),
-    delete: (id) => Effect.sync(() => rows.delete(id)),
-    all: (filter) => Effect.sync(() => [...rows.values()].filter(filter)),
-    list: (query, filter) => Effect.sync(() => paginate([...rows.values()].filter(filter), query))
+    put: (value) => Effect.sync(() => put(value)),
+    delete: (id) => Effect.sync(() => del(id)),
+    all: (filter) => Effect.sync(() => live(everything, undefined).filter(filter)),
+    children: (scope) => Effect.sync(() => live(sortedOf(scope), scope)),
+    list: (query, scope, filter) =>
+      Effect.sync(() => {
+        const sorted = sortedOf(scope) ?? emptySorted()
+        const at = (i: number) => {
+          const row = rows.get(sorted.ids[i])
+          return row !== undefined && (scope === undefined || parentOf(scope.index, row) === scope.key)
+            ? row
+            : undefined
+        }
+        return paginateSorted(sorted.keys, at, query, filter)
+      })
   }
 }
 
@@ -127,11 +321,11 @@ const table = <A extends { readonly id: string }>(): Table<A> => {
  */
 export const makeMemory = Effect.sync(() =>
   Store.of({
-    assistants: table(),
-    threads: table(),
-    messages: table(),
-    runs: table(),
-    steps: table()
+    assistants: makeTable(),
+    threads: makeTable(),
+    messages: makeTable<Message, "thread" | "run">({ thread: (m) => m.threadId, run: (m) => m.runId }),
+    runs: makeTable<Run, "thread">({ thread: (r) => r.threadId }),
+    steps: makeTable<RunStep, "run">({ run: (s) => s.runId })
   })
 )
 

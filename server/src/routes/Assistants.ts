@@ -37,7 +37,7 @@ export const routes = HttpRouter.empty.pipe(
     "/v1/assistants",
     Effect.gen(function*() {
       const store = yield* Store
-      const page = yield* store.assistants.list(yield* pageQuery, () => true)
+      const page = yield* store.assistants.list(yield* pageQuery)
       return json(encode.assistants(page))
     })
   ),

@@ -16,13 +16,17 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { type ApiError, invalid } from "../ApiError.js"
 import * as Ids from "../Ids.js"
+import * as JsonDepth from "../JsonDepth.js"
+import { CurrentLimits } from "../Limits.js"
 import type { PageQuery } from "../Store.js"
+import * as Body from "./Body.js"
 
 const decodeOptions = { onExcessProperty: "error", errors: "first" } as const
 
 /**
  * A body decoder whose failures name the wire parameter. Call the result with `true` when the
- * body may be absent (it then decodes as `{}`).
+ * body may be absent (it then decodes as `{}`). The body is read within the size limit and its
+ * depth checked before it is parsed.
  *
  * @since 0.1.0
  * @category decoding
@@ -31,10 +35,19 @@ export const body = <A, I>(schema: Schema.Schema<A, I>) => {
   const decode = Schema.decodeUnknown(schema, decodeOptions)
   return (optional = false) =>
     Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const text = yield* Effect.orElseSucceed(request.text, () => "")
+      const text = yield* Body.text
       let json: unknown = {}
       if (text.trim() !== "") {
+        const { maxJsonDepth } = yield* CurrentLimits
+        const deep = JsonDepth.deeperThan(text, maxJsonDepth)
+        if (deep !== undefined) {
+          const param = JsonDepth.paramOf(deep)
+          return yield* Effect.fail(invalid(
+            `Invalid '${param ?? "body"}': JSON nested more than ${maxJsonDepth} levels deep.`,
+            param,
+            "invalid_value"
+          ))
+        }
         try {
           json = JSON.parse(text)
         } catch {
@@ -102,7 +115,7 @@ export const pageQuery = Effect.gen(function*() {
   for (const key of ["after", "before"] as const) {
     const cursor = searchParam(params, key)
     if (cursor === undefined) continue
-    if (Ids.sequenceOf(cursor) === undefined) {
+    if (Ids.keyOf(cursor) === undefined) {
       return yield* Effect.fail(invalid(`Invalid '${key}': '${cursor}' is not an object id.`, key, "invalid_value"))
     }
     query[key] = cursor

@@ -58,7 +58,15 @@ export const getRun = (threadId: string, runId: string) =>
 const activeRun = (threadId: string) =>
   Effect.flatMap(
     Store,
-    (s) => Effect.map(s.runs.all((r) => r.threadId === threadId && !terminalStatuses.has(r.status)), (runs) => runs[0])
+    (s) =>
+      Effect.map(
+        s.runs.list(
+          { limit: 1, order: "desc" },
+          { index: "thread", key: threadId },
+          (r) => !terminalStatuses.has(r.status)
+        ),
+        (page) => page.data[0]
+      )
   )
 
 /**

@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Ids from "../Ids.js"
 import { seconds } from "../RunEngine.js"
 import { Store } from "../Store.js"
+import * as Checks from "./Checks.js"
 import { body, encoder, json, pageQuery, param, searchParam } from "./Http.js"
 import { getMessage, getThread, refuseWhileActive } from "./Lookup.js"
 
@@ -72,10 +73,9 @@ export const routes = HttpRouter.empty.pipe(
       const query = yield* pageQuery
       const runId = searchParam(yield* HttpServerRequest.ParsedSearchParams, "run_id")
       const store = yield* Store
-      const page = yield* store.messages.list(
-        query,
-        (m) => m.threadId === thread.id && (runId === undefined || m.runId === runId)
-      )
+      const page = runId === undefined
+        ? yield* store.messages.list(query, { index: "thread", key: thread.id })
+        : yield* store.messages.list(query, { index: "run", key: runId }, (m) => m.threadId === thread.id)
       return json(encode.messages(page))
     })
   ),
@@ -84,6 +84,7 @@ export const routes = HttpRouter.empty.pipe(
     Effect.gen(function*() {
       const thread = yield* getThread(yield* param("thread_id"))
       const params = yield* decode.createMessage()
+      yield* Checks.message(params)
       yield* refuseWhileActive(thread.id, (run) => `Can't add messages to ${thread.id} while a run ${run} is active.`)
       const message = yield* newMessage(thread.id, params)
       yield* Effect.flatMap(Store, (s) => s.messages.put(message))

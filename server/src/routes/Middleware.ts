@@ -11,8 +11,10 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import { createHash, timingSafeEqual } from "node:crypto"
 import { ApiError, invalid } from "../ApiError.js"
 import * as Ids from "../Ids.js"
+import * as Limits from "../Limits.js"
 
 /**
  * What every request is checked against.
@@ -23,6 +25,8 @@ import * as Ids from "../Ids.js"
 export interface Options {
   /** Accepted bearer tokens (or `api-key` header values). Empty: any token, or none, is accepted. */
   readonly apiKeys?: ReadonlyArray<string> | undefined
+  /** What a request may carry (see `Limits`); each one absent keeps its default. */
+  readonly limits?: Partial<Limits.Limits> | undefined
   /** Injected faults (see `Faults`); off when absent. */
   readonly faults?: { readonly middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R> } | undefined
 }
@@ -58,6 +62,26 @@ const wrongKey = new ApiError({
   code: "invalid_api_key"
 })
 
+const digest = (key: string) => createHash("sha256").update(key, "utf8").digest()
+
+/**
+ * Whether `token` is one of `keys`, in time that does not depend on where a guess goes wrong: the
+ * sha256 digests (of one length whatever the key's) are compared with `timingSafeEqual`, against
+ * every key without stopping at a match.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const keyMatcher = (keys: ReadonlyArray<string>) => {
+  const digests = keys.map(digest)
+  return (token: string): boolean => {
+    const given = digest(token)
+    let found = false
+    for (const d of digests) found = timingSafeEqual(d, given) || found
+    return found
+  }
+}
+
 /**
  * Refuses a request without one of `keys` (none configured: every request passes).
  *
@@ -65,12 +89,12 @@ const wrongKey = new ApiError({
  * @category checks
  */
 export const checkCredentials = (keys: ReadonlyArray<string>) => {
-  const accepted = new Set(keys)
+  const matches = keyMatcher(keys)
   return (request: HttpServerRequest.HttpServerRequest): Effect.Effect<void, ApiError> => {
-    if (accepted.size === 0) return Effect.void
+    if (keys.length === 0) return Effect.void
     const token = bearer(request.headers["authorization"]) ?? request.headers["api-key"]
     if (token === undefined) return Effect.fail(missingKey)
-    if (!accepted.has(token)) return Effect.fail(wrongKey)
+    if (!matches(token)) return Effect.fail(wrongKey)
     return Effect.void
   }
 }
@@ -109,6 +133,7 @@ const serverError = new ApiError({
  */
 export const make = (options: Options = {}) => {
   const credentials = checkCredentials(options.apiKeys ?? [])
+  const limits: Limits.Limits = { ...Limits.defaults, ...options.limits }
   return <R>(routes: HttpApp.Default<ApiError | HttpServerError.RouteNotFound, R>) => {
     // faults act where the API would: after the credentials and the beta header were accepted
     const handler = options.faults ? options.faults.middleware(routes) : routes
@@ -120,6 +145,7 @@ export const make = (options: Options = {}) => {
         yield* checkBeta(request)
         return yield* handler
       }).pipe(
+        Effect.provideService(Limits.CurrentLimits, limits),
         Effect.catchTags({
           ApiError: (e: ApiError) => Effect.succeed(errorResponse(e)),
           RouteNotFound: () =>

@@ -27,7 +27,7 @@ export const routes = HttpRouter.empty.pipe(
       const run = yield* getRun(yield* param("thread_id"), yield* param("run_id"))
       yield* checkInclude
       const store = yield* Store
-      const page = yield* store.steps.list(yield* pageQuery, (s) => s.runId === run.id)
+      const page = yield* store.steps.list(yield* pageQuery, { index: "run", key: run.id })
       return json(encode.steps(page))
     })
   ),

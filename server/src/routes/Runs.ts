@@ -15,6 +15,7 @@ import * as Ids from "../Ids.js"
 import { RunEngine, toSeconds } from "../RunEngine.js"
 import * as Sse from "../Sse.js"
 import { Store } from "../Store.js"
+import * as Checks from "./Checks.js"
 import { body, checkInclude, encoder, json, pageQuery, param, toolResources } from "./Http.js"
 import { getOr404, getRun, getThread, refuseWhileActive } from "./Lookup.js"
 import { newMessage } from "./Messages.js"
@@ -98,6 +99,8 @@ export const routes = HttpRouter.empty.pipe(
     "/v1/threads/runs",
     Effect.gen(function*() {
       const { stream, ...params } = yield* decode.createThreadAndRun()
+      yield* Checks.instructions(params.instructions, "instructions")
+      yield* Checks.messages(params.thread?.messages, "thread.messages")
       const store = yield* Store
       yield* getOr404(store.assistants, "assistant", params.assistantId)
       const start = Effect.gen(function*() {
@@ -116,7 +119,7 @@ export const routes = HttpRouter.empty.pipe(
     Effect.gen(function*() {
       const thread = yield* getThread(yield* param("thread_id"))
       const store = yield* Store
-      const page = yield* store.runs.list(yield* pageQuery, (r) => r.threadId === thread.id)
+      const page = yield* store.runs.list(yield* pageQuery, { index: "thread", key: thread.id })
       return json(encode.runs(page))
     })
   ),
@@ -126,6 +129,9 @@ export const routes = HttpRouter.empty.pipe(
       const thread = yield* getThread(yield* param("thread_id"))
       yield* checkInclude
       const { stream, ...params } = yield* decode.createRun()
+      yield* Checks.instructions(params.instructions, "instructions")
+      yield* Checks.instructions(params.additionalInstructions, "additional_instructions")
+      yield* Checks.messages(params.additionalMessages, "additional_messages")
       yield* refuseWhileActive(thread.id, (run) => `Thread ${thread.id} already has an active run ${run}.`)
       if (stream === true) return yield* Sse.respond(Effect.map(startRun(thread.id, params), (run) => ({ run })))
       const run = yield* startRun(thread.id, params)

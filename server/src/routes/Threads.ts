@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Ids from "../Ids.js"
 import { RunEngine, seconds } from "../RunEngine.js"
 import { Store } from "../Store.js"
+import * as Checks from "./Checks.js"
 import { body, encoder, json, param, toolResources } from "./Http.js"
 import { getThread } from "./Lookup.js"
 import { newMessage } from "./Messages.js"
@@ -54,6 +55,7 @@ export const routes = HttpRouter.empty.pipe(
     "/v1/threads",
     Effect.gen(function*() {
       const params = yield* decode.createThread(true)
+      yield* Checks.messages(params.messages, "messages")
       return json(encode.thread(yield* createThread(params)))
     })
   ),
@@ -83,12 +85,14 @@ export const routes = HttpRouter.empty.pipe(
       const store = yield* Store
       const engine = yield* RunEngine
       const thread = yield* getThread(yield* param("thread_id"))
-      for (const run of yield* store.runs.all((r) => r.threadId === thread.id)) {
+      for (const run of yield* store.runs.children({ index: "thread", key: thread.id })) {
         yield* engine.forget(run.id)
+        for (const s of yield* store.steps.children({ index: "run", key: run.id })) yield* store.steps.delete(s.id)
         yield* store.runs.delete(run.id)
       }
-      for (const s of yield* store.steps.all((s) => s.threadId === thread.id)) yield* store.steps.delete(s.id)
-      for (const m of yield* store.messages.all((m) => m.threadId === thread.id)) yield* store.messages.delete(m.id)
+      for (const m of yield* store.messages.children({ index: "thread", key: thread.id })) {
+        yield* store.messages.delete(m.id)
+      }
       yield* store.threads.delete(thread.id)
       return json(encode.threadDeleted({ id: thread.id, object: "thread.deleted", deleted: true }))
     })
