@@ -25,7 +25,7 @@ describe("without code generation", () => {
   it("tries once, then leaves every schema to the standard decoder", () => {
     assert.strictEqual(attempts, 1)
     for (const [name, schema] of schemas) {
-      assert.isFalse(String(Decoder.compile(schema.ast)).startsWith("function(x){"), `${name} was generated`)
+      assert.isFalse(Decoder.isGenerated(schema.ast), `${name} was generated`)
     }
   })
 })
