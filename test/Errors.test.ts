@@ -61,17 +61,24 @@ describe("status errors", () => {
     })
   }
 
-  it.effect("catchTags reads naturally", () => {
-    const { layer } = setup(() => ({ status: 404, body: envelope("gone", "invalid_request_error", null, null) }))
+  it.effect("an error body without the envelope: a string error, JSON of another shape, nothing at all", () => {
+    const replies: ReadonlyArray<MockHttp.Reply> = [
+      { status: 400, body: { error: "thread_id is required" } },
+      { status: 409, body: { detail: "busy" } },
+      { status: 404, text: "" }
+    ]
+    const { layer } = setup((_, i) => replies[i])
     return Effect.gen(function*() {
-      const result = yield* Threads.get({ threadId: "thread_x" }).pipe(
-        Effect.map(() => "found"),
-        Effect.catchTags({
-          NotFoundError: (e) => Effect.succeed(`missing: ${e.message}`),
-          RateLimitError: () => Effect.succeed("slow down")
-        })
-      )
-      assert.strictEqual(result, "missing: gone")
+      const errors = [
+        yield* Effect.flip(Threads.get({ threadId: "thread_x" })),
+        yield* Effect.flip(Threads.get({ threadId: "thread_x" })),
+        yield* Effect.flip(Threads.get({ threadId: "thread_x" }))
+      ]
+      assert.deepStrictEqual(errors.map((e) => [e._tag, e.message]), [
+        ["BadRequestError", "thread_id is required"],
+        ["ConflictError", "{\"detail\":\"busy\"}"],
+        ["NotFoundError", "Threads.get failed with status 404"]
+      ])
     }).pipe(Effect.provide(layer))
   })
 

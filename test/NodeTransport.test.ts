@@ -19,7 +19,6 @@ import * as Http from "node:http"
 import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
 import { Assistants, AssistantsLive, RetryPolicy } from "../src/index.js"
-import * as RequestSignal from "../src/layers/internal/requestSignal.js"
 import * as NodeTransport from "../src/layers/NodeTransport.js"
 import { deadlineSuite } from "./utils/deadlines.js"
 import { eventually, type Seen, server, tls } from "./utils/loopback.js"
@@ -224,10 +223,3 @@ describe("NodeTransport", () => {
 })
 
 deadlineSuite("the client's deadline and interruption")
-
-describe("the client's abort signal", () => {
-  // where this fails (a platform upgrade), the client falls back to `Effect.timeoutFail`
-  it("reaches the transport through the platform's table", () => {
-    assert.isTrue(RequestSignal.available())
-  })
-})
