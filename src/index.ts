@@ -70,6 +70,11 @@ export * as Run from "./schema/Run.js"
 /**
  * @since 0.1.0
  */
+export * as RunPolling from "./services/RunPolling.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Runs from "./services/Runs.js"
 
 /**

@@ -13,17 +13,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import {
-  type AssistantsError,
-  InvalidRequestError,
-  RunCancelledError,
-  RunExpiredError,
-  RunFailedError,
-  RunIncompleteError,
-  type RunOutcomeError,
-  type TimeoutError,
-  type ToolRoundsExceededError
-} from "../errors/AssistantsError.js"
+import type { AssistantsError, TimeoutError, ToolRoundsExceededError } from "../errors/AssistantsError.js"
+import { InvalidRequestError } from "../errors/AssistantsError.js"
 import { AssistantsClient, type Response } from "../layers/AssistantsClient.js"
 import { type Include, ListPage, type PageParams } from "../schema/Common.js"
 import { CreateRunParams, ModifyRunParams, Run, type RunStatus, SubmitToolOutputsParams } from "../schema/Run.js"
@@ -35,19 +26,15 @@ import {
   methodWithHeaders,
   type Spec
 } from "./internal/operation.js"
-import {
-  finalRun,
-  pollFrom,
-  type PollOptions,
-  type RunTransition,
-  seedOf,
-  type ToolContext,
-  type ToolError,
-  type ToolLoopEvent,
-  type ToolLoopOptions,
-  toolRounds,
-  watch as watchRun
-} from "./internal/watch.js"
+import * as RunPolling from "./RunPolling.js"
+import type {
+  PollOptions,
+  RunTransition,
+  ToolContext,
+  ToolError,
+  ToolLoopEvent,
+  ToolLoopOptions
+} from "./RunPolling.js"
 import type * as Tool from "./Tool.js"
 
 export type {
@@ -351,7 +338,7 @@ export const submitToolOutputs = (params: SubmitParams) => Effect.flatMap(Runs, 
  * @category polling
  */
 export const watch = (params: WatchParams): Stream.Stream<RunTransition, AssistantsError, Runs> =>
-  Stream.unwrap(Effect.map(Runs, (runs) => watchRun(runs, params)))
+  Stream.unwrap(Effect.map(Runs, (runs) => RunPolling.watch(runs, params)))
 
 /**
  * Creates a run and waits until it is terminal or requires action.
@@ -365,7 +352,8 @@ export const createAndPoll = (params: CreateParams & PollOptions): Effect.Effect
     (runs) =>
       Effect.flatMap(
         runs.createWithHeaders(params),
-        (response) => pollFrom(runs, { ...params, runId: response.value.id }, seedOf(response, Option.none()))
+        (response) =>
+          RunPolling.poll(runs, { ...params, runId: response.value.id }, RunPolling.seedOf(response, Option.none()))
       )
   )
 
@@ -379,14 +367,17 @@ export const createAndPoll = (params: CreateParams & PollOptions): Effect.Effect
 export const submitToolOutputsAndPoll = (
   params: SubmitParams & PollOptions
 ): Effect.Effect<Run, AssistantsError, Runs> =>
-  Effect.flatMap(Runs, (runs) =>
-    Effect.flatMap(runs.submitToolOutputsWithHeaders(params), (response) =>
-      pollFrom(
-        runs,
-        params,
-        seedOf(response, Option.some("requires_action")),
-        new Set(params.toolOutputs.map((o) => o.toolCallId))
-      )))
+  Effect.flatMap(
+    Runs,
+    (runs) =>
+      Effect.flatMap(runs.submitToolOutputsWithHeaders(params), (response) =>
+        RunPolling.poll(
+          runs,
+          params,
+          RunPolling.seedOf(response, Option.some("requires_action")),
+          new Set(params.toolOutputs.map((o) => o.toolCallId))
+        ))
+  )
 
 /**
  * The tool loop as a stream of what happens: every status transition and every tool call with
@@ -398,7 +389,7 @@ export const submitToolOutputsAndPoll = (
 export const runToolsEvents = <T extends Tool.Any>(
   params: RunToolsParams<T>
 ): Stream.Stream<ToolLoopEvent, AssistantsError | ToolRoundsExceededError | ToolError<T>, Runs | ToolContext<T>> =>
-  Stream.unwrap(Effect.map(Runs, (runs) => toolRounds(runs, params, params, undefined)))
+  Stream.unwrap(Effect.map(Runs, (runs) => RunPolling.toolLoop(runs, params, params)))
 
 /**
  * Watches a run and answers its tool calls with the declared tools until it is terminal: on
@@ -411,7 +402,7 @@ export const runToolsEvents = <T extends Tool.Any>(
  * @since 0.1.0
  * @category tools
  */
-export const runTools = <T extends Tool.Any>(params: RunToolsParams<T>) => finalRun(runToolsEvents(params))
+export const runTools = <T extends Tool.Any>(params: RunToolsParams<T>) => RunPolling.lastRun(runToolsEvents(params))
 
 /**
  * The tool loop for a new run, as a stream (see {@link createAndRunTools}).
@@ -429,11 +420,11 @@ export const createAndRunToolsEvents = <T extends Tool.Any>(
         tools: params.sendDefinitions === false ? undefined : params.tools.map((t) => t.definition)
       } as CreateParams),
       (response) =>
-        toolRounds(
+        RunPolling.toolLoop(
           runs,
           { threadId: params.threadId, runId: response.value.id },
           params,
-          seedOf(response, Option.none())
+          RunPolling.seedOf(response, Option.none())
         )
     )))
 
@@ -444,45 +435,19 @@ export const createAndRunToolsEvents = <T extends Tool.Any>(
  * @category tools
  */
 export const createAndRunTools = <T extends Tool.Any>(params: CreateAndRunToolsParams<T>) =>
-  finalRun(createAndRunToolsEvents(params))
+  RunPolling.lastRun(createAndRunToolsEvents(params))
 
-/**
- * Succeeds with a completed run; any other status fails with the matching error:
- * `RunFailedError` (with `lastError`), `RunCancelledError`, `RunExpiredError`, and
- * `RunIncompleteError` for `incomplete` or a run that has not finished (its status as `reason`).
- *
- * @since 0.1.0
- * @category polling
- */
-export const ensureCompleted = (run: Run): Effect.Effect<Run, RunOutcomeError> => {
-  const ids = { runId: run.id, threadId: run.threadId }
-  switch (run.status) {
-    case "completed":
-      return Effect.succeed(run)
-    case "failed":
-      return Effect.fail(
-        new RunFailedError({
-          ...ids,
-          lastError: run.lastError,
-          message: `run ${run.id} failed${run.lastError ? `: ${run.lastError.message}` : ""}`
-        })
-      )
-    case "cancelled":
-      return Effect.fail(new RunCancelledError({ ...ids, message: `run ${run.id} was cancelled` }))
-    case "expired":
-      return Effect.fail(new RunExpiredError({ ...ids, message: `run ${run.id} expired` }))
-    default: {
-      const reason = run.status === "incomplete" ? run.incompleteDetails?.reason : run.status
-      return Effect.fail(
-        new RunIncompleteError({
-          ...ids,
-          ...(reason !== undefined ? { reason } : {}),
-          message: `run ${run.id} did not complete (${reason ?? run.status})`
-        })
-      )
-    }
-  }
-}
+export {
+  /**
+   * Succeeds with a completed run; any other status fails with the matching error:
+   * `RunFailedError` (with `lastError`), `RunCancelledError`, `RunExpiredError`, and
+   * `RunIncompleteError` for `incomplete` or a run that has not finished (its status as `reason`).
+   *
+   * @since 0.1.0
+   * @category polling
+   */
+  ensureCompleted
+} from "./RunPolling.js"
 
 /**
  * The deadline error of a poll helper, for `catchTag`.

@@ -18,8 +18,7 @@ import {
   ThreadDeleted
 } from "../schema/Thread.js"
 import { bodyEncoder, decoder, method, methodWithHeaders, type Spec } from "./internal/operation.js"
-import type { PollOptions } from "./internal/watch.js"
-import { pollFrom, seedOf } from "./internal/watch.js"
+import * as RunPolling from "./RunPolling.js"
 import { Runs } from "./Runs.js"
 
 /**
@@ -153,17 +152,17 @@ export const createAndRun = (params: CreateThreadAndRunParams) => Effect.flatMap
  * @category polling
  */
 export const createAndRunPoll = (
-  params: CreateThreadAndRunParams & PollOptions
+  params: CreateThreadAndRunParams & RunPolling.PollOptions
 ): Effect.Effect<Run, AssistantsError, Threads | Runs> =>
   Effect.flatMap(
     Threads,
     (threads) =>
       Effect.flatMap(threads.createAndRunWithHeaders(params), (response) =>
         Effect.flatMap(Runs, (runs) =>
-          pollFrom(
+          RunPolling.poll(
             runs,
             { ...params, threadId: response.value.threadId, runId: response.value.id },
-            seedOf(response, Option.none())
+            RunPolling.seedOf(response, Option.none())
           )))
   )
 
