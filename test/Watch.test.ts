@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -8,7 +10,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { AssistantsLive, Run, Runs, Tool } from "../src/index.js"
+import { AssistantsLive, Run, RunPolling, Runs, Tool } from "../src/index.js"
 import * as fx from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
 
@@ -21,24 +23,52 @@ const run = (status: string, extra: Record<string, unknown> = {}) => ({
   ...extra
 })
 
-/** A server whose run reads walk through `statuses` (the last one repeats). */
+/** A count that a test can wait on: `reached(n)` resumes once it is at least `n`. */
+const counter = () => {
+  let n = 0
+  const waiting = new Set<{ readonly at: number; readonly done: Deferred.Deferred<void> }>()
+  return {
+    get: () => n,
+    bump: () => {
+      n++
+      for (const w of waiting) {
+        if (n >= w.at) {
+          waiting.delete(w)
+          Deferred.unsafeDone(w.done, Exit.void)
+        }
+      }
+    },
+    reached: (at: number): Effect.Effect<void> =>
+      Effect.suspend(() =>
+        n >= at ? Effect.void : Effect.flatMap(Deferred.make<void>(), (done) => {
+          waiting.add({ at, done })
+          return Deferred.await(done)
+        })
+      )
+  }
+}
+
+/**
+ * A server whose run reads walk through `statuses` (the last one repeats). `readsReached(n)` and
+ * `requestsReached(n)` wait until the client has sent that many reads, or requests of any kind.
+ */
 const scripted = (statuses: ReadonlyArray<string>, headers: Record<string, string> = {}) => {
-  let reads = 0
+  const reads = counter()
+  const requests = counter()
   const mock = MockHttp.make((request) => {
-    if (request.method === "GET") {
-      const status = statuses[Math.min(reads++, statuses.length - 1)]
-      return { body: run(status), headers }
-    }
-    return { body: run("queued") }
+    const reply = request.method === "GET"
+      ? { body: run(statuses[Math.min(reads.get(), statuses.length - 1)]), headers }
+      : { body: run("queued") }
+    if (request.method === "GET") reads.bump()
+    requests.bump()
+    return reply
   })
   const layer = AssistantsLive.layer({ baseUrl: "http://api.test/v1" }).pipe(Layer.provide(mock.layer))
-  return { mock, layer, reads: () => reads }
+  return { mock, layer, reads: reads.get, readsReached: reads.reached, requestsReached: requests.reached }
 }
 
 const statusesOf = (transitions: Chunk.Chunk<Runs.RunTransition>): Array<[string | null, string]> =>
   Chunk.toArray(transitions).map((t) => [Option.getOrNull(t.previous), t.current])
-
-const settle = Effect.repeatN(Effect.yieldNow(), 5)
 
 describe("Runs.watch", () => {
   it.effect("one element per status change, ending at requires_action", () => {
@@ -96,7 +126,7 @@ describe("Runs.watch", () => {
     Effect.gen(function*() {
       const byDefault = scripted(["queued"])
       const a = yield* Effect.fork(Stream.runDrain(Runs.watch(ids)).pipe(Effect.provide(byDefault.layer)))
-      yield* settle
+      yield* byDefault.readsReached(1)
       assert.strictEqual(byDefault.reads(), 1)
       yield* TestClock.adjust("999 millis")
       assert.strictEqual(byDefault.reads(), 1)
@@ -106,7 +136,7 @@ describe("Runs.watch", () => {
 
       const hinted = scripted(["queued"], { "openai-poll-after-ms": "250" })
       const b = yield* Effect.fork(Stream.runDrain(Runs.watch(ids)).pipe(Effect.provide(hinted.layer)))
-      yield* settle
+      yield* hinted.readsReached(1)
       yield* TestClock.adjust("1 second")
       assert.strictEqual(hinted.reads(), 5)
       yield* Fiber.interrupt(b)
@@ -115,20 +145,20 @@ describe("Runs.watch", () => {
       const c = yield* Effect.fork(
         Stream.runDrain(Runs.watch({ ...ids, interval: "500 millis" })).pipe(Effect.provide(fixed.layer))
       )
-      yield* settle
+      yield* fixed.readsReached(1)
       yield* TestClock.adjust("1 second")
       assert.strictEqual(fixed.reads(), 3)
       yield* Fiber.interrupt(c)
     }))
 
   it.effect("a schedule replaces the interval, and its end ends the stream", () => {
-    const { layer, reads } = scripted(["queued"])
+    const { layer, reads, readsReached } = scripted(["queued"])
     return Effect.gen(function*() {
       const fiber = yield* Effect.fork(Stream.runCollect(Runs.watch({
         ...ids,
         schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
       })))
-      yield* settle
+      yield* readsReached(1)
       yield* TestClock.adjust("100 millis")
       assert.strictEqual(reads(), 2)
       yield* TestClock.adjust("200 millis")
@@ -228,7 +258,7 @@ describe("poll helpers", () => {
       const hinted = scripted(["queued", "in_progress", "completed"], { "openai-poll-after-ms": "250" })
       const a = yield* Effect.fork(Runs.createAndPoll(create).pipe(Effect.provide(hinted.layer)))
       // the create's answer has no header here: the default second first, then 250 ms
-      yield* settle
+      yield* hinted.requestsReached(1)
       yield* TestClock.adjust("1 second")
       assert.strictEqual(hinted.reads(), 1)
       yield* TestClock.adjust("249 millis")
@@ -438,4 +468,32 @@ describe("the tool loop", () => {
       }
     })
   })
+})
+
+describe("RunPolling over operations of one's own", () => {
+  it.effect("watch and poll need only the three run operations", () =>
+    Effect.gen(function*() {
+      const statuses = ["queued", "in_progress", "completed"]
+      let reads = 0
+      const decode = Schema.decodeUnknownSync(Run.Run)
+      const operations: RunPolling.RunOperations = {
+        getWithHeaders: () =>
+          Effect.sync(() => ({
+            value: decode(run(statuses[Math.min(reads++, statuses.length - 1)])),
+            headers: { "openai-poll-after-ms": "10" }
+          })),
+        submitToolOutputsWithHeaders: () => Effect.die("not called"),
+        cancel: () => Effect.die("not called")
+      }
+      const fiber = yield* Effect.fork(Stream.runCollect(RunPolling.watch(operations, ids)))
+      yield* TestClock.adjust("100 millis")
+      assert.deepStrictEqual(statusesOf(yield* Fiber.join(fiber)).map(([, c]) => c), statuses)
+
+      reads = 0
+      const seed: RunPolling.Seed = { run: decode(run("queued")), previous: Option.none(), pollAfterMillis: 10 }
+      const polled = yield* Effect.fork(RunPolling.poll(operations, ids, seed))
+      yield* TestClock.adjust("100 millis")
+      assert.strictEqual((yield* Fiber.join(polled)).status, "completed")
+      assert.strictEqual(reads, 3)
+    }))
 })
