@@ -1,3 +1,4 @@
+import * as Headers from "@effect/platform/Headers"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
@@ -480,7 +481,7 @@ describe("RunPolling over operations of one's own", () => {
         getWithHeaders: () =>
           Effect.sync(() => ({
             value: decode(run(statuses[Math.min(reads++, statuses.length - 1)])),
-            headers: { "openai-poll-after-ms": "10" }
+            headers: Headers.fromInput({ "openai-poll-after-ms": "10" })
           })),
         submitToolOutputsWithHeaders: () => Effect.die("not called"),
         cancel: () => Effect.die("not called")
