@@ -16,12 +16,18 @@
  * with `ConnectionError`, `outcome: "unknown"`, and the run's id once the stream has announced it,
  * so the caller can follow the run by polling.
  *
+ * The calls (`createStream`, `submitToolOutputsStream`, `createThreadAndRunStream`) and the tool
+ * loop over one stream (`runToolsStream`, `createAndRunToolsStream`) are module functions over
+ * `AssistantsClient`'s raw-response primitive, re-exported from `Runs` and `Threads`: a program
+ * that never streams does not carry the parser or the event schemas.
+ *
  * @since 0.1.0
  */
 import * as Sse from "@effect/experimental/Sse"
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
@@ -33,14 +39,19 @@ import {
   type AssistantsError,
   ConnectionError,
   firstIssue,
+  InvalidRequestError,
   ResponseDecodeError,
   StreamError,
-  type StreamingError
+  type StreamingError,
+  TimeoutError,
+  ToolRoundsExceededError
 } from "../errors/AssistantsError.js"
+import { AssistantsClient, type Call } from "../layers/AssistantsClient.js"
+import type { Include } from "../schema/Common.js"
 import type { UnknownMember } from "../schema/Common.js"
 import * as Decoder from "../schema/Decoder.js"
 import type { Annotation, ContentPart, Message } from "../schema/Message.js"
-import type { Run } from "../schema/Run.js"
+import { CreateRunParams, Run, type RunToolCall, SubmitToolOutputsParams } from "../schema/Run.js"
 import type { StepToolCall } from "../schema/RunStep.js"
 import type { RunStep } from "../schema/RunStep.js"
 import {
@@ -51,10 +62,24 @@ import {
   dataSchema,
   ErrorData,
   type MessageDelta,
+  type RunEventName,
+  runEventNames,
   type RunStepDelta,
   type ToolCallDelta
 } from "../schema/StreamEvent.js"
-import type { Thread } from "../schema/Thread.js"
+import { CreateThreadAndRunParams, type Thread } from "../schema/Thread.js"
+import { bodyEncoder, decoder, prepare, type Spec } from "./internal/operation.js"
+import { unknownFunction } from "./internal/toolOutput.js"
+import {
+  type PollOptions,
+  type RunIds,
+  type RunOperations,
+  type ToolContext,
+  type ToolError,
+  type ToolLoopOptions,
+  watch
+} from "./RunPolling.js"
+import type * as Tool from "./Tool.js"
 
 export type {
   /**
@@ -626,3 +651,385 @@ export const text = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, R>): S
  * @category models
  */
 export type Error = AssistantsError | StreamError
+
+// ---------------------------------------------------------------------------------------------
+// the calls
+
+/**
+ * `Runs.createStream`'s parameters: those of `Runs.create`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateStreamParams extends CreateRunParams {
+  readonly threadId: string
+  /** Extra fields in the run's steps; the only value is file search result contents. */
+  readonly include?: Include
+}
+
+/**
+ * `Runs.submitToolOutputsStream`'s parameters: those of `Runs.submitToolOutputs`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SubmitStreamParams extends SubmitToolOutputsParams {
+  readonly threadId: string
+  readonly runId: string
+  /**
+   * The run as last read. When given, the outputs are checked against its `requires_action`
+   * before sending: every call answered once, no call it did not ask for.
+   */
+  readonly run?: Run | undefined
+}
+
+const never = { decode: () => Effect.dieMessage("a streamed call has no JSON body"), schema: "event-stream" }
+
+/** A body encoder that adds `stream: true` to what `encode` makes. */
+const streaming = <P>(encode: (params: P) => InvalidRequestError | { readonly body: unknown }) => (params: P) => {
+  const encoded = encode(params)
+  return encoded instanceof InvalidRequestError
+    ? encoded
+    : { body: { ...(encoded.body as Record<string, unknown>), stream: true } }
+}
+
+const createSpec: Spec<CreateStreamParams, never> = {
+  name: "Runs.createStream",
+  method: "POST",
+  ids: ["threadId", "assistantId"],
+  path: (p) => `/threads/${p.threadId}/runs`,
+  include: true,
+  body: streaming(bodyEncoder(CreateRunParams)),
+  create: true,
+  response: never
+}
+
+const submitSpec: Spec<SubmitStreamParams, never> = {
+  name: "Runs.submitToolOutputsStream",
+  method: "POST",
+  ids: ["threadId", "runId"],
+  path: (p) => `/threads/${p.threadId}/runs/${p.runId}/submit_tool_outputs`,
+  body: streaming(bodyEncoder(SubmitToolOutputsParams)),
+  create: true,
+  response: never
+}
+
+const createThreadAndRunSpec: Spec<CreateThreadAndRunParams, never> = {
+  name: "Threads.createAndRunStream",
+  method: "POST",
+  ids: ["assistantId"],
+  path: () => "/threads/runs",
+  body: streaming(bodyEncoder(CreateThreadAndRunParams)),
+  create: true,
+  response: never
+}
+
+/** Sends `call` and decodes its answer as it arrives; the request lives as long as the stream. */
+const send = (
+  call: InvalidRequestError | Call,
+  runId?: string
+): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> =>
+  call instanceof InvalidRequestError ? Stream.fail(call) : Stream.unwrapScoped(
+    Effect.flatMap(
+      AssistantsClient,
+      (client) =>
+        Effect.map(client.stream(call), (response) =>
+          decodeEvents(response.stream, {
+            method: call.method,
+            path: call.path,
+            status: response.status,
+            requestId: response.headers["x-request-id"],
+            runId
+          }))
+    )
+  )
+
+/**
+ * Starts a run and streams its events until it is terminal or requires action (then `done`
+ * ends the stream). Parameters and retries are those of `Runs.create`: not retried once the server
+ * may have acted. Interrupting the stream aborts the request; the run goes on.
+ *
+ * @example
+ * ```ts
+ * import { AssistantStream, Runs } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ * import * as Stream from "effect/Stream"
+ *
+ * // the assistant's answer printed as it is written
+ * const program = Runs.createStream({ threadId: "thread_abc", assistantId: "asst_abc" }).pipe(
+ *   AssistantStream.text,
+ *   Stream.runForEach((text) => Effect.sync(() => process.stdout.write(text)))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const createStream = (
+  params: CreateStreamParams
+): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> => send(prepare(createSpec, params))
+
+/**
+ * Submits tool outputs and streams the run's events from there, until it is terminal or requires
+ * action again.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const submitToolOutputsStream = (
+  params: SubmitStreamParams
+): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> => {
+  const problem = params.run === undefined ? undefined : checkOutputs(params, params.run)
+  return send(problem ?? prepare(submitSpec, params), params.runId)
+}
+
+/**
+ * Creates a thread and a run in one call and streams the events (`thread.created` first).
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const createThreadAndRunStream = (
+  params: CreateThreadAndRunParams
+): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> => send(prepare(createThreadAndRunSpec, params))
+
+/** Why `outputs` do not answer `run`'s tool calls exactly, or `undefined` when they do. */
+const checkOutputs = (params: SubmitStreamParams, run: Run): InvalidRequestError | undefined => {
+  const fail = (message: string) => new InvalidRequestError({ param: "toolOutputs", message })
+  if (run.id !== params.runId || run.threadId !== params.threadId) {
+    return fail(`the run given is ${run.id} on ${run.threadId}, not ${params.runId} on ${params.threadId}`)
+  }
+  if (run.status !== "requires_action" || run.requiredAction === null) {
+    return fail(`run ${run.id} is ${run.status}, not waiting for tool outputs`)
+  }
+  const asked = new Set(run.requiredAction.submitToolOutputs.toolCalls.map((c) => c.id))
+  const seen = new Set<string>()
+  for (const { toolCallId } of params.toolOutputs) {
+    if (!asked.has(toolCallId)) return fail(`run ${run.id} did not ask for tool call ${toolCallId}`)
+    if (seen.has(toolCallId)) return fail(`tool call ${toolCallId} is answered twice`)
+    seen.add(toolCallId)
+  }
+  const missing = [...asked].filter((id) => !seen.has(id))
+  return missing.length > 0 ? fail(`tool calls ${missing.join(", ")} have no output`) : undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// the tool loop over one stream
+
+/**
+ * `Runs.runToolsStream`'s parameters: a run, the declared tools, and the options of
+ * `Runs.runTools`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunToolsStreamParams<T extends Tool.Any> extends ToolLoopOptions<T> {
+  readonly threadId: string
+  readonly runId: string
+}
+
+/**
+ * `Runs.createAndRunToolsStream`'s parameters: those of `Runs.createStream` with declared tools,
+ * whose definitions are sent as the run's `tools` unless `sendDefinitions` is false.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateAndRunToolsStreamParams<T extends Tool.Any>
+  extends Omit<CreateStreamParams, "tools">, ToolLoopOptions<T>
+{
+  readonly sendDefinitions?: boolean | undefined
+}
+
+/**
+ * The errors of the tool loop over one stream.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolStreamError<T> = Error | ToolRoundsExceededError | ToolError<T> | TimeoutError
+
+const runOf = (event: AssistantStreamEvent): Run | undefined =>
+  event.event !== "unknown" && event.data.object === "thread.run" ? event.data as Run : undefined
+
+const decodeRun = decoder(Run, "Run")
+
+const getSpec: Spec<RunIds, Run> = {
+  name: "Runs.get",
+  method: "GET",
+  ids: ["threadId", "runId"],
+  path: (p) => `/threads/${p.threadId}/runs/${p.runId}`,
+  response: decodeRun
+}
+
+const cancelSpec: Spec<RunIds, Run> = {
+  ...getSpec,
+  name: "Runs.cancel",
+  method: "POST",
+  path: (p) => `/threads/${p.threadId}/runs/${p.runId}/cancel`
+}
+
+const request = <P, A>(spec: Spec<P, A>, params: P) =>
+  Effect.flatMap(AssistantsClient, (client) => {
+    const operation = prepare(spec, params)
+    return operation instanceof InvalidRequestError ? Effect.fail(operation) : client.execute(operation)
+  })
+
+/** A run read by polling, as the event a stream would have carried. */
+const runEvent = (run: Run): AssistantStreamEvent | undefined =>
+  (runEventNames as ReadonlyArray<string>).includes(`thread.run.${run.status}`)
+    ? { event: `thread.run.${run.status}` as RunEventName, data: run }
+    : undefined
+
+/**
+ * The events of a run this stream did not start: there is no stream to join, so it is watched (as
+ * `Runs.watch` polls) until it is terminal or requires action, one `thread.run.*` event per status
+ * seen.
+ */
+const joined = (
+  ids: RunIds,
+  options: PollOptions
+): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> =>
+  Stream.unwrap(Effect.map(AssistantsClient, (client) => {
+    const execute = <A>(spec: Spec<RunIds, A>, params: RunIds) => {
+      const operation = prepare(spec, params)
+      return operation instanceof InvalidRequestError ? Effect.fail(operation) : client.execute(operation)
+    }
+    const operations: RunOperations = {
+      getWithHeaders: (params) => execute(getSpec, params),
+      cancel: (params) => Effect.map(execute(cancelSpec, params), (response) => response.value),
+      submitToolOutputsWithHeaders: () => Effect.dieMessage("joining a run submits nothing")
+    }
+    return Stream.filterMap(
+      watch(operations, { ...ids, interval: options.interval, schedule: options.schedule }),
+      (transition) => Option.fromNullable(runEvent(transition.run))
+    )
+  }))
+
+/** Runs the handlers of a run's calls, concurrently; unknown functions and bad arguments give error outputs. */
+const answer = <T extends Tool.Any>(
+  calls: ReadonlyArray<RunToolCall>,
+  tools: ReadonlyArray<T>,
+  concurrency: number
+): Effect.Effect<Array<{ readonly toolCallId: string; readonly output: string }>, ToolError<T>, ToolContext<T>> => {
+  const byName = new Map(tools.map((t) => [t.name, t]))
+  return Effect.forEach(calls, (call) => {
+    const tool = byName.get(call.function.name)
+    const result = tool === undefined ? unknownFunction(call.function.name) : tool.call(call.function.arguments)
+    return typeof result === "string"
+      ? Effect.succeed({ toolCallId: call.id, output: result })
+      : Effect.map(result, (output) => ({ toolCallId: call.id, output }))
+  }, { concurrency }) as Effect.Effect<
+    Array<{ readonly toolCallId: string; readonly output: string }>,
+    ToolError<T>,
+    ToolContext<T>
+  >
+}
+
+/**
+ * Follows `events`, and on each `requires_action` it ends with, answers the calls with the
+ * declared tools and goes on with the submit stream: one stream across every round.
+ */
+const rounds = <T extends Tool.Any>(
+  events: Stream.Stream<AssistantStreamEvent, Error, AssistantsClient>,
+  threadId: string,
+  options: ToolLoopOptions<T>
+): Stream.Stream<AssistantStreamEvent, ToolStreamError<T>, AssistantsClient | ToolContext<T>> => {
+  const maxRounds = options.maxRounds ?? 10
+  const concurrency = options.concurrency ?? 8
+  const follow = (
+    events: Stream.Stream<AssistantStreamEvent, Error, AssistantsClient>,
+    n: number
+  ): Stream.Stream<AssistantStreamEvent, ToolStreamError<T>, AssistantsClient | ToolContext<T>> =>
+    Stream.suspend(() => {
+      let last: Run | undefined
+      const seen = Stream.map(events, (event) => {
+        last = runOf(event) ?? last
+        return event
+      })
+      const next = Stream.unwrap(Effect.suspend(() => {
+        const run = last
+        if (run === undefined || run.status !== "requires_action" || run.requiredAction === null) {
+          return Effect.succeed(Stream.empty)
+        }
+        const ids = { threadId, runId: run.id }
+        if (n >= maxRounds) {
+          return Effect.zipRight(
+            Effect.ignore(request(cancelSpec, ids)),
+            Effect.fail(
+              new ToolRoundsExceededError({
+                ...ids,
+                maxRounds,
+                message: `run ${run.id} asked for more than ${maxRounds} rounds of tool calls; it was cancelled`
+              })
+            )
+          )
+        }
+        return Effect.map(
+          answer(run.requiredAction.submitToolOutputs.toolCalls, options.tools, concurrency),
+          (toolOutputs) => follow(submitToolOutputsStream({ ...ids, toolOutputs }), n + 1)
+        )
+      }))
+      return Stream.concat(seen, next)
+    })
+  const loop = follow(events, 0)
+  if (options.deadline === undefined) return loop
+  const limit = Duration.decode(options.deadline)
+  return Stream.interruptWhen(
+    loop,
+    Effect.zipRight(
+      Effect.sleep(limit),
+      Effect.failSync(() =>
+        new TimeoutError({
+          message: `the tool loop did not finish within ${Duration.format(limit)}`,
+          timeoutMillis: Duration.toMillis(limit),
+          outcome: "unknown"
+        })
+      )
+    )
+  )
+}
+
+/**
+ * The tool loop over one stream, for a run already started: on each `requires_action` the
+ * declared tools answer the calls (as `Runs.runTools` does: arguments decoded with each tool's
+ * schema, handlers run concurrently, bad arguments and unknown functions answered with an error
+ * output), the outputs are submitted with `submitToolOutputsStream`, and its events follow in the
+ * same stream, until the run is terminal. The run is first read (and polled while it is neither
+ * terminal nor waiting: there is no stream to join), as `thread.run.*` events. Options and
+ * failures are those of `Runs.runTools`; `deadline` covers the whole loop.
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const runToolsStream = <T extends Tool.Any>(
+  params: RunToolsStreamParams<T>
+): Stream.Stream<AssistantStreamEvent, ToolStreamError<T>, AssistantsClient | ToolContext<T>> =>
+  rounds(joined(params, params), params.threadId, params)
+
+/**
+ * Starts a run with the declared tools and streams it through every tool round (see
+ * {@link runToolsStream}): one stream from `thread.run.created` to the terminal run.
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const createAndRunToolsStream = <T extends Tool.Any>(
+  params: CreateAndRunToolsStreamParams<T>
+): Stream.Stream<AssistantStreamEvent, ToolStreamError<T>, AssistantsClient | ToolContext<T>> => {
+  const {
+    concurrency: _c,
+    deadline: _d,
+    interval: _i,
+    maxRounds: _m,
+    schedule: _s,
+    sendDefinitions,
+    tools,
+    ...create
+  } = params
+  return rounds(
+    createStream({ ...create, ...(sendDefinitions === false ? {} : { tools: tools.map((t) => t.definition) }) }),
+    params.threadId,
+    params
+  )
+}

@@ -456,3 +456,49 @@ export {
  * @category models
  */
 export type DeadlineError = TimeoutError
+
+export {
+  /**
+   * Starts a run with declared tools and streams it through every tool round, as one stream (see
+   * `AssistantStream.createAndRunToolsStream`).
+   *
+   * @since 0.1.0
+   * @category streaming
+   */
+  createAndRunToolsStream,
+  /**
+   * Starts a run and streams its events (see `AssistantStream.createStream`).
+   *
+   * @example
+   * ```ts
+   * import { AssistantStream, Runs } from "effect-assistants"
+   * import * as Effect from "effect/Effect"
+   * import * as Stream from "effect/Stream"
+   *
+   * // the assistant's answer printed as it is written
+   * const program = Runs.createStream({ threadId: "thread_abc", assistantId: "asst_abc" }).pipe(
+   *   AssistantStream.text,
+   *   Stream.runForEach((text) => Effect.sync(() => process.stdout.write(text)))
+   * )
+   * ```
+   *
+   * @since 0.1.0
+   * @category streaming
+   */
+  createStream,
+  /**
+   * The tool loop over one stream for a run already started (see `AssistantStream.runToolsStream`).
+   *
+   * @since 0.1.0
+   * @category streaming
+   */
+  runToolsStream,
+  /**
+   * Submits tool outputs and streams the run's events from there (see
+   * `AssistantStream.submitToolOutputsStream`).
+   *
+   * @since 0.1.0
+   * @category streaming
+   */
+  submitToolOutputsStream
+} from "./AssistantStream.js"

@@ -177,3 +177,14 @@ export {
    */
   del as delete
 }
+
+export {
+  /**
+   * Creates a thread and a run in one call and streams the events, `thread.created` first (see
+   * `AssistantStream.createThreadAndRunStream`).
+   *
+   * @since 0.1.0
+   * @category streaming
+   */
+  createThreadAndRunStream as createAndRunStream
+} from "./AssistantStream.js"
