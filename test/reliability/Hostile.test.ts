@@ -4,7 +4,7 @@
  * To the server: fuzzed bodies, queries and headers never yield a 500, never crash it and never
  * change objects they did not address. Property runs are bounded.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { AssistantsServer } from "effect-assistants-server"
 import * as Arbitrary from "effect/Arbitrary"
 import * as Effect from "effect/Effect"
@@ -51,22 +51,26 @@ const hostileString = FastCheck.oneof(
   }).map((a) => a.join(""))
 )
 
-describe("hostile input to the client", () => {
-  it.effect("any id: refused before sending, or sent as exactly one path segment", () =>
-    Effect.gen(function*() {
-      const { layer, mock } = mockClient()
-      const samples = FastCheck.sample(hostileString, { numRuns: hostileCounts.clientIds, seed: 42 })
-      for (const id of samples) {
+// one scripted client for the whole block: each property run compares the request count before
+// and after its call
+const client = mockClient()
+
+layer(client.layer)("hostile input to the client", (it) => {
+  const { mock } = client
+
+  it.effect.prop(
+    "any id: refused before sending, or sent as exactly one path segment",
+    [hostileString],
+    ([id]) =>
+      Effect.gen(function*() {
         const before = mock.requests.length
-        const exit = yield* Effect.exit(
-          RunSteps.get({ threadId: "thread_1", runId: id, stepId: "step_1" }).pipe(Effect.provide(layer))
-        )
+        const exit = yield* Effect.exit(RunSteps.get({ threadId: "thread_1", runId: id, stepId: "step_1" }))
         if (Exit.isFailure(exit)) {
           assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail", `a defect for ${JSON.stringify(id)}`)
           const error = (exit.cause as { error: { _tag: string } }).error
           if (error._tag === "InvalidRequestError") {
             assert.strictEqual(mock.requests.length, before, `sent ${JSON.stringify(id)}`)
-            continue
+            return
           }
         }
         // sent: the id stayed one segment and the path addresses exactly the step asked for
@@ -74,26 +78,30 @@ describe("hostile input to the client", () => {
         const segments = mock.requests[before].path.split("/")
         assert.strictEqual(segments.length, 8, mock.requests[before].path)
         assert.strictEqual(decodeURIComponent(segments[5]), id)
-      }
-    }))
+      }),
+    { fastCheck: { numRuns: hostileCounts.clientIds } }
+  )
 
-  it.effect("any message body: refused before sending, or sent so that it decodes back to itself", () =>
-    Effect.gen(function*() {
-      const { layer, mock } = mockClient()
-      const params = Arbitrary.make(Schema.typeSchema(Message.CreateMessageParams))
-      const hostile = FastCheck.oneof(
-        params,
-        FastCheck.object() as FastCheck.Arbitrary<any>,
-        FastCheck.anything() as FastCheck.Arbitrary<any>
+  const decodeParams = Schema.decodeUnknownSync(Message.CreateMessageParams)
+  const encodeParams = Schema.encodeSync(Message.CreateMessageParams)
+
+  it.effect.prop(
+    "any message body: refused before sending, or sent so that it decodes back to itself",
+    [
+      FastCheck.oneof(
+        Arbitrary.make(Schema.typeSchema(Message.CreateMessageParams)) as FastCheck.Arbitrary<unknown>,
+        FastCheck.object() as FastCheck.Arbitrary<unknown>,
+        FastCheck.anything()
       )
-      const decode = Schema.decodeUnknownSync(Message.CreateMessageParams)
-      for (const body of FastCheck.sample(hostile, { numRuns: hostileCounts.clientBodies, seed: 7 })) {
+    ],
+    ([body]) =>
+      Effect.gen(function*() {
         const before = mock.requests.length
         const exit = yield* Effect.exit(
           Messages.create({
             ...(typeof body === "object" && body !== null ? body : { content: body }),
             threadId: "thread_1"
-          }).pipe(Effect.provide(layer))
+          } as Messages.CreateParams)
         )
         if (Exit.isFailure(exit)) {
           assert.strictEqual(exit.cause._tag, "Fail", "a defect")
@@ -102,35 +110,38 @@ describe("hostile input to the client", () => {
         } else {
           // what went out is a valid body, in wire form
           const wire = mock.requests[before].body
-          assert.deepStrictEqual(Schema.encodeSync(Message.CreateMessageParams)(decode(wire)), wire)
+          assert.deepStrictEqual(encodeParams(decodeParams(wire)), wire)
         }
-      }
-    }))
+      }),
+    { fastCheck: { numRuns: hostileCounts.clientBodies } }
+  )
 
-  it.effect("any run parameters: a typed result, never a defect", () =>
-    Effect.gen(function*() {
-      const { layer, mock } = mockClient()
-      const fields = FastCheck.dictionary(
-        FastCheck.constantFrom(
-          "model",
-          "temperature",
-          "topP",
-          "tools",
-          "metadata",
-          "toolChoice",
-          "maxPromptTokens",
-          "truncationStrategy",
-          "include",
-          "responseFormat",
-          "parallelToolCalls",
-          "additionalMessages"
-        ),
-        FastCheck.anything()
-      )
-      for (const extra of FastCheck.sample(fields, { numRuns: hostileCounts.clientParams, seed: 9 })) {
+  const runFields = FastCheck.dictionary(
+    FastCheck.constantFrom(
+      "model",
+      "temperature",
+      "topP",
+      "tools",
+      "metadata",
+      "toolChoice",
+      "maxPromptTokens",
+      "truncationStrategy",
+      "include",
+      "responseFormat",
+      "parallelToolCalls",
+      "additionalMessages"
+    ),
+    FastCheck.anything()
+  )
+
+  it.effect.prop(
+    "any run parameters: a typed result, never a defect",
+    [runFields],
+    ([extra]) =>
+      Effect.gen(function*() {
         const before = mock.requests.length
         const exit = yield* Effect.exit(
-          Runs.create({ threadId: "thread_1", assistantId: "asst_1", ...(extra as object) }).pipe(Effect.provide(layer))
+          Runs.create({ threadId: "thread_1", assistantId: "asst_1", ...(extra as object) })
         )
         if (Exit.isFailure(exit)) {
           assert.strictEqual(exit.cause._tag, "Fail", "a defect")
@@ -139,12 +150,13 @@ describe("hostile input to the client", () => {
         } else {
           assert.strictEqual(mock.requests.length, before + 1)
         }
-      }
-    }))
+      }),
+    { fastCheck: { numRuns: hostileCounts.clientParams } }
+  )
 
   it.effect("tool outputs for a call the run did not ask for: InvalidRequestError, nothing sent", () =>
     Effect.gen(function*() {
-      const { layer, mock } = mockClient()
+      const before = mock.requests.length
       const run = Schema.decodeUnknownSync(Run.Run)(fx.run)
       const ids = { threadId: run.threadId, runId: run.id, run }
       const cases = [
@@ -153,15 +165,13 @@ describe("hostile input to the client", () => {
         []
       ]
       for (const toolOutputs of cases) {
-        const error = yield* Effect.flip(Runs.submitToolOutputs({ ...ids, toolOutputs }).pipe(Effect.provide(layer)))
+        const error = yield* Effect.flip(Runs.submitToolOutputs({ ...ids, toolOutputs }))
         assert.strictEqual(error._tag, "InvalidRequestError")
         assert.strictEqual(error._tag === "InvalidRequestError" && error.param, "toolOutputs")
       }
-      assert.strictEqual(mock.requests.length, 0)
-      yield* Runs.submitToolOutputs({ ...ids, toolOutputs: [{ toolCallId: "call_1", output: "x" }] }).pipe(
-        Effect.provide(layer)
-      )
-      assert.strictEqual(mock.requests.length, 1)
+      assert.strictEqual(mock.requests.length, before)
+      yield* Runs.submitToolOutputs({ ...ids, toolOutputs: [{ toolCallId: "call_1", output: "x" }] })
+      assert.strictEqual(mock.requests.length, before + 1)
     }))
 })
 
