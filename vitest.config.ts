@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: { conditions: ["effect-assistants-source"] },
   ssr: { resolve: { conditions: ["effect-assistants-source"] } },
   test: {
-    include: ["test/**/*.test.ts", "server/test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "server/test/**/*.test.ts", "examples/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }
