@@ -1,8 +1,9 @@
 /**
  * Tracing: every API call is one span named after it (`Threads.create`), a child of whatever span
- * the caller is in. A tracer that records spans stands in here for an OpenTelemetry exporter
- * (`@effect/opentelemetry`), and the tree is printed at the end. The embedded server runs in the
- * same process, so its `http.server` spans are recorded too.
+ * the caller is in, and its request carries the trace context (`traceparent`). A tracer that
+ * records spans stands in here for an OpenTelemetry exporter (`@effect/opentelemetry`). The
+ * embedded server runs in this process, so its `http.server` spans are recorded too, each under
+ * the call that reached it.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Assistants, AssistantsLive, Messages, Threads } from "effect-assistants"
@@ -36,7 +37,7 @@ const program = Effect.gen(function*() {
 
 /** Prints each span under its parent, with its duration and a few attributes. */
 const printTree = Effect.suspend(() => {
-  const shown = ["team", "http.request.method", "url.path", "http.response.status_code"]
+  const shown = ["team", "http.request.method", "url.template", "http.route", "http.response.status_code"]
   const lines: Array<string> = []
   const print = (span: Tracer.Span, depth: number): void => {
     const ms = span.status._tag === "Ended" ? Number(span.status.endTime - span.status.startTime) / 1e6 : NaN

@@ -59,8 +59,10 @@ const expected: Record<string, ReadonlyArray<string | RegExp>> = {
   ],
   "tracing.ts": [
     /^onboarding [\d.]+ ms team=docs$/m,
-    /^ {2}Assistants\.create [\d.]+ ms http\.request\.method=POST url\.path=\/assistants$/m,
-    /^ {2}Threads\.delete [\d.]+ ms http\.request\.method=DELETE url\.path=\/threads\/thread_\w+$/m
+    /^ {2}Assistants\.create [\d.]+ ms http\.request\.method=POST url\.template=\/assistants http\.response\.status_code=200$/m,
+    /^ {2}Messages\.list [\d.]+ ms http\.request\.method=GET url\.template=\/threads\/\{thread_id\}\/messages /m,
+    // the server's span is a child of the call's: the trace context went over the wire
+    /^ {4}http\.server DELETE [\d.]+ ms http\.request\.method=DELETE http\.route=\/v1\/assistants\/:assistant_id /m
   ]
 }
 
