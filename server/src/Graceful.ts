@@ -6,12 +6,17 @@
  * answered with `Connection: close`, so each connection closes after its response. Whatever is
  * still open when the timeout passes is destroyed.
  *
+ * A connection that carried a request within the last {@link recentMillis} is not idle but between
+ * two requests of a busy client, whose next request may already be on the wire: closing it would
+ * reset that request unanswered. It gets that long to send it; the request is then answered with
+ * `Connection: close`, and the client's next attempt is refused cleanly, before anything was sent.
+ *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type { Server, ServerResponse } from "node:http"
-import type { Socket } from "node:net"
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
+import { Server as NetServer, type Socket } from "node:net"
 
 /**
  * @since 0.1.0
@@ -40,13 +45,28 @@ export interface Stats {
 }
 
 /**
+ * How recently a connection must have carried a request to be given time for its next one.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const recentMillis = 1_000
+
+interface Connection {
+  /** Requests read and not yet answered (more than one when pipelined). */
+  active: number
+  /** When its last response ended, or else when it opened. */
+  last: number
+}
+
+/**
  * Tracks the connections and responses of `server`; call it before the server accepts any.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (server: Server): Graceful => {
-  const sockets = new Set<Socket>()
+  const connections = new Map<Socket, Connection>()
   const inFlight = new Set<ServerResponse>()
   let draining = false
   let requests = 0
@@ -55,25 +75,41 @@ export const make = (server: Server): Graceful => {
   let settled: (() => void) | undefined
 
   const check = () => {
-    if (settled !== undefined && sockets.size === 0) settled()
+    if (settled !== undefined && connections.size === 0) settled()
   }
+  /** Closes `socket` if nothing is in flight on it and it has been quiet long enough. */
+  const closeIfIdle = (socket: Socket) => {
+    const state = connections.get(socket)
+    if (state === undefined || state.active > 0) return
+    const quiet = performance.now() - state.last
+    if (quiet >= recentMillis) socket.destroy()
+    else setTimeout(() => closeIfIdle(socket), recentMillis - quiet).unref()
+  }
+
   server.on("connection", (socket: Socket) => {
-    sockets.add(socket)
+    // a connection just opened counts as recent: its first request may be on the wire
+    connections.set(socket, { active: 0, last: performance.now() })
     socket.once("close", () => {
-      sockets.delete(socket)
+      connections.delete(socket)
       check()
     })
   })
   // first among the request listeners: the header must be set before the response is written
-  server.prependListener("request", (_request, response: ServerResponse) => {
+  server.prependListener("request", (request: IncomingMessage, response: ServerResponse) => {
     requests++
     inFlight.add(response)
-    response.once("finish", () => answered++)
+    const state = connections.get(request.socket)
+    if (state) state.active++
     if (draining) response.setHeader("connection", "close")
+    response.once("finish", () => answered++)
     response.once("close", () => {
       inFlight.delete(response)
-      // a connection whose response went out before the drain announced the close is now idle
-      if (draining) setImmediate(() => server.closeIdleConnections())
+      if (state) {
+        state.active--
+        state.last = performance.now()
+      }
+      // a response that went out before the drain announced the close leaves its connection open
+      if (draining) closeIfIdle(request.socket)
     })
   })
 
@@ -81,8 +117,8 @@ export const make = (server: Server): Graceful => {
     Effect.async<Stats>((resume) => {
       draining = true
       const timer = setTimeout(() => {
-        forced = sockets.size
-        for (const socket of sockets) socket.destroy()
+        forced = connections.size
+        for (const socket of connections.keys()) socket.destroy()
         settled?.()
       }, Duration.toMillis(timeout))
       settled = () => {
@@ -90,11 +126,13 @@ export const make = (server: Server): Graceful => {
         clearTimeout(timer)
         resume(Effect.sync(() => ({ requests, answered, forced })))
       }
-      server.close()
-      server.closeIdleConnections()
+      // net's close stops accepting; http's would also close every idle connection at once,
+      // the busy clients' included
+      NetServer.prototype.close.call(server)
       for (const response of inFlight) {
         if (!response.headersSent) response.setHeader("connection", "close")
       }
+      for (const socket of connections.keys()) closeIfIdle(socket)
       check()
     })
 

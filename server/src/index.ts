@@ -23,6 +23,16 @@ export * as Faults from "./Faults.js"
 /**
  * @since 0.1.0
  */
+export * as Graceful from "./Graceful.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Limits from "./Limits.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Model from "./Model.js"
 
 /**
