@@ -1,15 +1,25 @@
 /**
  * `AssistantStream`'s fold of events into snapshots (`apply`, `accumulate`, `snapshots`, `text`),
- * from wire events; the streaming calls against a live server are in
- * test/integration/Streaming.test.ts.
+ * from wire events; the streaming calls over every transport against a raw loopback server (a
+ * connection dropped mid-stream, an interruption the server sees, an `error` event). The calls
+ * against the embedded server are in test/integration/Streaming.test.ts.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { AssistantStream } from "../src/index.js"
+import type * as Http from "node:http"
+import { AssistantsClient, AssistantStream, RetryPolicy, Runs } from "../src/index.js"
+import * as NodeTransport from "../src/layers/NodeTransport.js"
 import * as fixtures from "./utils/fixtures.js"
+import { type Seen, server } from "./utils/loopback.js"
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
 
@@ -265,4 +275,162 @@ describe("snapshots and text", () => {
       const text = Chunk.toArray(yield* Stream.runCollect(AssistantStream.text(events(...body))))
       assert.deepStrictEqual(text, ["Hel", "lo"])
     }))
+})
+
+const transports = [
+  ["FetchHttpClient", FetchHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["NodeTransport", NodeTransport.layer]
+] as const
+
+describe.each(transports)("the streaming calls over %s, against a raw loopback server", (_, transport) => {
+  /** A loopback server answering every request with `handler`, and the client over `transport`. */
+  const setup = (handler: (seen: Seen, response: Http.ServerResponse) => void) =>
+    Effect.gen(function*() {
+      const loop = yield* server(handler)
+      const client = yield* Layer.build(
+        AssistantsClient.layer({ baseUrl: `${loop.url}/v1`, retry: RetryPolicy.none }).pipe(
+          Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>)
+        )
+      )
+      return { ...loop, client }
+    })
+
+  /** Starts an event stream, writes `body`, and hands the response over; `closed` completes when the server sees the connection close. */
+  const streaming = (body: string) =>
+    Effect.gen(function*() {
+      const held = yield* Deferred.make<Http.ServerResponse>()
+      const closed = yield* Deferred.make<void>()
+      const handler = (_: Seen, response: Http.ServerResponse) => {
+        response.on("close", () => Deferred.unsafeDone(closed, Effect.void))
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.write(body)
+        Deferred.unsafeDone(held, Effect.succeed(response))
+      }
+      return { handler, held, closed }
+    })
+
+  const create = Runs.createStream({ threadId: "thread_abc123", assistantId: "asst_abc123" })
+
+  it.live("a connection dropped mid-stream: ConnectionError, outcome unknown, with the run's id; no hang", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { closed, handler, held } = yield* streaming(sse("thread.run.created", run("queued")))
+      const { client } = yield* setup(handler)
+      const seen: Array<string> = []
+      const fiber = yield* Effect.fork(Effect.provide(
+        Stream.runForEach(create, (e) => Effect.sync(() => seen.push(e.event))),
+        client
+      ))
+      const response = yield* Deferred.await(held)
+      response.socket?.destroy()
+      yield* Deferred.await(closed)
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.deepStrictEqual(seen, ["thread.run.created"])
+      assert.strictEqual(error._tag, "ConnectionError")
+      if (error._tag === "ConnectionError") {
+        assert.deepStrictEqual([error.outcome, error.runId, error.method, error.path], [
+          "unknown",
+          "run_abc123",
+          "POST",
+          "/threads/thread_abc123/runs"
+        ])
+      }
+    })))
+
+  it.live("a body that ends cleanly without done is a broken stream too", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { client } = yield* setup((_, response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.end(sse("thread.run.created", run("queued")))
+      })
+      const error = yield* Effect.flip(Effect.provide(Stream.runDrain(create), client))
+      assert.deepStrictEqual([error._tag, error._tag === "ConnectionError" && error.runId], [
+        "ConnectionError",
+        "run_abc123"
+      ])
+    })))
+
+  it.live("interrupting the stream closes the connection at once, and the server sees it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { closed, handler } = yield* streaming(sse("thread.run.created", run("queued")))
+      const { client } = yield* setup(handler)
+      const first = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(Effect.provide(
+        Stream.runForEach(create, () => Deferred.succeed(first, undefined)),
+        client
+      ))
+      yield* Deferred.await(first)
+      assert.isFalse(yield* Deferred.isDone(closed))
+      yield* Fiber.interrupt(fiber)
+      yield* Deferred.await(closed)
+    })))
+
+  it.live("taking what one needs ends the stream and closes the connection", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { closed, handler } = yield* streaming(
+        sse("thread.run.created", run("queued")) + sse("thread.run.queued", run("queued"))
+      )
+      const { client } = yield* setup(handler)
+      const head = yield* Effect.provide(Stream.runHead(create), client)
+      assert.strictEqual(Option.getOrThrow(head).event, "thread.run.created")
+      yield* Deferred.await(closed)
+    })))
+
+  it.live("an error event fails the stream with StreamError carrying the run's id", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { client } = yield* setup((_, response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.end(
+          sse("thread.run.created", run("queued")) +
+            sse("error", { message: "boom", type: "server_error", param: null, code: null })
+        )
+      })
+      const error = yield* Effect.flip(Effect.provide(Stream.runDrain(create), client))
+      assert.deepStrictEqual(
+        [error._tag, error.message, error._tag === "StreamError" && error.runId, error.outcome],
+        ["StreamError", "boom", "run_abc123", "unknown"]
+      )
+    })))
+
+  it.live("a status error before the stream: the tagged error, decoded from the JSON body", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { client } = yield* setup((_, response) => {
+        response.writeHead(400, { "content-type": "application/json" })
+        response.end(JSON.stringify({
+          error: { message: "Invalid 'stream'", type: "invalid_request_error", param: "stream", code: null }
+        }))
+      })
+      const error = yield* Effect.flip(Effect.provide(Stream.runDrain(create), client))
+      assert.deepStrictEqual([error._tag, error._tag === "BadRequestError" && error.param], [
+        "BadRequestError",
+        "stream"
+      ])
+    })))
+
+  it.live("the request: stream: true in the body, the event-stream accept header", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const requests: Array<Seen> = []
+      const { client } = yield* setup((seen, response) => {
+        requests.push(seen)
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.end(sse("done", "[DONE]").replace("\"[DONE]\"", "[DONE]"))
+      })
+      yield* Effect.provide(
+        Stream.runDrain(Runs.createStream({
+          threadId: "thread_abc123",
+          assistantId: "asst_abc123",
+          instructions: "be brief",
+          include: ["step_details.tool_calls[*].file_search.results[*].content"]
+        })),
+        client
+      )
+      assert.strictEqual(requests.length, 1)
+      assert.deepStrictEqual(JSON.parse(requests[0].body.toString("utf8")), {
+        assistant_id: "asst_abc123",
+        instructions: "be brief",
+        stream: true
+      })
+      assert.strictEqual(requests[0].headers["accept"], "text/event-stream")
+      assert.match(requests[0].url, /^\/v1\/threads\/thread_abc123\/runs\?include%5B%5D=/)
+    })))
 })

@@ -30,10 +30,12 @@ import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import {
   type AssistantsError,
@@ -598,6 +600,7 @@ export const apply: {
  * import { AssistantsLive, AssistantStream, Runs } from "effect-assistants"
  * import * as Effect from "effect/Effect"
  * import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
  *
  * const program = Effect.gen(function*() {
  *   const final = yield* AssistantStream.accumulate(
@@ -724,24 +727,36 @@ const createThreadAndRunSpec: Spec<CreateThreadAndRunParams, never> = {
   response: never
 }
 
-/** Sends `call` and decodes its answer as it arrives; the request lives as long as the stream. */
+/**
+ * Sends `call` and decodes its answer as it arrives; the request lives as long as the stream.
+ *
+ * When the stream ends or is interrupted, the request is aborted first and the body's reader
+ * released after: some transports' bodies cannot let go of a read still waiting for bytes (Node's
+ * readable iterator holds `return()` until its pending `next()` settles), so releasing the reader
+ * first would hold the interruption, and the connection, until the server wrote again.
+ */
 const send = (
   call: InvalidRequestError | Call,
   runId?: string
 ): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> =>
   call instanceof InvalidRequestError ? Stream.fail(call) : Stream.unwrapScoped(
-    Effect.flatMap(
-      AssistantsClient,
-      (client) =>
-        Effect.map(client.stream(call), (response) =>
-          decodeEvents(response.stream, {
-            method: call.method,
-            path: call.path,
-            status: response.status,
-            requestId: response.headers["x-request-id"],
-            runId
-          }))
-    )
+    Effect.gen(function*() {
+      const client = yield* AssistantsClient
+      const request = yield* Scope.make()
+      const abort = Scope.close(request, Exit.void)
+      yield* Effect.addFinalizer(() => abort)
+      const response = yield* Scope.extend(client.stream(call), request)
+      const pull = yield* Stream.toPull(response.stream)
+      // added last, so run first: the abort, then the reader's release
+      yield* Effect.addFinalizer(() => abort)
+      return decodeEvents(Stream.repeatEffectChunkOption(pull), {
+        method: call.method,
+        path: call.path,
+        status: response.status,
+        requestId: response.headers["x-request-id"],
+        runId
+      })
+    })
   )
 
 /**
