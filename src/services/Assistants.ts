@@ -121,6 +121,19 @@ export const listAll = (params: PageParams = {}) => paginate(list)(params)
 /**
  * Creates an assistant. Not retried when the server may have acted (see `RetryPolicy`).
  *
+ * @example
+ * ```ts
+ * import { Assistants } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ *
+ * // each accessor needs the `Assistants` service (`AssistantsLive.layer` provides it)
+ * const program = Effect.gen(function*() {
+ *   const assistant = yield* Assistants.create({ model: "gpt-4o", name: "Math Tutor", tools: [] })
+ *   const same = yield* Assistants.get({ assistantId: assistant.id })
+ *   return same.name
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */

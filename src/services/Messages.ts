@@ -142,6 +142,19 @@ export const listAll = (params: ListParams) => paginate(list)(params)
 /**
  * Adds a message to a thread.
  *
+ * @example
+ * ```ts
+ * import { Messages } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ *
+ * // each accessor needs the `Messages` service (`AssistantsLive.layer` provides it)
+ * const program = Effect.gen(function*() {
+ *   yield* Messages.create({ threadId: "thread_abc", role: "user", content: "What is 2 + 2?" })
+ *   const page = yield* Messages.list({ threadId: "thread_abc", order: "asc", limit: 20 })
+ *   return page.data.map((message) => message.role)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */

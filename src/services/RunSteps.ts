@@ -91,6 +91,18 @@ export const layer: Layer.Layer<RunSteps, never, AssistantsClient> = Layer.effec
 /**
  * Lists one page of a run's steps.
  *
+ * @example
+ * ```ts
+ * import { RunSteps } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ *
+ * // each accessor needs the `RunSteps` service (`AssistantsLive.layer` provides it)
+ * const program = Effect.gen(function*() {
+ *   const page = yield* RunSteps.list({ threadId: "thread_abc", runId: "run_abc" })
+ *   return page.data.map((step) => step.stepDetails.type)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */

@@ -301,6 +301,20 @@ export const listAll = (params: ListParams) => paginate(list)(params)
 export const create = (params: CreateParams) => Effect.flatMap(Runs, (s) => s.create(params))
 
 /**
+ * Reads a run.
+ *
+ * @example
+ * ```ts
+ * import { Runs } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ *
+ * // each accessor needs the `Runs` service (`AssistantsLive.layer` provides it)
+ * const program = Effect.gen(function*() {
+ *   const run = yield* Runs.get({ threadId: "thread_abc", runId: "run_abc" })
+ *   return run.status
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -333,6 +347,22 @@ export const submitToolOutputs = (params: SubmitParams) => Effect.flatMap(Runs, 
  * `previous`), ending after a terminal status or `requires_action`. It polls every `interval`, or
  * as the server's `openai-poll-after-ms` says, else every second; `schedule` replaces the
  * interval. Past `deadline` it fails with `TimeoutError`. Interrupting it stops polling at once.
+ *
+ * @example
+ * ```ts
+ * import { Runs } from "effect-assistants"
+ * import * as Console from "effect/Console"
+ * import * as Option from "effect/Option"
+ * import * as Stream from "effect/Stream"
+ *
+ * // one line per status change, until the run is terminal or waits for tool outputs
+ * const program = Runs.watch({ threadId: "thread_abc", runId: "run_abc", interval: "500 millis", deadline: "2 minutes" })
+ *   .pipe(
+ *     Stream.runForEach(({ current, previous }) =>
+ *       Console.log(`${Option.getOrElse(previous, () => "(start)")} -> ${current}`)
+ *     )
+ *   )
+ * ```
  *
  * @since 0.1.0
  * @category polling
@@ -398,6 +428,25 @@ export const runToolsEvents = <T extends Tool.Any>(
  * Arguments that do not decode and unknown function names become error outputs for those calls.
  * More than `maxRounds` rounds (default 10) cancel the run and fail with
  * `ToolRoundsExceededError`. Returns the terminal run; see {@link ensureCompleted}.
+ *
+ * @example
+ * ```ts
+ * import { Runs, Tool } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ * import * as Schema from "effect/Schema"
+ *
+ * const weather = Tool.make({
+ *   name: "get_weather",
+ *   description: "Current weather in a city",
+ *   parameters: Schema.Struct({ city: Schema.String }),
+ *   handler: ({ city }) => Effect.succeed({ city, celsius: 21 })
+ * })
+ *
+ * // answers every round of tool calls, then fails unless the run completed
+ * const program = Runs.runTools({ threadId: "thread_abc", runId: "run_abc", tools: [weather] }).pipe(
+ *   Effect.flatMap(Runs.ensureCompleted)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category tools

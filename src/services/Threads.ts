@@ -120,6 +120,19 @@ export const layer: Layer.Layer<Threads, never, AssistantsClient> = Layer.effect
 /**
  * Creates a thread, optionally with initial messages.
  *
+ * @example
+ * ```ts
+ * import { Threads } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ *
+ * // each accessor needs the `Threads` service (`AssistantsLive.layer` provides it)
+ * const program = Effect.gen(function*() {
+ *   const thread = yield* Threads.create({ messages: [{ role: "user", content: "Hello" }] })
+ *   yield* Threads.modify({ threadId: thread.id, metadata: { topic: "greeting" } })
+ *   return thread.id
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */

@@ -15,7 +15,18 @@ import * as Schema from "effect/Schema"
 import type { FunctionTool } from "../schema/Tool.js"
 import { errorOutput } from "./internal/toolOutput.js"
 
+/**
+ * The tool schemas (`Tool.Tool`, `Tool.FunctionTool`, `Tool.ToolChoice`, ...).
+ *
+ * @since 0.1.0
+ */
 export * from "../schema/Tool.js"
+
+/**
+ * The schemas of the resources tools read (`Tool.ToolResources`, `Tool.ToolResourcesParam`).
+ *
+ * @since 0.1.0
+ */
 export * from "../schema/ToolResources.js"
 
 /**
@@ -50,13 +61,22 @@ export type Any = Handler<any, any, any>
  * Declares a function tool. The handler's result is sent as the output: a string as is, anything
  * else as JSON.
  *
+ * @example
  * ```ts
+ * import { Tool } from "effect-assistants"
+ * import * as Effect from "effect/Effect"
+ * import * as Schema from "effect/Schema"
+ *
+ * // the definition sent to the API is derived from the schema; the model's arguments are decoded
+ * // with it before the handler sees them
  * const weather = Tool.make({
  *   name: "get_weather",
  *   description: "Current weather in a city",
- *   parameters: Schema.Struct({ city: Schema.String }),
- *   handler: ({ city }) => Effect.succeed({ city, celsius: 21 })
+ *   parameters: Schema.Struct({ city: Schema.String, unit: Schema.optional(Schema.Literal("c", "f")) }),
+ *   handler: ({ city, unit }) => Effect.succeed({ city, temperature: 21, unit: unit ?? "c" })
  * })
+ *
+ * console.log(weather.definition.function.parameters)
  * ```
  *
  * @since 0.1.0
