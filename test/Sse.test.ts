@@ -8,6 +8,8 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Stream from "effect/Stream"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { AssistantStream } from "../src/index.js"
 import * as fixtures from "./utils/fixtures.js"
 
@@ -280,5 +282,37 @@ describe("decodeEvents", () => {
         assert.strictEqual(event.event === "thread.run.completed" ? event.data.status : undefined, "paused")
         assert.strictEqual(event.event === "thread.run.completed" ? event.data.requiredAction : undefined, null)
       }
+    }))
+
+  it.live("memory stays flat over 100,000 events", () =>
+    Effect.gen(function*() {
+      // a collection on demand, as --expose-gc would give
+      setFlagsFromString("--expose-gc")
+      const gc = runInNewContext("gc") as () => void
+      const delta = {
+        id: "msg_a",
+        object: "thread.message.delta",
+        delta: { content: [{ index: 0, type: "text", text: { value: "word " } }] }
+      }
+      const block = encoder.encode(Array.from({ length: 100 }, () => sse("thread.message.delta", delta)).join(""))
+      const bytes = Stream.concat(
+        Stream.take(Stream.repeatValue(block), 1000),
+        Stream.make(encoder.encode(sse("done", "[DONE]")))
+      )
+      let n = 0
+      const heap: Array<number> = []
+      yield* Stream.runForEach(
+        AssistantStream.text(AssistantStream.decodeEvents(bytes, origin)),
+        () =>
+          Effect.sync(() => {
+            if (++n % 20_000 === 0) {
+              gc()
+              heap.push(process.memoryUsage().heapUsed)
+            }
+          })
+      )
+      assert.strictEqual(n, 100_000)
+      // from the first sample to the last: no more than a few megabytes, whatever was streamed
+      assert.isBelow(Math.max(...heap) - heap[0], 4_000_000, heap.map((h) => `${(h / 1e6).toFixed(1)} MB`).join(", "))
     }))
 })

@@ -597,7 +597,7 @@ export const apply: {
  *
  * @example
  * ```ts
- * import { AssistantsLive, AssistantStream, Runs } from "effect-assistants"
+ * import { AssistantStream, Runs } from "effect-assistants"
  * import * as Effect from "effect/Effect"
  * import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
