@@ -1,45 +1,172 @@
+/**
+ * The compiled bin as a user starts it: its ready line, its flags, its keys (flags, a file, the
+ * environment; several at once), its warning when it listens beyond loopback without a key, its
+ * connection limit, and ids that keep list cursors right across a restart.
+ */
 import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import * as net from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Bin from "./utils/bin.js"
 
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
+const get = (url: string, token?: string) =>
+  Effect.promise(() =>
+    fetch(url, {
+      headers: { "OpenAI-Beta": "assistants=v2", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }
+    }).then((r) => r.status)
+  )
+
+const post = (url: string, body: unknown) =>
+  Effect.promise(() =>
+    fetch(url, {
+      method: "POST",
+      headers: { "OpenAI-Beta": "assistants=v2", "content-type": "application/json" },
+      body: JSON.stringify(body)
+    }).then((r) => r.json() as Promise<any>)
+  )
+
+/** Runs the bin to its exit (for flags that exit at once). */
+const run = (args: ReadonlyArray<string>) =>
+  Effect.promise(() =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [Bin.path, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (d) => (stdout += d))
+      child.stderr.on("data", (d) => (stderr += d))
+      child.on("exit", (code) => resolve({ code, stdout, stderr }))
+    })
+  )
 
 describe("effect-assistants-server", () => {
-  it("prints its base URL once it accepts connections, then serves the API", async () => {
-    const child = spawn(process.execPath, [bin, "--port", "0", "--api-key", "sk-bin"], {
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = ""
-        const timer = setTimeout(() => reject(new Error(`no ready line: ${out}`)), 20_000)
-        child.stdout.on("data", (chunk) => {
-          out += chunk
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(out)
-          if (match) {
-            clearTimeout(timer)
-            resolve(match[1])
-          }
-        })
-        child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)))
-      })
-      const ok = await fetch(`${url}/assistants`, {
-        headers: { "OpenAI-Beta": "assistants=v2", authorization: "Bearer sk-bin" }
-      })
-      assert.strictEqual(ok.status, 200)
-      const denied = await fetch(`${url}/assistants`, { headers: { "OpenAI-Beta": "assistants=v2" } })
-      assert.strictEqual(denied.status, 401)
-    } finally {
-      child.kill()
-    }
-  })
+  it.live("prints its base URL once it accepts connections, then serves the API", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const bin = yield* Bin.start(["--api-key", "sk-bin"])
+      assert.match(bin.url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/)
+      assert.strictEqual(yield* get(`${bin.url}/assistants`, "sk-bin"), 200)
+      assert.strictEqual(yield* get(`${bin.url}/assistants`), 401)
+      // loopback: no warning
+      assert.strictEqual(bin.stderr(), "")
+    })))
 
-  it("refuses an unknown flag with its usage and exit code 2", async () => {
-    const child = spawn(process.execPath, [bin, "--bogus"], { stdio: ["ignore", "pipe", "pipe"] })
-    let err = ""
-    child.stderr.on("data", (chunk) => (err += chunk))
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
-    assert.strictEqual(code, 2)
-    assert.include(err, "usage: effect-assistants-server")
-  })
+  it.live("refuses an unknown flag with its usage and exit code 2", () =>
+    Effect.gen(function*() {
+      const result = yield* run(["--bogus"])
+      assert.strictEqual(result.code, 2)
+      assert.include(result.stderr, "usage: effect-assistants-server")
+      assert.strictEqual((yield* run(["--max-body", "lots"])).code, 2)
+      assert.strictEqual((yield* run(["--api-key-file", "/nonexistent/keys"])).code, 2)
+    }))
+
+  it.live("--help lists every flag the parser accepts", () =>
+    Effect.gen(function*() {
+      const help = yield* run(["--help"])
+      assert.strictEqual(help.code, 0)
+      const source = readFileSync(fileURLToPath(new URL("../src/bin.ts", import.meta.url)), "utf8")
+      const flags = [...source.matchAll(/case "(--?[a-z-]+)":/g)].map((m) => m[1])
+      assert.isAtLeast(flags.length, 12)
+      for (const flag of flags) assert.match(help.stdout, new RegExp(`(^|[ ,])${flag}\\b`, "m"), flag)
+    }))
+
+  it.live("keys from --api-key, --api-key-file and ASSISTANTS_API_KEY, several at once", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const file = join(mkdtempSync(join(tmpdir(), "keys-")), "keys")
+      writeFileSync(file, "# team keys\nsk-file-1\n\n  sk-file-2  \n")
+      const bin = yield* Bin.start(["--api-key", "sk-flag", "--api-key-file", file], {
+        ASSISTANTS_API_KEY: "sk-env-1,sk-env-2"
+      })
+      for (const key of ["sk-flag", "sk-file-1", "sk-file-2", "sk-env-1", "sk-env-2"]) {
+        assert.strictEqual(yield* get(`${bin.url}/assistants`, key), 200, key)
+      }
+      // a prefix, a longer key, another case, the comment line: refused
+      for (const key of ["sk-file", "sk-file-1x", "SK-FLAG", "# team keys"]) {
+        assert.strictEqual(yield* get(`${bin.url}/assistants`, key), 401, key)
+      }
+    })))
+
+  it.live("one line of warning when it listens beyond loopback without a key; none with a key", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const open = yield* Bin.start(["--host", "0.0.0.0"])
+      const lines = open.stderr().trim().split("\n")
+      assert.strictEqual(lines.length, 1)
+      assert.match(lines[0], /^warning: listening on 0\.0\.0\.0 with no API key/)
+      const keyed = yield* Bin.start(["--host", "0.0.0.0"], { ASSISTANTS_API_KEY: "sk-x" })
+      assert.strictEqual(keyed.stderr(), "")
+    })))
+
+  it.live("--max-connections: connections past the limit are closed at accept; freed slots serve again", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const bin = yield* Bin.start(["--max-connections", "2"])
+      const open = (): Promise<{ socket: net.Socket; closed: Promise<void> }> =>
+        new Promise((resolve) => {
+          const socket = net.connect(bin.port, "127.0.0.1")
+          socket.on("error", () => {})
+          const closed = new Promise<void>((r) => socket.once("close", () => r()))
+          socket.once("connect", () => resolve({ socket, closed }))
+        })
+      // two connections held, each proven accepted by a response
+      const held = yield* Effect.promise(() => Promise.all([open(), open()]))
+      for (const { socket } of held) {
+        yield* Effect.promise(() =>
+          new Promise<void>((resolve) => {
+            socket.once("data", () => resolve())
+            socket.write("GET /v1/assistants HTTP/1.1\r\nHost: x\r\nOpenAI-Beta: assistants=v2\r\n\r\n")
+          })
+        )
+      }
+      const third = yield* Effect.promise(open)
+      third.socket.write("GET /v1/assistants HTTP/1.1\r\nHost: x\r\nOpenAI-Beta: assistants=v2\r\n\r\n")
+      yield* Effect.promise(() => third.closed)
+      held[0].socket.destroy()
+      yield* Effect.promise(() => held[0].closed)
+      // the server sees the close after the client does: retry until the slot is free (bounded)
+      let status = 0
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = yield* Effect.promise(() =>
+          fetch(`${bin.url}/assistants`, { headers: { "OpenAI-Beta": "assistants=v2" } }).then((r) => r.status, () => 0)
+        )
+      }
+      assert.strictEqual(status, 200)
+    })))
+
+  it.live(
+    "after a restart, a cursor from the old process pages the new one's objects right",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const first = yield* Bin.start([])
+        const old = yield* post(`${first.url}/threads`, { messages: [{ role: "user", content: "old" }] })
+        const oldMessages = yield* Effect.promise(() =>
+          fetch(`${first.url}/threads/${old.id}/messages`, { headers: { "OpenAI-Beta": "assistants=v2" } }).then((r) =>
+            r.json() as Promise<any>
+          )
+        )
+        const cursor = oldMessages.data[0].id as string
+        first.process.kill("SIGTERM")
+        yield* Bin.exit(first)
+        const second = yield* Bin.start([])
+        const thread = yield* post(`${second.url}/threads`, {
+          messages: Array.from({ length: 10 }, (_, i) => ({ role: "user", content: `new ${i}` }))
+        })
+        const list = (query: string) =>
+          Effect.promise(() =>
+            fetch(`${second.url}/threads/${thread.id}/messages?${query}`, {
+              headers: { "OpenAI-Beta": "assistants=v2" }
+            })
+              .then((r) => r.json() as Promise<any>)
+          )
+        // every new object is newer than anything the old process made
+        assert.strictEqual((yield* list(`order=desc&after=${cursor}`)).data.length, 0)
+        const asc = yield* list(`order=asc&after=${cursor}&limit=100`)
+        assert.deepStrictEqual(
+          asc.data.map((m: any) => m.content[0].text.value),
+          Array.from({ length: 10 }, (_, i) => `new ${i}`)
+        )
+        assert.notInclude(asc.data.map((m: any) => m.id), cursor)
+      })),
+    60_000
+  )
 })
