@@ -63,6 +63,7 @@ describe("lazy", () => {
     assert.instanceOf(p, Point)
     assert.instanceOf(p, P)
     assert.strictEqual(p.double, 4)
+    assert.strictEqual(p.constructor, Point)
     assert.throws(() => new P({ x: "2" as unknown as number }))
     // a class called without `new` throws, the stand-in too
     assert.throws(() => (P as unknown as (u: unknown) => unknown)({ x: 1 }))

@@ -233,45 +233,27 @@ const requiredLiterals = (ast: AST.AST): ReadonlyArray<readonly [string, AST.Lit
  * standard order depends on how members share keys, are left to the standard decoder.
  */
 const compileUnion = (ast: AST.Union): Compiled => {
-  const keyed: Array<readonly [AST.AST, AST.LiteralValue]> = []
-  const otherwise: Array<AST.AST> = []
+  const deps = new Deps()
   let discriminant: string | undefined
+  const keyed: Array<string> = []
+  const otherwise: Array<string> = []
   for (const member of ast.types) {
     const literals = requiredLiterals(member)
+    const attempt = `{const o=${deps.add(compile(member))}(x);if(o!==D)return o}`
     if (literals.length === 0) {
-      otherwise.push(member)
-      continue
-    }
-    if (literals.length > 1 || (discriminant !== undefined && discriminant !== literals[0][0])) {
+      otherwise.push(attempt)
+    } else if (literals.length > 1 || (discriminant ??= literals[0][0]) !== literals[0][0]) {
       throw new Unsupported()
+    } else {
+      keyed.push(`if(k===${literalSource(literals[0][1])})${attempt}`)
     }
-    discriminant = literals[0][0]
-    keyed.push([member, literals[0][1]])
   }
-  const deps = new Deps()
-  const names = new Map<AST.AST, string>()
-  const tryMember = (member: AST.AST) => {
-    let name = names.get(member)
-    if (name === undefined) names.set(member, name = deps.add(compile(member)))
-    return `{const o=${name}(x);if(o!==D)return o}`
-  }
-  const lines: Array<string> = []
-  if (discriminant !== undefined) {
-    // members sharing a literal share its `case`, in declaration order
-    const cases = new Map<AST.LiteralValue, Array<AST.AST>>()
-    for (const [member, literal] of keyed) {
-      const bucket = cases.get(literal)
-      if (bucket === undefined) cases.set(literal, [member])
-      else bucket.push(member)
-    }
-    lines.push(`if(typeof x=="object"&&x!==null&&H.call(x,${discriminant}))switch(x[${discriminant}]){`)
-    for (const [literal, members] of cases) {
-      lines.push(`case ${literalSource(literal)}:${members.map(tryMember).join("")}break;`)
-    }
-    lines.push(`}`)
-  }
-  lines.push(...otherwise.map(tryMember), `return D`)
-  return deps.build(lines)
+  // `D` as the key's value when it is absent: no literal equals it
+  const lines = discriminant === undefined ? [] : [
+    `const k=typeof x=="object"&&x!==null&&H.call(x,${discriminant})?x[${discriminant}]:D;`,
+    ...keyed
+  ]
+  return deps.build([...lines, ...otherwise, `return D`])
 }
 
 const compileNode = (ast: AST.AST): Compiled => {

@@ -38,15 +38,11 @@ const handler: ProxyHandler<Thunk> = {
   },
   getPrototypeOf: (target) => Reflect.getPrototypeOf(target()),
   apply: (target, self, args) => Reflect.apply(target() as (...args: Array<unknown>) => unknown, self, args),
-  // `new S()` builds what `new` on the schema builds; a subclass keeps its own `new.target`
-  construct: (target, args, newTarget) => {
-    const schema = target() as new(...args: Array<unknown>) => object
-    return Reflect.construct(schema, args, newTarget === proxies.get(target) ? schema : newTarget)
-  }
+  // `new S()` builds what `new` on the schema builds: the instance's prototype is read from
+  // `new.target` (the stand-in, or a subclass of it), which answers with the schema's
+  construct: (target, args, newTarget) =>
+    Reflect.construct(target() as new(...args: Array<unknown>) => object, args, newTarget)
 }
-
-// the stand-in of each target, to tell `new S()` from `new (class extends S {})()`
-const proxies = new WeakMap<Thunk, object>()
 
 /**
  * A stand-in for the value `build` returns, built on first use. Call it as
@@ -59,7 +55,5 @@ export const lazy = <S extends object>(build: () => S): S => {
   const target: Thunk = function() {
     return built ??= build()
   }.bind(undefined)
-  const proxy = new Proxy<Thunk>(target, handler)
-  proxies.set(target, proxy)
-  return proxy as S
+  return new Proxy<Thunk>(target, handler) as S
 }
