@@ -3,7 +3,7 @@
  * events, and folded into the run, thread, messages and steps they describe.
  *
  * ```
- * Runs.createStream(params)         Stream<AssistantStreamEvent, StreamingError, Runs>
+ * Runs.createStream(params)         Stream<AssistantStreamEvent, StreamingError, AssistantsClient>
  *   |> AssistantStream.text         Stream<string>: the assistant's text as it is written
  *   |> AssistantStream.snapshots    Stream<Snapshot>: everything so far, after each event
  *   |> AssistantStream.accumulate   Effect<Snapshot>: everything, once the stream ends
@@ -38,7 +38,6 @@ import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import {
-  type AssistantsError,
   ConnectionError,
   firstIssue,
   InvalidRequestError,
@@ -647,14 +646,6 @@ export const text = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, R>): S
     return out === "" ? Option.none() : Option.some(out)
   })
 
-/**
- * The error type of streamed calls.
- *
- * @since 0.1.0
- * @category models
- */
-export type Error = AssistantsError | StreamError
-
 // ---------------------------------------------------------------------------------------------
 // the calls
 
@@ -738,7 +729,7 @@ const createThreadAndRunSpec: Spec<CreateThreadAndRunParams, never> = {
 const send = (
   call: InvalidRequestError | Call,
   runId?: string
-): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> =>
+): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> =>
   call instanceof InvalidRequestError ? Stream.fail(call) : Stream.unwrapScoped(
     Effect.gen(function*() {
       const client = yield* AssistantsClient
@@ -782,7 +773,7 @@ const send = (
  */
 export const createStream = (
   params: CreateStreamParams
-): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> => send(prepare(createSpec, params))
+): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> => send(prepare(createSpec, params))
 
 /**
  * Submits tool outputs and streams the run's events from there, until it is terminal or requires
@@ -793,7 +784,7 @@ export const createStream = (
  */
 export const submitToolOutputsStream = (
   params: SubmitStreamParams
-): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> => {
+): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> => {
   const problem = params.run === undefined ? undefined : checkOutputs(params, params.run)
   return send(problem ?? prepare(submitSpec, params), params.runId)
 }
@@ -806,7 +797,8 @@ export const submitToolOutputsStream = (
  */
 export const createThreadAndRunStream = (
   params: CreateThreadAndRunParams
-): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> => send(prepare(createThreadAndRunSpec, params))
+): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> =>
+  send(prepare(createThreadAndRunSpec, params))
 
 /** Why `outputs` do not answer `run`'s tool calls exactly, or `undefined` when they do. */
 const checkOutputs = (params: SubmitStreamParams, run: Run): InvalidRequestError | undefined => {
@@ -862,7 +854,7 @@ export interface CreateAndRunToolsStreamParams<T extends Tool.Any>
  * @since 0.1.0
  * @category models
  */
-export type ToolStreamError<T> = Error | ToolRoundsExceededError | ToolError<T> | TimeoutError
+export type ToolStreamError<T> = StreamingError | ToolRoundsExceededError | ToolError<T> | TimeoutError
 
 const runOf = (event: AssistantStreamEvent): Run | undefined =>
   event.event !== "unknown" && event.data.object === "thread.run" ? event.data as Run : undefined
@@ -904,7 +896,7 @@ const runEvent = (run: Run): AssistantStreamEvent | undefined =>
 const joined = (
   ids: RunIds,
   options: PollOptions
-): Stream.Stream<AssistantStreamEvent, Error, AssistantsClient> =>
+): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> =>
   Stream.unwrap(Effect.map(AssistantsClient, (client) => {
     const execute = <A>(spec: Spec<RunIds, A>, params: RunIds) => {
       const operation = prepare(spec, params)
@@ -946,14 +938,14 @@ const answer = <T extends Tool.Any>(
  * declared tools and goes on with the submit stream: one stream across every round.
  */
 const rounds = <T extends Tool.Any>(
-  events: Stream.Stream<AssistantStreamEvent, Error, AssistantsClient>,
+  events: Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient>,
   threadId: string,
   options: ToolLoopOptions<T>
 ): Stream.Stream<AssistantStreamEvent, ToolStreamError<T>, AssistantsClient | ToolContext<T>> => {
   const maxRounds = options.maxRounds ?? 10
   const concurrency = options.concurrency ?? 8
   const follow = (
-    events: Stream.Stream<AssistantStreamEvent, Error, AssistantsClient>,
+    events: Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient>,
     n: number
   ): Stream.Stream<AssistantStreamEvent, ToolStreamError<T>, AssistantsClient | ToolContext<T>> =>
     Stream.suspend(() => {
