@@ -53,9 +53,7 @@ class Unsupported extends Error {}
 const generate = (deps: Record<string, unknown>, body: string): Compiled => {
   if (!canGenerate) throw new Unsupported()
   try {
-    const compiled: Compiled = new Function(...Object.keys(deps), body)(...Object.values(deps))
-    generated.add(compiled)
-    return compiled
+    return new Function(...Object.keys(deps), body)(...Object.values(deps))
   } catch (e) {
     // a content security policy (Cloudflare Workers, some browsers) forbids code from strings:
     // the standard decoder then decodes everything, with the same results
@@ -66,7 +64,6 @@ const generate = (deps: Record<string, unknown>, body: string): Compiled => {
 }
 
 let canGenerate = true
-const generated = new WeakSet<Compiled>()
 
 /** A property name as a JavaScript string literal; names the generator would mishandle are refused. */
 const key = (name: PropertyKey): string => {
@@ -319,12 +316,15 @@ export const compile = (ast: AST.AST): Compiled => {
 }
 
 /**
- * Whether `compile` generated code for this node itself (rather than handing it to the standard
- * decoder or wrapping a refinement around another node's decoder).
+ * Whether `compile` decodes this node on the compiled path rather than handing it whole to the
+ * standard decoder.
  *
  * @internal
  */
-export const isGenerated = (ast: AST.AST): boolean => generated.has(compile(ast))
+export const isGenerated = (ast: AST.AST): boolean => {
+  compile(ast)
+  return !standardOnly.has(ast)
+}
 
 /**
  * The nodes under `ast` (itself included) that its compiled decoder hands to the standard one:
