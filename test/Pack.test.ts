@@ -4,7 +4,7 @@
  * project outside this repository, then import them under plain node, type-check a consumer under
  * strict flags, count the copies of effect, and serve a client call from the installed bin.
  */
-import { assert, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -260,4 +260,30 @@ layer(PackedLive, { timeout: "6 minutes", excludeTestServices: true })("packed t
       assert.match(output.stdout.trim(), /^asst_\w+ packed$/)
       assert.strictEqual(child.exitCode, null, "the server is still running")
     }).pipe(Effect.scoped))
+})
+
+describe("exports maps", () => {
+  const packages = [["effect-assistants", root], ["effect-assistants-server", join(root, "server")]] as const
+  for (const [name, dir] of packages) {
+    it(`${name}: one subpath per namespace of the root entry, each with its source, types and code`, () => {
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        exports: Record<string, string | Record<string, string>>
+      }
+      const index = readFileSync(join(dir, "src", "index.ts"), "utf8")
+      const namespaces = [...index.matchAll(/^export \* as (\w+) from "\.\/(.+)\.js"$/gm)]
+      assert.isAbove(namespaces.length, 0)
+      for (const [, namespace, module] of namespaces) {
+        assert.deepStrictEqual(manifest.exports[`./${namespace}`], {
+          "effect-assistants-source": `./src/${module}.ts`,
+          types: `./dist/${module}.d.ts`,
+          default: `./dist/${module}.js`
+        }, `${name}/${namespace}`)
+      }
+      for (const [subpath, target] of Object.entries(manifest.exports)) {
+        if (typeof target === "string") continue
+        assert.deepStrictEqual(Object.keys(target), ["effect-assistants-source", "types", "default"], subpath)
+        assert.isTrue(existsSync(join(dir, target["effect-assistants-source"]!)), `${name} ${subpath}: no source`)
+      }
+    })
+  }
 })
