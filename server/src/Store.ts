@@ -283,13 +283,14 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
     }
     return true
   }
-  /** The live rows of `sorted`, oldest first. */
-  const live = (sorted: Sorted | undefined, scope: Scope<Index> | undefined): Array<A> => {
+  /** The live rows under one parent, oldest first. */
+  const live = (scope: Scope<Index>): Array<A> => {
     const out: Array<A> = []
+    const sorted = sortedOf(scope)
     if (sorted === undefined) return out
     for (const id of sorted.ids) {
       const row = rows.get(id)
-      if (row !== undefined && (scope === undefined || parentOf(scope.index, row) === scope.key)) out.push(row)
+      if (row !== undefined && parentOf(scope.index, row) === scope.key) out.push(row)
     }
     return out
   }
@@ -297,8 +298,9 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
     get: (id) => Effect.sync(() => rows.get(id)),
     put: (value) => Effect.sync(() => put(value)),
     delete: (id) => Effect.sync(() => del(id)),
-    all: (filter) => Effect.sync(() => live(everything, undefined).filter(filter)),
-    children: (scope) => Effect.sync(() => live(sortedOf(scope), scope)),
+    // rows keep their first put's order, the order ids were made in
+    all: (filter) => Effect.sync(() => [...rows.values()].filter(filter)),
+    children: (scope) => Effect.sync(() => live(scope)),
     list: (query, scope, filter) =>
       Effect.sync(() => {
         const sorted = sortedOf(scope) ?? emptySorted()
