@@ -325,7 +325,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
           {
             kind: "client",
             captureStackTrace: false,
-            attributes: Tracing.requestAttributes(operation.method, operation.path)
+            attributes: Tracing.requestAttributes(operation.name, operation.method, operation.path)
           },
           (span) => Effect.withParentSpan(run(span), span)
         )
@@ -372,7 +372,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
             Effect.makeSpanScoped(call.name, {
               kind: "client",
               captureStackTrace: false,
-              attributes: Tracing.requestAttributes(call.method, call.path)
+              attributes: Tracing.requestAttributes(call.name, call.method, call.path)
             }),
             (span) => Effect.withParentSpan(run(span), span)
           )

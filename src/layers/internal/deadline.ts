@@ -46,6 +46,8 @@ class Watchdog {
   /** Bumped whenever the watching fiber stops, so that a stale one ends at its next step. */
   generation = 0
   running = false
+  /** A stop is due at the next turn of the event loop. */
+  stopping = false
   fiber: Fiber.RuntimeFiber<void> | undefined = undefined
   constructor(readonly clock: Clock.Clock, readonly millis: number) {}
 }
@@ -60,7 +62,21 @@ const watchdogFor = (clock: Clock.Clock, millis: number): Watchdog => {
   return watchdog
 }
 
-/** Nothing is pending: the watching fiber stops and the queue starts afresh. */
+/**
+ * Nothing is pending: the watching fiber stops and the queue starts afresh, a turn of the event
+ * loop later, unless a deadline has arrived by then. Calls made one after another (the next one
+ * starts as the last one ends, within the same turn) keep one fiber rather than forking one each;
+ * a program whose work is done still exits at once.
+ */
+const idle = (watchdog: Watchdog): void => {
+  if (watchdog.stopping) return
+  watchdog.stopping = true
+  setTimeout(() => {
+    watchdog.stopping = false
+    if (watchdog.pending === 0) stop(watchdog)
+  }, 0)
+}
+
 const stop = (watchdog: Watchdog): void => {
   watchdog.generation++
   watchdog.running = false
@@ -126,7 +142,7 @@ const settle = (timer: Timer): void => {
   if (timer.done) return
   timer.done = true
   const watchdog = timer.watchdog
-  if (--watchdog.pending === 0) return stop(watchdog)
+  if (--watchdog.pending === 0) return idle(watchdog)
   const timers = watchdog.timers
   while (watchdog.head < timers.length && timers[watchdog.head].done) watchdog.head++
   // a slow attempt at the head keeps settled timers behind it: drop them now and then

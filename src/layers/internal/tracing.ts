@@ -46,15 +46,23 @@ export const template = (path: string): string => {
   return segments.join("/")
 }
 
+/** Templates by call name: a call's name fixes the shape of its path. */
+const templates = new Map<string, string>()
+
 /**
  * The attributes a call's span starts with.
  *
  * @internal
  */
-export const requestAttributes = (method: string, path: string): Record<string, unknown> => ({
-  "http.request.method": method,
-  "url.template": template(path)
-})
+export const requestAttributes = (name: string, method: string, path: string): Record<string, unknown> => {
+  let pathTemplate = templates.get(name)
+  if (pathTemplate === undefined) {
+    pathTemplate = template(path)
+    // bounded, in case names are made per call
+    if (templates.size < 1024) templates.set(name, pathTemplate)
+  }
+  return { "http.request.method": method, "url.template": pathTemplate }
+}
 
 /**
  * Records an answer on the call's span: the last attempt's answer stands.
