@@ -1,12 +1,11 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { AssistantsServer } from "effect-assistants-server"
+import { AssistantsServer, RunEngine } from "effect-assistants-server"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -294,7 +293,7 @@ describe.each(transports)("over %s", (_, transport) => {
         assert.strictEqual(steps.data[0].status, "cancelled")
       })))
 
-    it.live("failed, incomplete and expired runs map to their errors", () =>
+    it.live("failed and incomplete runs map to their errors", () =>
       live(
         Effect.gen(function*() {
           const assistant = yield* newAssistant([weather])
@@ -314,26 +313,7 @@ describe.each(transports)("over %s", (_, transport) => {
           assert.strictEqual(incomplete.incompleteDetails?.reason, "max_completion_tokens")
           const incompleteError = yield* Effect.flip(Runs.ensureCompleted(incomplete))
           assert.strictEqual(incompleteError._tag, "RunIncompleteError")
-          const waiting = yield* Threads.createAndRunPoll({
-            assistantId: assistant.id,
-            thread: { messages: [{ role: "user", content: "get_weather" }] }
-          })
-          assert.strictEqual(waiting.status, "requires_action")
-          // nobody answers: the run expires at expires_at (one to two seconds here)
-          // (a bounded poll of a real server's clock: at most 100 reads)
-          const expired = yield* Runs.get({ threadId: waiting.threadId, runId: waiting.id }).pipe(
-            Effect.repeat(
-              Schedule.spaced("50 millis").pipe(
-                Schedule.intersect(Schedule.recurs(100)),
-                Schedule.whileInput((r: Run.Run) => r.status === "requires_action"),
-                Schedule.passthrough
-              )
-            )
-          )
-          assert.strictEqual(expired.status, "expired")
-          assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(expired)))._tag, "RunExpiredError")
-        }),
-        { server: { timings: { expiresAfter: "1 second" } } }
+        })
       ))
   })
 
@@ -495,6 +475,42 @@ describe("raw HTTP against the server", () => {
 })
 
 describe("the server's clock", () => {
+  // the run is driven by the test's clock: no step takes time, and the lifetime passes when the
+  // test moves the clock; the test waits on the engine's events, never on the wall clock
+  it.scoped("a run nobody answers expires at expires_at: requires_action -> expired, RunExpiredError", () =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine.RunEngine
+      const events = yield* engine.subscribe
+      const assistant = yield* newAssistant([weather])
+      const thread = yield* Threads.create({ messages: [{ role: "user", content: "get_weather" }] })
+      const run = yield* Runs.create({ threadId: thread.id, assistantId: assistant.id })
+      const reached = (status: Run.Run["status"]) =>
+        events.pipe(
+          Stream.filter((e) => e.event === `thread.run.${status}` && e.data.id === run.id),
+          Stream.runHead
+        )
+      yield* reached("requires_action")
+      const waiting = yield* Runs.get({ threadId: thread.id, runId: run.id })
+      assert.strictEqual(waiting.status, "requires_action")
+      assert.strictEqual(waiting.expiresAt, 1)
+      // just before expires_at it still waits; at expires_at it expires
+      yield* TestClock.adjust("999 millis")
+      assert.strictEqual((yield* Runs.get({ threadId: thread.id, runId: run.id })).status, "requires_action")
+      yield* TestClock.adjust("1 millis")
+      yield* reached("expired")
+      const expired = yield* Runs.get({ threadId: thread.id, runId: run.id })
+      assert.strictEqual(expired.status, "expired")
+      assert.strictEqual((yield* Effect.flip(Runs.ensureCompleted(expired)))._tag, "RunExpiredError")
+    }).pipe(
+      Effect.provide(
+        Harness.make({
+          server: {
+            timings: { queued: "0 millis", step: "0 millis", cancelling: "0 millis", expiresAfter: "1 second" }
+          }
+        }).layer
+      )
+    ))
+
   // the test's clock: the server reads the time from it, and nothing here waits on it
   it.scoped("expires_at is the lifetime after creation rounded up, never sooner", () =>
     Effect.gen(function*() {
