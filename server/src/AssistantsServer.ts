@@ -52,8 +52,11 @@ export interface Options extends Routes.Options {
   /** Default `127.0.0.1`. */
   readonly host?: string | undefined
   readonly timings?: Partial<RunEngine.Timings> | undefined
-  /** Default: the scripted model (see `Model`). */
-  readonly model?: Model["Type"] | undefined
+  /**
+   * Default: the scripted model (see `Model`). A layer brings a provider of its own, such as
+   * `ChatCompletions.layer(...)` or `OpenAiResponses.layer(...)` with an `HttpClient` provided.
+   */
+  readonly model?: Model["Type"] | Layer.Layer<Model> | undefined
   /** A fault plan (see `Faults`). Off by default. */
   readonly faultPlan?: Faults.Plan | undefined
   /** Connections open at once; more are refused at accept. Default {@link defaultMaxConnections}. */
@@ -88,7 +91,11 @@ export const defaultShutdownTimeout: Duration.DurationInput = "10 seconds"
 export const layerEngine = (options: Options = {}): Layer.Layer<RunEngine.RunEngine | Store.Store | Model> =>
   RunEngine.layer(options.timings).pipe(
     Layer.provideMerge(Store.layerMemory),
-    Layer.provideMerge(Layer.succeed(Model, options.model ?? scripted))
+    Layer.provideMerge(
+      Layer.isLayer(options.model)
+        ? options.model as Layer.Layer<Model>
+        : Layer.succeed(Model, (options.model as Model["Type"] | undefined) ?? scripted)
+    )
   )
 
 /**

@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import type { Message } from "effect-assistants/Message"
-import type { ToolChoice } from "effect-assistants/Tool"
+import type { ResponseFormat, ToolChoice } from "effect-assistants/Tool"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -33,6 +33,23 @@ export interface FunctionSpec {
   readonly name: string
   readonly description?: string | undefined
   readonly parameters?: { readonly [key: string]: unknown } | undefined
+  readonly strict?: boolean | null | undefined
+}
+
+/**
+ * A tool output submitted in this run, with the call it answers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ToolOutput {
+  readonly name: string
+  readonly arguments: string
+  readonly output: string
+  /** The call's id, as the run's `required_action` gave it (absent from older callers). */
+  readonly callId?: string | undefined
+  /** The turn that asked for the call (calls of one turn went to the model together). */
+  readonly round?: number | undefined
 }
 
 /**
@@ -49,9 +66,33 @@ export interface Input {
   /** The thread, oldest first. */
   readonly messages: ReadonlyArray<Message>
   /** Outputs submitted in this run so far, in call order. */
-  readonly toolOutputs: ReadonlyArray<{ readonly name: string; readonly arguments: string; readonly output: string }>
+  readonly toolOutputs: ReadonlyArray<ToolOutput>
   /** 0 for the first turn of a run, then one more after each round of tool outputs. */
   readonly round: number
+  /** The run's sampling settings and limits (absent: the upstream's defaults). */
+  readonly temperature?: number | null | undefined
+  readonly topP?: number | null | undefined
+  readonly responseFormat?: ResponseFormat | null | undefined
+  readonly parallelToolCalls?: boolean | undefined
+  /** Output tokens this turn may still use (the run's `max_completion_tokens` less earlier turns). */
+  readonly maxCompletionTokens?: number | null | undefined
+  /**
+   * Called with each piece of reply text as the upstream sends it, in order, before `respond`
+   * returns; a streamed run publishes each as `thread.message.delta` at once. A model that does
+   * not stream never calls it, and the run streams the final text in pieces instead.
+   */
+  readonly onText?: ((piece: string) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * Token counts of one turn, as the upstream reported them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Usage {
+  readonly promptTokens: number
+  readonly completionTokens: number
 }
 
 /**
@@ -61,22 +102,28 @@ export interface Input {
  * @category models
  */
 export type Output =
-  | {
-    readonly _tag: "Reply"
-    readonly text: string
-    /**
-     * The pieces a streamed run sends the text in (`thread.message.delta`), in order; joined, they
-     * are `text`. Absent: the text in one piece.
-     */
-    readonly chunks?: ReadonlyArray<string> | undefined
+  & (
+    | {
+      readonly _tag: "Reply"
+      readonly text: string
+      /**
+       * The pieces a streamed run sends the text in (`thread.message.delta`), in order; joined, they
+       * are `text`. Absent: the text in one piece.
+       */
+      readonly chunks?: ReadonlyArray<string> | undefined
+    }
+    | { readonly _tag: "ToolCalls"; readonly calls: ReadonlyArray<ToolCall> }
+    | {
+      readonly _tag: "Fail"
+      readonly code: "server_error" | "rate_limit_exceeded" | "invalid_prompt"
+      readonly message: string
+    }
+    | { readonly _tag: "Incomplete"; readonly reason: "max_completion_tokens" | "max_prompt_tokens" }
+  )
+  & {
+    /** The upstream's counts for this turn; absent, the run estimates them from the text. */
+    readonly usage?: Usage | undefined
   }
-  | { readonly _tag: "ToolCalls"; readonly calls: ReadonlyArray<ToolCall> }
-  | {
-    readonly _tag: "Fail"
-    readonly code: "server_error" | "rate_limit_exceeded" | "invalid_prompt"
-    readonly message: string
-  }
-  | { readonly _tag: "Incomplete"; readonly reason: "max_completion_tokens" | "max_prompt_tokens" }
 
 /**
  * One function call the model asks for.

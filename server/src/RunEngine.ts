@@ -44,7 +44,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type ApiError, invalid } from "./ApiError.js"
 import * as Ids from "./Ids.js"
-import { type FunctionSpec, Model, streamPieces } from "./Model.js"
+import { type FunctionSpec, Model, type Output, streamPieces, type ToolOutput } from "./Model.js"
 import { Store } from "./Store.js"
 
 /**
@@ -192,6 +192,39 @@ export const seconds = Effect.map(Clock.currentTimeMillis, toSeconds)
 
 const words = (s: string) => (s.trim() === "" ? 0 : s.trim().split(/\s+/).length)
 
+/**
+ * The thread's messages as `truncation_strategy` leaves them: `last_messages: n` keeps the last
+ * `n`; `auto` keeps all of them (the upstream gets the whole thread).
+ *
+ * @since 0.1.0
+ * @category prompt
+ */
+export const truncate = (
+  messages: ReadonlyArray<Message>,
+  strategy: Run["truncationStrategy"] | undefined
+): ReadonlyArray<Message> => {
+  if (strategy == null || strategy.type !== "last_messages" || strategy.lastMessages == null) return messages
+  const n = Math.max(0, strategy.lastMessages)
+  return n === 0 ? [] : messages.slice(-n)
+}
+
+const newMessage = (run: Run, id: string, createdAt: number): Message => ({
+  id,
+  object: "thread.message",
+  createdAt,
+  threadId: run.threadId,
+  status: "in_progress",
+  incompleteDetails: null,
+  completedAt: null,
+  incompleteAt: null,
+  role: "assistant",
+  content: [],
+  assistantId: run.assistantId,
+  runId: run.id,
+  attachments: [],
+  metadata: {}
+})
+
 const messageText = (m: Message) => m.content.map((p) => (p.type === "text" ? p.text.value : "")).join(" ")
 
 /**
@@ -280,7 +313,7 @@ export const make = (timings: Timings = defaultTimings) =>
       Effect.gen(function*() {
         let run = initial
         let round = 0
-        const outputs: Array<{ name: string; arguments: string; output: string }> = []
+        const outputs: Array<ToolOutput> = []
         let promptTokens = 0
         let completionTokens = 0
         while (true) {
@@ -293,20 +326,12 @@ export const make = (timings: Timings = defaultTimings) =>
           if (yield* interruption(run)) return
           run = yield* current(run)
 
-          const messages = yield* store.messages.all((m) => m.threadId === run.threadId)
+          const messages = truncate(
+            yield* store.messages.all((m) => m.threadId === run.threadId),
+            run.truncationStrategy
+          )
           const functions: Array<FunctionSpec> = run.tools.flatMap((t) => (t.type === "function" ? [t.function] : []))
           const instructions = run.instructions ?? ""
-          promptTokens += words(instructions) + messages.reduce((n, m) => n + words(messageText(m)), 0)
-          const output = yield* model.respond({
-            model: run.model,
-            instructions,
-            functions,
-            toolChoice: run.toolChoice,
-            messages,
-            toolOutputs: outputs,
-            round
-          })
-          const usage = () => ({ promptTokens, completionTokens, totalTokens: promptTokens + completionTokens })
           const base = {
             object: "thread.run.step" as const,
             assistantId: run.assistantId,
@@ -320,6 +345,108 @@ export const make = (timings: Timings = defaultTimings) =>
             completedAt: null,
             metadata: null,
             usage: null
+          }
+          // a model that streams hands its reply text over as it arrives: the message opens at
+          // the first piece, and each piece is published at once
+          let streamed: { readonly message: Message; readonly step: RunStep } | undefined
+          let streamedText = ""
+          const openMessage = Effect.gen(function*() {
+            const messageId = Ids.make("msg")
+            const createdAt = yield* seconds
+            const message = newMessage(run, messageId, createdAt)
+            const messageStep: RunStep = {
+              ...base,
+              id: Ids.make("step"),
+              createdAt,
+              type: "message_creation",
+              stepDetails: { type: "message_creation", messageCreation: { messageId } }
+            }
+            yield* saveStep(messageStep, "created")
+            yield* publish({ event: "thread.run.step.in_progress", data: messageStep })
+            yield* saveMessage(message, "created")
+            yield* publish({ event: "thread.message.in_progress", data: message })
+            return { message, step: messageStep }
+          })
+          const onText = (piece: string) =>
+            Effect.gen(function*() {
+              if (piece === "") return
+              if (streamed === undefined) streamed = yield* openMessage
+              streamedText += piece
+              yield* publish({
+                event: "thread.message.delta",
+                data: {
+                  id: streamed.message.id,
+                  object: "thread.message.delta",
+                  delta: { content: [{ index: 0, type: "text", text: { value: piece } }] }
+                }
+              })
+            })
+          const endStreamed = (reason: "run_cancelled" | "run_expired" | "run_failed" | "max_tokens") =>
+            Effect.gen(function*() {
+              if (streamed === undefined) return
+              const now = yield* seconds
+              yield* saveMessage({
+                ...streamed.message,
+                status: "incomplete",
+                incompleteAt: now,
+                incompleteDetails: { reason },
+                content: streamedText === "" ? [] : [{ type: "text", text: { value: streamedText, annotations: [] } }]
+              }, "incomplete")
+            })
+          const estimatedPrompt = words(instructions) + messages.reduce((n, m) => n + words(messageText(m)), 0)
+          // a cancel arriving while the model works interrupts it: the upstream request is aborted
+          const answered = yield* Effect.raceFirst(
+            Effect.map(
+              model.respond({
+                model: run.model,
+                instructions,
+                functions,
+                toolChoice: run.toolChoice,
+                messages,
+                toolOutputs: outputs,
+                round,
+                temperature: run.temperature,
+                topP: run.topP,
+                responseFormat: run.responseFormat,
+                parallelToolCalls: run.parallelToolCalls,
+                maxCompletionTokens: run.maxCompletionTokens === null
+                  ? null
+                  : Math.max(1, run.maxCompletionTokens - completionTokens),
+                onText
+              }),
+              Option.some
+            ),
+            Effect.as(Queue.take(queue), Option.none<Output>())
+          )
+          if (Option.isNone(answered)) {
+            const ending = (yield* due(run)) ?? { run: yield* current(run), status: "cancelled" as const }
+            yield* endStreamed(ending.status === "cancelled" ? "run_cancelled" : "run_expired")
+            yield* end(ending)
+            return
+          }
+          let output = answered.value
+          promptTokens += output.usage?.promptTokens ?? estimatedPrompt
+          if (output.usage !== undefined) completionTokens += output.usage.completionTokens
+          const counted = output.usage !== undefined
+          // the upstream's own counts are held to the run's prompt budget, summed over its turns
+          if (counted && run.maxPromptTokens !== null && promptTokens > run.maxPromptTokens) {
+            output = { _tag: "Incomplete", reason: "max_prompt_tokens" }
+          }
+          const usage = () => ({ promptTokens, completionTokens, totalTokens: promptTokens + completionTokens })
+          if (streamed !== undefined && output._tag !== "Reply") {
+            if (output._tag === "ToolCalls") {
+              // text before tool calls: a message of its own, complete
+              const now = yield* seconds
+              yield* saveMessage({
+                ...streamed.message,
+                status: "completed",
+                completedAt: now,
+                content: [{ type: "text", text: { value: streamedText, annotations: [] } }]
+              }, "completed")
+              yield* saveStep({ ...streamed.step, status: "completed", completedAt: now, usage: usage() }, "completed")
+            } else {
+              yield* endStreamed(output._tag === "Fail" ? "run_failed" : "max_tokens")
+            }
           }
           switch (output._tag) {
             case "Fail": {
@@ -340,7 +467,7 @@ export const make = (timings: Timings = defaultTimings) =>
                 type: "function" as const,
                 function: { name: c.name, arguments: c.arguments }
               }))
-              completionTokens += calls.reduce((n, c) => n + words(c.function.arguments), 0)
+              if (!counted) completionTokens += calls.reduce((n, c) => n + words(c.function.arguments), 0)
               const toolStep: RunStep = {
                 ...base,
                 id: Ids.make("step"),
@@ -419,12 +546,34 @@ export const make = (timings: Timings = defaultTimings) =>
                 }
               }, "completed")
               for (const c of calls) {
-                outputs.push({ name: c.function.name, arguments: c.function.arguments, output: byId.get(c.id) ?? "" })
+                outputs.push({
+                  name: c.function.name,
+                  arguments: c.function.arguments,
+                  output: byId.get(c.id) ?? "",
+                  callId: c.id,
+                  round
+                })
               }
               round++
               continue
             }
             case "Reply": {
+              if (streamed !== undefined) {
+                if (!counted) completionTokens += words(output.text)
+                const now = yield* seconds
+                yield* saveMessage({
+                  ...streamed.message,
+                  status: "completed",
+                  completedAt: now,
+                  content: [{ type: "text", text: { value: output.text, annotations: [] } }]
+                }, "completed")
+                yield* saveStep(
+                  { ...streamed.step, status: "completed", completedAt: now, usage: usage() },
+                  "completed"
+                )
+                yield* finish(yield* current(run), "completed", { completedAt: now, usage: usage() })
+                return
+              }
               const messageId = Ids.make("msg")
               const createdAt = yield* seconds
               const message: Message = {
@@ -489,7 +638,7 @@ export const make = (timings: Timings = defaultTimings) =>
                 yield* end(ending)
                 return
               }
-              completionTokens += words(output.text)
+              if (!counted) completionTokens += words(output.text)
               const now = yield* seconds
               yield* saveMessage({
                 ...message,

@@ -1,0 +1,261 @@
+/**
+ * What the real-model providers share: their options, the request to the upstream (auth,
+ * timeout, the retry policy that honours `retry-after`), the mapping of upstream failures to a
+ * run's `last_error`, model renaming, and the lines of an upstream event stream.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Output } from "../Model.js"
+
+/**
+ * How a provider reaches its upstream.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The upstream's base URL, version path included: `http://127.0.0.1:11434/v1`. */
+  readonly baseUrl: string
+  /** Sent as `Authorization: Bearer <key>`; never logged, never in a run's error. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  /** Renames the run's model before it is sent: `{ "gpt-4o": "llama3.2" }`. */
+  readonly modelMap?: Readonly<Record<string, string>> | undefined
+  /** How long one upstream request may take, stream included. Default 10 minutes. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Retries after a 429, a 5xx or a connection failure. Default 2. */
+  readonly retries?: number | undefined
+  /** The first retry's delay when the upstream gives no `retry-after`; doubled per retry. Default 500 ms. */
+  readonly retryBase?: Duration.DurationInput | undefined
+  /** Longest `retry-after` honoured. Default 60 s. */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /** Ask the upstream to stream (text reaches a streamed run as it arrives). Default true. */
+  readonly stream?: boolean | undefined
+}
+
+/**
+ * An upstream request that did not succeed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UpstreamError extends Data.TaggedError("UpstreamError")<{
+  /** The run's `last_error.code` this becomes. */
+  readonly code: "server_error" | "rate_limit_exceeded" | "invalid_prompt"
+  readonly message: string
+  /** Worth another attempt: 429, 5xx, a connection failure, a timeout. */
+  readonly retryable: boolean
+  /** The upstream's `retry-after` (or `retry-after-ms`). */
+  readonly retryAfter?: Duration.Duration | undefined
+}> {}
+
+/**
+ * The run's outcome for a failure.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const toOutput = (error: UpstreamError): Output => ({ _tag: "Fail", code: error.code, message: error.message })
+
+/**
+ * The model name sent upstream.
+ *
+ * @since 0.1.0
+ * @category prompt
+ */
+export const modelName = (options: Options, model: string): string => options.modelMap?.[model] ?? model
+
+/**
+ * Reads `from=to` pairs (the `--model-map` flag), `undefined` for a malformed one.
+ *
+ * @since 0.1.0
+ * @category prompt
+ */
+export const parseModelMap = (pairs: ReadonlyArray<string>): Record<string, string> | undefined => {
+  const map: Record<string, string> = {}
+  for (const pair of pairs) {
+    const at = pair.indexOf("=")
+    if (at <= 0 || at === pair.length - 1) return undefined
+    map[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return map
+}
+
+const retryAfterOf = (response: HttpClientResponse.HttpClientResponse): Duration.Duration | undefined => {
+  const ms = Number(response.headers["retry-after-ms"])
+  if (response.headers["retry-after-ms"] !== undefined && Number.isFinite(ms) && ms >= 0) return Duration.millis(ms)
+  const header = response.headers["retry-after"]
+  if (header === undefined) return undefined
+  const seconds = Number(header)
+  if (Number.isFinite(seconds) && seconds >= 0) return Duration.seconds(seconds)
+  const date = Date.parse(header)
+  return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - Date.now()))
+}
+
+/**
+ * The upstream's own words for a failed response: `error.message` of an OpenAI-style envelope,
+ * else the body's start.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const messageOf = (status: number, body: string): string => {
+  try {
+    const json = JSON.parse(body)
+    const message = json?.error?.message ?? json?.message
+    if (typeof message === "string" && message !== "") return message
+  } catch {
+    // not JSON: the text itself
+  }
+  const text = body.trim().slice(0, 500)
+  return text === "" ? `The model upstream answered with status ${status}.` : text
+}
+
+const statusError = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (body) => {
+    const message = messageOf(response.status, body)
+    return Effect.fail(
+      response.status === 429
+        ? new UpstreamError({
+          code: "rate_limit_exceeded",
+          message,
+          retryable: true,
+          retryAfter: retryAfterOf(response)
+        })
+        : response.status >= 500 || response.status === 408
+        ? new UpstreamError({ code: "server_error", message, retryable: true, retryAfter: retryAfterOf(response) })
+        : new UpstreamError({ code: "invalid_prompt", message, retryable: false })
+    )
+  })
+
+const transportError = (error: HttpClientError.HttpClientError) =>
+  new UpstreamError({
+    code: "server_error",
+    message: `The model upstream could not be reached (${error.reason}).`,
+    retryable: error._tag === "RequestError"
+  })
+
+/**
+ * The retry policy: `retries` more attempts while the error is retryable, each after the
+ * upstream's `retry-after` (capped at `maxRetryAfter`) or else `retryBase * 2^n`.
+ *
+ * @since 0.1.0
+ * @category retries
+ */
+export const retryPolicy = (options: Options): Schedule.Schedule<unknown, UpstreamError> => {
+  const cap = Duration.decode(options.maxRetryAfter ?? "60 seconds")
+  return Schedule.identity<UpstreamError>().pipe(
+    Schedule.intersect(Schedule.exponential(options.retryBase ?? "500 millis")),
+    Schedule.intersect(Schedule.recurs(options.retries ?? 2)),
+    Schedule.whileInput((e: UpstreamError) => e.retryable),
+    Schedule.modifyDelay(([[error]], delay) =>
+      error.retryAfter === undefined ? delay : Duration.min(error.retryAfter, cap)
+    )
+  )
+}
+
+/**
+ * POSTs a JSON body to `path` under the base URL and hands back the response once its status is
+ * a success, retrying under {@link retryPolicy}. The request lives as long as the given scope:
+ * closing it (the run cancelled, the turn done) aborts it, so the upstream sees the connection
+ * close.
+ *
+ * @since 0.1.0
+ * @category requests
+ */
+export const post = (
+  client: HttpClient.HttpClient,
+  options: Options,
+  path: string,
+  body: unknown
+): Effect.Effect<HttpClientResponse.HttpClientResponse, UpstreamError, Scope.Scope> => {
+  const base = options.baseUrl.replace(/\/+$/, "")
+  let request = HttpClientRequest.post(base + path).pipe(
+    HttpClientRequest.acceptJson,
+    HttpClientRequest.bodyUnsafeJson(body)
+  )
+  if (options.apiKey !== undefined) {
+    request = HttpClientRequest.bearerToken(request, Redacted.value(options.apiKey))
+  }
+  const scoped = HttpClient.withScope(client)
+  return scoped.execute(request).pipe(
+    Effect.mapError(transportError),
+    Effect.flatMap((response) =>
+      response.status >= 200 && response.status < 300 ? Effect.succeed(response) : statusError(response)
+    ),
+    Effect.retry(retryPolicy(options))
+  )
+}
+
+/**
+ * Runs one turn against the upstream: `turn` gets a scope that holds the request, and the
+ * whole turn is bounded by `timeout`. Failures become the run's `last_error`.
+ *
+ * @since 0.1.0
+ * @category requests
+ */
+export const runTurn = (
+  options: Options,
+  turn: Effect.Effect<Output, UpstreamError, Scope.Scope>
+): Effect.Effect<Output> =>
+  turn.pipe(
+    Effect.scoped,
+    Effect.timeoutFail({
+      duration: options.timeout ?? "10 minutes",
+      onTimeout: () =>
+        new UpstreamError({
+          code: "server_error",
+          message: "The model upstream did not answer in time.",
+          retryable: false
+        })
+    }),
+    Effect.catchAll((e) => Effect.succeed(toOutput(e)))
+  )
+
+/**
+ * The `data` fields of an event stream's events, in order (multi-line data joined with `\n`);
+ * event names and comments are dropped. A body that breaks fails the stream with
+ * `server_error`.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const sseData = (
+  response: HttpClientResponse.HttpClientResponse
+): Stream.Stream<string, UpstreamError> =>
+  response.stream.pipe(
+    Stream.decodeText(),
+    Stream.splitLines,
+    Stream.mapError(() =>
+      new UpstreamError({ code: "server_error", message: "The model upstream's stream broke off.", retryable: false })
+    ),
+    Stream.mapAccum([] as Array<string>, (data, line): [Array<string>, ReadonlyArray<string>] => {
+      if (line === "") return data.length === 0 ? [data, []] : [[], [data.join("\n")]]
+      if (line.startsWith("data:")) return [[...data, line.slice(line.startsWith("data: ") ? 6 : 5)], []]
+      return [data, []]
+    }),
+    Stream.flattenIterables
+  )
+
+/**
+ * The failure of a stream that ended before the upstream said it was done.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const brokenStream = (): UpstreamError =>
+  new UpstreamError({
+    code: "server_error",
+    message: "The model upstream's stream ended before the answer was complete.",
+    retryable: false
+  })

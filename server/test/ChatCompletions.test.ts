@@ -1,0 +1,404 @@
+/**
+ * The Chat Completions provider end to end: the official openai SDK as the client of our server,
+ * our server as the client of a loopback fake upstream. Every request our server sends, and every
+ * reply of the fake, is checked against the vendored Chat Completions contract.
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { AssistantsServer } from "effect-assistants-server"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import OpenAI from "openai"
+import { fastTimings } from "../../test/utils/Harness.js"
+import * as ChatCompletions from "../src/models/ChatCompletions.js"
+import * as FakeUpstream from "./utils/FakeUpstream.js"
+
+const Fake = Context.GenericTag<FakeUpstream.Fake>("test/FakeUpstream")
+
+const setup = (options: Partial<ChatCompletions.Options> = {}) => {
+  const env = Layer.unwrapEffect(Effect.map(Fake, (fake) =>
+    AssistantsServer.layer({
+      timings: { ...fastTimings, step: 0 },
+      model: ChatCompletions.layer({
+        baseUrl: fake.url,
+        apiKey: Redacted.make("sk-upstream"),
+        modelMap: { "gpt-4o": "llama3.2" },
+        retryBase: "5 millis",
+        ...options
+      }).pipe(Layer.provide(FetchHttpClient.layer))
+    }))).pipe(Layer.provideMerge(Layer.scoped(Fake, FakeUpstream.make("chat"))))
+  const runtime = ManagedRuntime.make(env)
+  const state = {} as { openai: OpenAI; fake: FakeUpstream.Fake }
+  beforeAll(async () => {
+    const { url } = await runtime.runPromise(AssistantsServer.AssistantsServer)
+    state.fake = await runtime.runPromise(Fake)
+    state.openai = new OpenAI({ apiKey: "unused", baseURL: url, maxRetries: 0 })
+  })
+  afterAll(() => runtime.dispose())
+  return state
+}
+
+const chunk = (delta: object, finish: string | null = null) => ({
+  data: {
+    id: "chatcmpl-1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "llama3.2",
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }]
+  }
+})
+const usageChunk = (prompt: number, completion: number) => ({
+  data: {
+    id: "chatcmpl-1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "llama3.2",
+    choices: [],
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }
+  }
+})
+const done = { data: "[DONE]" }
+const completion = (message: object, finish: string, prompt = 10, out = 3) => ({
+  id: "chatcmpl-1",
+  object: "chat.completion",
+  created: 1,
+  model: "llama3.2",
+  choices: [{
+    index: 0,
+    message: { role: "assistant", refusal: null, ...message },
+    finish_reason: finish,
+    logprobs: null
+  }],
+  usage: { prompt_tokens: prompt, completion_tokens: out, total_tokens: prompt + out }
+})
+const error = (message: string, type = "server_error") => ({
+  error: { message, type, param: null, code: null }
+})
+
+const weather = {
+  type: "object",
+  properties: { city: { type: "string", description: "a city" }, unit: { enum: ["c", "f"] } },
+  required: ["city", "unit"],
+  additionalProperties: false
+}
+
+const newThread = async (openai: OpenAI, text: string, assistant: Partial<OpenAI.Beta.AssistantCreateParams> = {}) => {
+  const a = await openai.beta.assistants.create({ model: "gpt-4o", instructions: "Be brief.", ...assistant })
+  const thread = await openai.beta.threads.create({ messages: [{ role: "user", content: text }] })
+  return { assistant: a, thread }
+}
+
+describe("Chat Completions provider, streaming upstream", () => {
+  const t = setup()
+
+  it("a text reply: each upstream chunk is a message delta, usage from the upstream, the prompt as sent", async () => {
+    const { fake, openai } = t
+    fake.script({
+      _tag: "sse",
+      events: [
+        chunk({ role: "assistant", content: "" }),
+        chunk({ content: "Hel" }),
+        chunk({ content: "lo " }),
+        chunk({
+          content: "there"
+        }),
+        chunk({}, "stop"),
+        usageChunk(12, 5),
+        done
+      ]
+    })
+    const { assistant, thread } = await newThread(openai, "hi")
+    const before = fake.requests.length
+    const stream = openai.beta.threads.runs.stream(thread.id, {
+      assistant_id: assistant.id,
+      additional_instructions: "Answer in English.",
+      temperature: 0.5,
+      top_p: 0.9
+    })
+    const deltas: Array<string> = []
+    stream.on("textDelta", (d) => deltas.push(d.value ?? ""))
+    const run = await stream.finalRun()
+    assert.deepStrictEqual(deltas, ["Hel", "lo ", "there"])
+    assert.strictEqual(run.status, "completed")
+    assert.deepStrictEqual(run.usage, { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 })
+    const messages = await openai.beta.threads.messages.list(thread.id)
+    const reply = messages.data[0].content[0]
+    assert.strictEqual(reply.type === "text" ? reply.text.value : "", "Hello there")
+    assert.strictEqual(fake.requests.length, before + 1)
+    const sent = fake.requests[before]
+    assert.strictEqual(sent.path, "/v1/chat/completions")
+    assert.strictEqual(sent.headers.authorization, "Bearer sk-upstream")
+    assert.deepStrictEqual(sent.body, {
+      model: "llama3.2",
+      messages: [{ role: "system", content: "Be brief.\nAnswer in English." }, { role: "user", content: "hi" }],
+      temperature: 0.5,
+      top_p: 0.9,
+      stream: true,
+      stream_options: { include_usage: true }
+    })
+    assert.deepStrictEqual(fake.violations, [])
+  })
+
+  it("a tool round: parallel calls, the tool's schema unchanged upstream, outputs sent back as tool messages", async () => {
+    const { fake, openai } = t
+    fake.script(
+      {
+        _tag: "sse",
+        events: [
+          chunk({
+            role: "assistant",
+            tool_calls: [{ index: 0, id: "up_1", type: "function", function: { name: "weather", arguments: "" } }]
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: "{\"city\":\"Paris\"," } }] }),
+          chunk({
+            tool_calls: [{ index: 1, id: "up_2", type: "function", function: { name: "weather", arguments: "" } }]
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: "\"unit\":\"c\"}" } }] }),
+          chunk({ tool_calls: [{ index: 1, function: { arguments: "{\"city\":\"Oslo\",\"unit\":\"c\"}" } }] }),
+          chunk({}, "tool_calls"),
+          usageChunk(20, 9),
+          done
+        ]
+      },
+      {
+        _tag: "sse",
+        events: [chunk({ content: "Paris 21, Oslo 9." }), chunk({}, "stop"), usageChunk(40, 6), done]
+      }
+    )
+    const tool = { type: "function" as const, function: { name: "weather", parameters: weather, strict: true } }
+    const { assistant, thread } = await newThread(openai, "weather in Paris and Oslo?", { tools: [tool] })
+    const before = fake.requests.length
+    const waiting = await openai.beta.threads.runs.createAndPoll(thread.id, {
+      assistant_id: assistant.id,
+      tool_choice: "required",
+      parallel_tool_calls: true
+    }, { pollIntervalMs: 5 })
+    assert.strictEqual(waiting.status, "requires_action")
+    const calls = waiting.required_action!.submit_tool_outputs.tool_calls
+    assert.deepStrictEqual(calls.map((c) => JSON.parse(c.function.arguments)), [
+      { city: "Paris", unit: "c" },
+      { city: "Oslo", unit: "c" }
+    ])
+    const first = fake.requests[before].body
+    assert.deepStrictEqual(first.tools, [tool])
+    assert.strictEqual(first.tool_choice, "required")
+    assert.strictEqual(first.parallel_tool_calls, true)
+
+    const run = await openai.beta.threads.runs.submitToolOutputsAndPoll(waiting.id, {
+      thread_id: thread.id,
+      tool_outputs: [{ tool_call_id: calls[0].id, output: "21" }, { tool_call_id: calls[1].id, output: "9" }]
+    }, { pollIntervalMs: 5 })
+    assert.strictEqual(run.status, "completed")
+    assert.deepStrictEqual(run.usage, { prompt_tokens: 60, completion_tokens: 15, total_tokens: 75 })
+    const second = fake.requests[before + 1].body
+    assert.deepStrictEqual(second.messages.slice(2), [
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: calls.map((c) => ({ id: c.id, type: "function", function: c.function }))
+      },
+      { role: "tool", tool_call_id: calls[0].id, content: "21" },
+      { role: "tool", tool_call_id: calls[1].id, content: "9" }
+    ])
+    const steps = await openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: "asc" })
+    assert.deepStrictEqual(steps.data.map((s) => s.type), ["tool_calls", "message_creation"])
+    assert.deepStrictEqual(fake.violations, [])
+  })
+
+  it("a 429 with retry-after is retried, and the run completes", async () => {
+    const { fake, openai } = t
+    fake.script(
+      { _tag: "json", status: 429, body: error("slow down", "rate_limit_exceeded"), headers: { "retry-after": "0" } },
+      { _tag: "sse", events: [chunk({ content: "ok" }), chunk({}, "stop"), done] }
+    )
+    const { assistant, thread } = await newThread(openai, "hi")
+    const before = fake.requests.length
+    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
+      pollIntervalMs: 5
+    })
+    assert.strictEqual(run.status, "completed")
+    assert.strictEqual(fake.requests.length, before + 2)
+  })
+
+  it("429 until the retries run out: rate_limit_exceeded with the upstream's message", async () => {
+    const { fake, openai } = t
+    fake.script({ _tag: "json", status: 429, body: error("quota gone", "rate_limit_exceeded") })
+    const { assistant, thread } = await newThread(openai, "hi")
+    const before = fake.requests.length
+    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
+      pollIntervalMs: 5
+    })
+    assert.strictEqual(run.status, "failed")
+    assert.deepStrictEqual(run.last_error, { code: "rate_limit_exceeded", message: "quota gone" })
+    assert.strictEqual(fake.requests.length, before + 3)
+  })
+
+  it("a 500 is retried, then the run fails with server_error and the upstream's message", async () => {
+    const { fake, openai } = t
+    fake.script({ _tag: "json", status: 500, body: error("the GPU caught fire") })
+    const { assistant, thread } = await newThread(openai, "hi")
+    const before = fake.requests.length
+    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
+      pollIntervalMs: 5
+    })
+    assert.strictEqual(run.status, "failed")
+    assert.deepStrictEqual(run.last_error, { code: "server_error", message: "the GPU caught fire" })
+    assert.strictEqual(fake.requests.length, before + 3)
+  })
+
+  it("a 400 fails the run at once with invalid_prompt", async () => {
+    const { fake, openai } = t
+    fake.script({ _tag: "json", status: 400, body: error("model 'llama3.2' not found", "invalid_request_error") })
+    const { assistant, thread } = await newThread(openai, "hi")
+    const before = fake.requests.length
+    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
+      pollIntervalMs: 5
+    })
+    assert.strictEqual(run.status, "failed")
+    assert.deepStrictEqual(run.last_error, { code: "invalid_prompt", message: "model 'llama3.2' not found" })
+    assert.strictEqual(fake.requests.length, before + 1)
+  })
+
+  it("a stream cut mid-way fails the run; the message keeps what arrived, incomplete", async () => {
+    const { fake, openai } = t
+    fake.script({ _tag: "sse", events: [chunk({ content: "Once upon" })], cut: true })
+    const { assistant, thread } = await newThread(openai, "a story")
+    const stream = openai.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id })
+    const run = await stream.finalRun()
+    assert.strictEqual(run.status, "failed")
+    assert.strictEqual(run.last_error?.code, "server_error")
+    const message = (await openai.beta.threads.messages.list(thread.id)).data[0]
+    assert.strictEqual(message.role, "assistant")
+    assert.strictEqual(message.status, "incomplete")
+    assert.strictEqual(message.incomplete_details?.reason, "run_failed")
+    assert.strictEqual(message.content[0].type === "text" ? message.content[0].text.value : "", "Once upon")
+  })
+
+  it("finish_reason length ends the run incomplete (max_completion_tokens), the limit sent upstream", async () => {
+    const { fake, openai } = t
+    fake.script({ _tag: "sse", events: [chunk({ content: "Long" }), chunk({}, "length"), usageChunk(8, 256), done] })
+    const { assistant, thread } = await newThread(openai, "a long story")
+    const before = fake.requests.length
+    const run = await openai.beta.threads.runs.createAndPoll(thread.id, {
+      assistant_id: assistant.id,
+      max_completion_tokens: 256
+    }, { pollIntervalMs: 5 })
+    assert.strictEqual(run.status, "incomplete")
+    assert.strictEqual(run.incomplete_details?.reason, "max_completion_tokens")
+    assert.strictEqual(fake.requests[before].body.max_completion_tokens, 256)
+  })
+
+  it("a cancel during generation aborts the upstream request: the upstream sees the connection close", async () => {
+    const { fake, openai } = t
+    fake.script({
+      _tag: "sse",
+      events: [chunk({ content: "Thinking" }), chunk({ content: " more", delay: 30 })],
+      hang: true
+    })
+    const { assistant, thread } = await newThread(openai, "think")
+    const before = fake.requests.length
+    const run = await openai.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })
+    for (let i = 0; i < 500 && fake.requests.length === before; i++) await new Promise((r) => setTimeout(r, 5))
+    const upstream = fake.requests[before]
+    await Effect.runPromise(Deferred.await(upstream.streaming))
+    await openai.beta.threads.runs.cancel(run.id, { thread_id: thread.id })
+    await Effect.runPromise(Deferred.await(upstream.closed).pipe(Effect.timeout("2 seconds")))
+    const ended = await openai.beta.threads.runs.poll(run.id, { thread_id: thread.id }, { pollIntervalMs: 5 })
+    assert.strictEqual(ended.status, "cancelled")
+    const message = (await openai.beta.threads.messages.list(thread.id)).data[0]
+    assert.strictEqual(message.incomplete_details?.reason, "run_cancelled")
+  })
+})
+
+describe("Chat Completions provider, non-streaming upstream", () => {
+  const t = setup({ stream: false })
+
+  it("text, response_format and truncation_strategy passed through; usage from the upstream", async () => {
+    const { fake, openai } = t
+    fake.script({ _tag: "json", body: completion({ content: "{\"ok\":true}" }, "stop", 7, 4) })
+    const { assistant, thread } = await newThread(openai, "first")
+    await openai.beta.threads.messages.create(thread.id, { role: "user", content: "second" })
+    const before = fake.requests.length
+    const format = {
+      type: "json_schema" as const,
+      json_schema: { name: "answer", schema: { type: "object", properties: { ok: { type: "boolean" } } }, strict: true }
+    }
+    const run = await openai.beta.threads.runs.createAndPoll(thread.id, {
+      assistant_id: assistant.id,
+      response_format: format,
+      truncation_strategy: { type: "last_messages", last_messages: 1 }
+    }, { pollIntervalMs: 5 })
+    assert.strictEqual(run.status, "completed")
+    assert.deepStrictEqual(run.usage, { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 })
+    const sent = fake.requests[before].body
+    assert.deepStrictEqual(sent.response_format, format)
+    assert.deepStrictEqual(sent.messages, [{ role: "system", content: "Be brief." }, {
+      role: "user",
+      content: "second"
+    }])
+    assert.isUndefined(sent.stream)
+    assert.deepStrictEqual(fake.violations, [])
+  })
+
+  it("parallel tool calls in one completion; max_prompt_tokens over the turns ends the run incomplete", async () => {
+    const { fake, openai } = t
+    fake.script(
+      {
+        _tag: "json",
+        body: completion(
+          {
+            content: null,
+            tool_calls: [
+              {
+                id: "a",
+                type: "function",
+                function: { name: "weather", arguments: "{\"city\":\"Rome\",\"unit\":\"c\"}" }
+              },
+              {
+                id: "b",
+                type: "function",
+                function: { name: "weather", arguments: "{\"city\":\"Bern\",\"unit\":\"c\"}" }
+              }
+            ]
+          },
+          "tool_calls",
+          200,
+          20
+        )
+      },
+      { _tag: "json", body: completion({ content: "done" }, "stop", 250, 2) }
+    )
+    const tool = {
+      type: "function" as const,
+      function: { name: "weather", description: "Weather", parameters: weather }
+    }
+    const { assistant, thread } = await newThread(openai, "weather?", { tools: [tool] })
+    const before = fake.requests.length
+    const waiting = await openai.beta.threads.runs.createAndPoll(thread.id, {
+      assistant_id: assistant.id,
+      max_prompt_tokens: 400,
+      tool_choice: { type: "function", function: { name: "weather" } },
+      parallel_tool_calls: false
+    }, { pollIntervalMs: 5 })
+    assert.strictEqual(waiting.status, "requires_action")
+    assert.strictEqual(waiting.required_action!.submit_tool_outputs.tool_calls.length, 2)
+    const first = fake.requests[before].body
+    assert.deepStrictEqual(first.tools, [tool])
+    assert.deepStrictEqual(first.tool_choice, { type: "function", function: { name: "weather" } })
+    assert.strictEqual(first.parallel_tool_calls, false)
+    const run = await openai.beta.threads.runs.submitToolOutputsAndPoll(waiting.id, {
+      thread_id: thread.id,
+      tool_outputs: waiting.required_action!.submit_tool_outputs.tool_calls.map((c) => ({
+        tool_call_id: c.id,
+        output: "20"
+      }))
+    }, { pollIntervalMs: 5 })
+    assert.strictEqual(run.status, "incomplete")
+    assert.strictEqual(run.incomplete_details?.reason, "max_prompt_tokens")
+    assert.deepStrictEqual(fake.violations, [])
+  })
+})
