@@ -5,7 +5,9 @@
  *
  * Each call's span is a child of the caller's span, named after the call (`Runs.create`), and the
  * request carries its trace context (`traceparent`): the platform's own per-request span is
- * switched off, so that a call costs one span, not two. Each attempt is aborted through its
+ * switched off, so that a call costs one span, not two. A user who turns the tracer off
+ * (`Effect.withTracerEnabled(false)`) gets no span; one who turns propagation off
+ * (`HttpClient.currentTracerPropagation`) gets the span without the header. Each attempt is aborted through its
  * transport's `AbortSignal` when it fails, is interrupted, or outlives its timeout.
  *
  * @since 0.1.0
@@ -225,7 +227,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
       let merged = overrides === undefined ? headers : Headers.merge(headers, overrides)
       if (extra !== undefined) merged = Headers.merge(merged, extra)
       if (span !== undefined && fiber.getFiberRef(HttpClient.currentTracerPropagation)) {
-        merged = Headers.merge(merged, Tracing.propagation(span))
+        merged = Headers.set(merged, "traceparent", Tracing.traceparent(span))
       }
       const params = call.urlParams === undefined
         ? extraParams
@@ -327,7 +329,8 @@ export const make = (options: AssistantsConfig.Options = {}) =>
             captureStackTrace: false,
             attributes: Tracing.requestAttributes(operation.name, operation.method, operation.path)
           },
-          (span) => Effect.withParentSpan(run(span), span)
+          // only our own code runs under the span: no need to make it the parent of anything
+          run
         )
       })
 
@@ -374,7 +377,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
               captureStackTrace: false,
               attributes: Tracing.requestAttributes(call.name, call.method, call.path)
             }),
-            (span) => Effect.withParentSpan(run(span), span)
+            run
           )
         }))
 

@@ -9,7 +9,6 @@
  *
  * @internal
  */
-import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import type * as Tracer from "effect/Tracer"
@@ -76,8 +75,10 @@ export const recordResponse = (span: Tracer.Span, response: HttpClientResponse.H
 }
 
 /**
- * The `traceparent` (W3C) and `b3` headers of `span`, as the platform's own client sends them.
+ * The W3C `traceparent` of `span`, as the platform's own client encodes it (the platform also
+ * sends `b3`; the W3C header is the one tracing backends share, and each header costs a little
+ * on every request).
  *
  * @internal
  */
-export const propagation = (span: Tracer.Span): Headers.Headers => HttpTraceContext.toHeaders(span)
+export const traceparent = (span: Tracer.Span): string => HttpTraceContext.toHeaders(span).traceparent
