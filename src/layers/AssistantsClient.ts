@@ -234,11 +234,12 @@ export const make = (options: AssistantsConfig.Options = {}) =>
         : extraParams.length === 0
         ? call.urlParams
         : [...call.urlParams, ...extraParams]
-      return HttpClientRequest.make(call.method)(baseUrl + call.path, {
-        headers: merged,
-        urlParams: params,
-        body: call.body === undefined ? undefined : HttpBody.text(JSON.stringify(call.body), "application/json")
-      } as HttpClientRequest.Options.NoUrl)
+      return HttpClientRequest.make(call.method)(
+        baseUrl + call.path,
+        call.body === undefined
+          ? { headers: merged, urlParams: params }
+          : { headers: merged, urlParams: params, body: HttpBody.text(JSON.stringify(call.body), "application/json") }
+      )
     }
 
     /** `once` under the retry rules of `call` and the policy in effect on `fiber`. */
