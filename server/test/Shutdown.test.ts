@@ -130,7 +130,12 @@ describe("SIGTERM", () => {
         // closed with them still in its accept queue
         for (const key of errors.keys()) assert.include(["ECONNREFUSED", "ECONNRESET"], key)
         console.log(
-          JSON.stringify({ acknowledged: ok, withConnectionClose: closing, failed: Object.fromEntries(errors) })
+          JSON.stringify({
+            acknowledged: ok,
+            exitMillis: Math.round(exit.millis),
+            withConnectionClose: closing,
+            failed: Object.fromEntries(errors)
+          })
         )
       })),
     60_000
