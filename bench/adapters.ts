@@ -4,17 +4,18 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { AssistantsLive, Messages, Runs } from "effect-assistants"
+import { AssistantsClient, AssistantsLive, AssistantStream, Messages, Runs } from "effect-assistants"
 import * as NodeTransport from "effect-assistants/node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { Agent, request } from "node:http"
 import OpenAI from "openai"
 import * as Undici from "undici"
-import { now } from "./fixtures.js"
+import { callId, now } from "./fixtures.js"
 
 export interface Adapter {
   readonly name: string
@@ -24,17 +25,42 @@ export interface Adapter {
   readonly listAllRuns: (thread: string, limit: number) => Promise<number>
   /** Creates a run and polls it to completion; returns its id and when (`now()`) the caller saw it done. */
   readonly createAndPoll: (thread: string, intervalMs: number | undefined) => Promise<{ id: string; seenMs: number }>
+  /**
+   * Streamed clients only. A streamed run with a tool round: the create's stream to
+   * `requires_action`, the outputs submitted, that stream to the final run; returns when
+   * (`now()`) the caller held the final run.
+   */
+  readonly streamToolRound?: () => Promise<number>
+  /** Creates a run with `stream: true` and folds its events to the final run (as `createAndPoll`). */
+  readonly createAndStream?: (thread: string) => Promise<{ id: string; seenMs: number }>
+  /** Folds one long stream (`thread_streambig_<n>`) to its final run; returns the text's length. */
+  readonly streamLong?: (thread: string) => Promise<number>
   readonly close: () => Promise<void>
 }
+
+const toolThread = "thread_streamtool"
+const output = JSON.stringify({ temperature: 18, unit: "c" })
 
 const thread = "thread_bench000000000000001"
 const runId = "run_bench0000000000000000"
 const assistantId = "asst_bench0000000000000001"
 
-const effectAdapter = (name: string, baseUrl: string, http: Layer.Layer<HttpClient.HttpClient>): Adapter => {
-  const runtime = ManagedRuntime.make(
-    AssistantsLive.layer({ baseUrl, apiKey: Redacted.make("sk-bench") }).pipe(Layer.provide(http))
+const effectAdapter = (
+  name: string,
+  baseUrl: string,
+  http: Layer.Layer<HttpClient.HttpClient>,
+  tracer = true
+): Adapter => {
+  // the services and the client they share (the streamed calls need the client itself, which
+  // `AssistantsLive.layer` does not expose)
+  const live = AssistantsLive.services.pipe(
+    Layer.provideMerge(AssistantsClient.layer({ baseUrl, apiKey: Redacted.make("sk-bench") })),
+    Layer.provide(http)
   )
+  // the runtime keeps the fiber refs its layer set: with the tracer off, no span and no traceparent
+  const runtime = ManagedRuntime.make(tracer ? live : Layer.merge(live, Layer.setTracerEnabled(false)))
+  const finalRun = <E, R>(events: Parameters<typeof AssistantStream.accumulate<E, R>>[0]) =>
+    Effect.flatMap(AssistantStream.accumulate(events), (snapshot) => snapshot.run)
   return {
     name,
     getRun: () => runtime.runPromise(Runs.get({ threadId: thread, runId })),
@@ -51,6 +77,30 @@ const effectAdapter = (name: string, baseUrl: string, http: Layer.Layer<HttpClie
           (run) => ({ id: run.id, seenMs: now() })
         )
       ),
+    streamToolRound: () =>
+      runtime.runPromise(Effect.gen(function*() {
+        const first = yield* finalRun(Runs.createStream({ threadId: toolThread, assistantId }))
+        if (first.status !== "requires_action") throw new Error(first.status)
+        const last = yield* finalRun(Runs.submitToolOutputsStream({
+          threadId: toolThread,
+          runId: first.id,
+          toolOutputs: [{ toolCallId: callId, output }]
+        }))
+        const seenMs = now()
+        if (last.status !== "completed") throw new Error(last.status)
+        return seenMs
+      })),
+    createAndStream: (t) =>
+      runtime.runPromise(
+        Effect.map(finalRun(Runs.createStream({ threadId: t, assistantId })), (run) => ({ id: run.id, seenMs: now() }))
+      ),
+    streamLong: (t) =>
+      runtime.runPromise(Effect.gen(function*() {
+        const snapshot = yield* AssistantStream.accumulate(Runs.createStream({ threadId: t, assistantId }))
+        const content = snapshot.messages[0]?.content[0]
+        if (Option.isNone(snapshot.run) || content?.type !== "text") throw new Error("no text")
+        return content.text.value.length
+      })),
     close: () => runtime.dispose()
   }
 }
@@ -73,6 +123,29 @@ const openaiAdapter = (baseUrl: string): Adapter => {
         intervalMs !== undefined ? { pollIntervalMs: intervalMs } : {}
       )
       return { id: run.id, seenMs: now() }
+    },
+    streamToolRound: async () => {
+      const first = await client.beta.threads.runs.stream(toolThread, { assistant_id: assistantId }).finalRun()
+      if (first.status !== "requires_action") throw new Error(first.status)
+      const last = await client.beta.threads.runs.submitToolOutputsStream(first.id, {
+        thread_id: toolThread,
+        tool_outputs: [{ tool_call_id: callId, output }]
+      }).finalRun()
+      const seenMs = now()
+      if (last.status !== "completed") throw new Error(last.status)
+      return seenMs
+    },
+    createAndStream: async (t) => {
+      const run = await client.beta.threads.runs.stream(t, { assistant_id: assistantId }).finalRun()
+      return { id: run.id, seenMs: now() }
+    },
+    streamLong: async (t) => {
+      const stream = client.beta.threads.runs.stream(t, { assistant_id: assistantId })
+      await stream.finalRun()
+      const [message] = await stream.finalMessages()
+      const content = message?.content[0]
+      if (content?.type !== "text") throw new Error("no text")
+      return content.text.value.length
     },
     close: async () => {}
   }
@@ -182,8 +255,21 @@ const nodeHttpAdapter = (baseUrl: string): Adapter => {
   )
 }
 
-export const names = ["effect-undici", "effect-fetch", "effect-node", "openai", "fetch", "undici", "node:http"] as const
+export const names = [
+  "effect-undici",
+  "effect-fetch",
+  "effect-node",
+  "openai",
+  "fetch",
+  "undici",
+  "node:http",
+  "effect-undici-notrace",
+  "effect-platform-node"
+] as const
 export type Name = (typeof names)[number]
+
+/** The clients that stream runs. */
+export const streaming: ReadonlyArray<Name> = ["effect-undici", "effect-node", "openai"]
 
 export const make = (name: Name, baseUrl: string): Adapter => {
   switch (name) {
@@ -193,6 +279,11 @@ export const make = (name: Name, baseUrl: string): Adapter => {
       return effectAdapter(name, baseUrl, FetchHttpClient.layer)
     case "effect-node":
       return effectAdapter(name, baseUrl, NodeTransport.layer)
+    case "effect-undici-notrace":
+      return effectAdapter(name, baseUrl, NodeHttpClient.layerUndici, false)
+    case "effect-platform-node":
+      // the platform's own node:http client (issue 16, item 5), as its users provide it
+      return effectAdapter(name, baseUrl, NodeHttpClient.layer)
     case "openai":
       return openaiAdapter(baseUrl)
     case "fetch":

@@ -122,3 +122,121 @@ export const now = (() => {
   while (performance.now() < until) offset = Math.max(offset, Date.now() - performance.now())
   return () => offset + performance.now()
 })()
+
+// ---------------------------------------------------------------------------------------------
+// streamed runs
+
+/** One server-sent event as the API writes it. */
+export const sse = (event: string, data: unknown) =>
+  `event: ${event}\ndata: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`
+
+export const done = sse("done", "[DONE]")
+
+export const streamThread = "thread_bench000000000000001"
+export const callId = "call_bench00000000000000001"
+const stepBase = (id: string, runId: string, status: string, details: unknown) => ({
+  id,
+  object: "thread.run.step",
+  created_at: 1699063291,
+  assistant_id: "asst_bench0000000000000001",
+  thread_id: streamThread,
+  run_id: runId,
+  type: (details as { type: string }).type,
+  status,
+  cancelled_at: null,
+  completed_at: status === "completed" ? 1699063295 : null,
+  expired_at: null,
+  failed_at: null,
+  last_error: null,
+  step_details: details,
+  usage: status === "completed" ? { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } : null,
+  metadata: {}
+})
+
+const argumentsText = JSON.stringify({ location: "San Francisco, CA", unit: "c" })
+const streamMessage = (id: string, runId: string, status: string, text: string) => ({
+  ...message(0),
+  id,
+  run_id: runId,
+  status,
+  completed_at: status === "completed" ? 1699017615 : null,
+  content: status === "completed" ? [{ type: "text", text: { value: text, annotations: [] } }] : [],
+  attachments: [],
+  metadata: {}
+})
+
+const words = ["The ", "weather ", "in ", "San ", "Francisco ", "is ", "mild ", "today, ", "with ", "fog. "]
+
+/**
+ * A streamed run with a tool round, as the API sends it. `first`: the create's stream, ending at
+ * `thread.run.requires_action` (the tool call's arguments arrive in `argumentPieces` step
+ * deltas). `second`: the submit_tool_outputs stream up to the message's end (`deltas` text
+ * deltas); `last`: the run's completion and `done`, which the server writes on its own.
+ */
+export const toolRoundStream = (runId: string, deltas: number, argumentPieces = 20) => {
+  const toolStep = `step_bench${"0".repeat(15)}1`
+  const messageStep = `step_bench${"0".repeat(15)}2`
+  const messageId = `msg_bench${"0".repeat(15)}99`
+  const callDetails = (args: string) => ({
+    type: "tool_calls",
+    tool_calls: [{ id: callId, type: "function", function: { name: "get_weather", arguments: args, output: null } }]
+  })
+  const requiredAction = {
+    type: "submit_tool_outputs",
+    submit_tool_outputs: {
+      tool_calls: [{ id: callId, type: "function", function: { name: "get_weather", arguments: argumentsText } }]
+    }
+  }
+  const first: Array<string> = [
+    sse("thread.run.created", run(runId, "queued")),
+    sse("thread.run.queued", run(runId, "queued")),
+    sse("thread.run.in_progress", run(runId, "in_progress")),
+    sse("thread.run.step.created", stepBase(toolStep, runId, "in_progress", callDetails(""))),
+    sse("thread.run.step.in_progress", stepBase(toolStep, runId, "in_progress", callDetails("")))
+  ]
+  const size = Math.ceil(argumentsText.length / argumentPieces)
+  for (let i = 0; i < argumentPieces; i++) {
+    const piece = argumentsText.slice(i * size, (i + 1) * size)
+    first.push(sse("thread.run.step.delta", {
+      id: toolStep,
+      object: "thread.run.step.delta",
+      delta: {
+        step_details: {
+          type: "tool_calls",
+          tool_calls: [{
+            index: 0,
+            type: "function",
+            ...(i === 0 ? { id: callId } : {}),
+            function: { ...(i === 0 ? { name: "get_weather" } : {}), arguments: piece }
+          }]
+        }
+      }
+    }))
+  }
+  first.push(sse("thread.run.requires_action", run(runId, "requires_action", { required_action: requiredAction })))
+  first.push(done)
+  const creation = { type: "message_creation", message_creation: { message_id: messageId } }
+  let text = ""
+  const second: Array<string> = [
+    sse("thread.run.queued", run(runId, "queued")),
+    sse("thread.run.in_progress", run(runId, "in_progress")),
+    sse("thread.run.step.completed", stepBase(toolStep, runId, "completed", callDetails(argumentsText))),
+    sse("thread.run.step.created", stepBase(messageStep, runId, "in_progress", creation)),
+    sse("thread.run.step.in_progress", stepBase(messageStep, runId, "in_progress", creation)),
+    sse("thread.message.created", streamMessage(messageId, runId, "in_progress", "")),
+    sse("thread.message.in_progress", streamMessage(messageId, runId, "in_progress", ""))
+  ]
+  for (let i = 0; i < deltas; i++) {
+    const value = words[i % words.length]
+    text += value
+    second.push(sse("thread.message.delta", {
+      id: messageId,
+      object: "thread.message.delta",
+      delta: { content: [{ index: 0, type: "text", text: { value } }] }
+    }))
+  }
+  second.push(sse("thread.message.completed", streamMessage(messageId, runId, "completed", text)))
+  second.push(sse("thread.run.step.completed", stepBase(messageStep, runId, "completed", creation)))
+  const last = [sse("thread.run.completed", run(runId, "completed")), done]
+  return { first, second, last, events: first.length + second.length + last.length - 2 }
+}

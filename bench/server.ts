@@ -12,6 +12,20 @@
  *                                        `thread_hint*` answer with `openai-poll-after-ms`; a
  *                                        thread ending in `_warm` gets runs that complete after
  *                                        500 ms and leave the sequence alone (a warm-up)
+ * - POST /v1/threads/:t/runs, `"stream": true` in the body (nothing else is read):
+ *                                        - thread `thread_streamtool`: the first half of a canned
+ *                                          run with a tool round (`fixtures.ts`, toolRoundStream),
+ *                                          written at once, ending at `requires_action`
+ *                                        - thread `thread_streambig_<n>`: one run with n text
+ *                                          deltas, written with backpressure (memory)
+ *                                        - any other thread: the run's first three events, then its
+ *                                          completion at the same time the polled run would complete
+ * - POST /v1/threads/:t/runs/:r/submit_tool_outputs
+ *                                        the second half: the tool step's end, a message of 1,000
+ *                                        text deltas, the step's end; then, after a pause that lets
+ *                                        the client catch up, `thread.run.completed` and `done`,
+ *                                        the time of that write recorded
+ * - GET  /bench/streams                  when each `thread.run.completed` above was written
  * - GET  /bench/runs                     per-run figures: creation and completion times, when
  *                                        each read arrived and when the first that saw the run
  *                                        completed did
@@ -101,8 +115,69 @@ interface Polled {
   seenMs: number | null
 }
 let created = 0
+/** When the server wrote each tool round's `thread.run.completed`, in order. */
+const completions: Array<number> = []
+
+const streamRunId = "run_stream00000000000000001"
+const toolRound = (() => {
+  const round = fx.toolRoundStream(streamRunId, 1000)
+  return {
+    first: Buffer.from(round.first.join("")),
+    second: Buffer.from(round.second.join("")),
+    last: Buffer.from(round.last.join(""))
+  }
+})()
+// long enough for every client to have folded the 1,000 deltas before the completion is written,
+// so that the time to the caller is the completion's alone
+const pauseMs = 50
+const sseHeaders = { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": "req_bench" }
+
+/** Writes `events` in chunks of 1,000, waiting for the socket to drain between them. */
+const writeAll = (res: import("node:http").ServerResponse, events: ReadonlyArray<string>, then: () => void) => {
+  let i = 0
+  const next = () => {
+    while (i < events.length) {
+      const chunk = events.slice(i, i + 1000).join("")
+      i += 1000
+      if (!res.write(chunk)) return void res.once("drain", next)
+    }
+    then()
+  }
+  next()
+}
+
 let warm = 0
 const polled = new Map<string, Polled>()
+
+/** A streamed create (see the top of this file). */
+const stream = (thread: string, res: import("node:http").ServerResponse) => {
+  res.writeHead(200, sseHeaders)
+  if (thread === "thread_streamtool") return void res.end(toolRound.first)
+  if (thread.startsWith("thread_streambig_")) {
+    const round = fx.toolRoundStream(streamRunId, Number(thread.slice(17)))
+    return writeAll(res, [...round.second, ...round.last], () => res.end())
+  }
+  const now = fx.now()
+  const warmUp = thread.endsWith("_warm")
+  const id = warmUp ? `run_warm${String(warm++).padStart(16, "0")}` : `run_poll${String(created).padStart(16, "0")}`
+  const p: Polled = {
+    createdMs: now,
+    completesMs: now + (warmUp ? 500 : delays[created++]),
+    hint: false,
+    reads: [],
+    seenMs: null
+  }
+  polled.set(id, p)
+  res.write(
+    fx.sse("thread.run.created", fx.run(id, "queued")) + fx.sse("thread.run.queued", fx.run(id, "queued")) +
+      fx.sse("thread.run.in_progress", fx.run(id, "in_progress"))
+  )
+  setTimeout(() => {
+    // the time the completion is written, as a poll's read that saw it
+    p.seenMs = fx.now()
+    res.end(fx.sse("thread.run.completed", fx.run(id, "completed")) + fx.done)
+  }, Math.max(0, p.completesMs - fx.now()))
+}
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://x")
@@ -119,9 +194,23 @@ const server = createServer((req, res) => {
   if (path === "/bench/reset") {
     created = Number(url.searchParams.get("from") ?? 0)
     polled.clear()
+    completions.length = 0
     return send(200, json({ ok: true }))
   }
   if (path === "/bench/runs") return send(200, json(Object.fromEntries(polled)))
+  if (path === "/bench/streams") return send(200, json(completions))
+  if (/^\/v1\/threads\/[^/]+\/runs\/[^/]+\/submit_tool_outputs$/.test(path) && req.method === "POST") {
+    req.resume()
+    req.on("end", () => {
+      res.writeHead(200, sseHeaders)
+      res.write(toolRound.second)
+      setTimeout(() => {
+        completions.push(fx.now())
+        res.end(toolRound.last)
+      }, pauseMs)
+    })
+    return
+  }
   let m = /^\/v1\/threads\/([^/]+)\/runs\/([^/]+)$/.exec(path)
   if (m && req.method === "GET") {
     const p = polled.get(m[2])
@@ -141,6 +230,8 @@ const server = createServer((req, res) => {
     let body = ""
     req.on("data", (c) => (body += c))
     req.on("end", () => {
+      const thread = m![1]
+      if (body.includes(`"stream":true`)) return stream(thread, res)
       const now = fx.now()
       const hint = m![1].startsWith("thread_hint")
       const warmUp = m![1].endsWith("_warm")

@@ -7,15 +7,14 @@
  * Beside it, in process: one page computed the way lists were computed before the index (filter
  * every message of the store, then cut the page), for scale.
  *
+ * Run by `npm run bench` (built, against the server package's dist/), or alone:
  * npx tsx bench/serverLists.ts [--requests N]
  */
+import { AssistantsServer, Store } from "effect-assistants-server"
 import type { Message } from "effect-assistants/Message"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Agent, request } from "node:http"
-import { AssistantsServer, layer } from "../server/src/AssistantsServer.js"
-import * as Ids from "../server/src/Ids.js"
-import { paginate, Store } from "../server/src/Store.js"
 
 const requests = Number(process.argv[process.argv.indexOf("--requests") + 1]) || 3_000
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
@@ -31,8 +30,11 @@ const get = (url: string) =>
   })
 
 const content = [{ type: "text" as const, text: { value: "hello there", annotations: [] } }]
+// ids of the server's form (a prefix and 24 characters that order them), in creation order
+let sequence = 0
+const messageId = () => `msg_${(sequence++).toString(36).padStart(24, "0")}`
 const message = (threadId: string): Message => ({
-  id: Ids.make("msg"),
+  id: messageId(),
   object: "thread.message",
   createdAt: 1_700_000_000,
   threadId,
@@ -58,9 +60,9 @@ const summary = (times: Array<number>) => {
 
 const measure = (others: number) =>
   Effect.scoped(Effect.gen(function*() {
-    const context = yield* Layer.build(layer())
-    const { url } = Effect.runSync(Effect.provide(AssistantsServer, context))
-    const store = Effect.runSync(Effect.provide(Store, context))
+    const context = yield* Layer.build(AssistantsServer.layer())
+    const { url } = Effect.runSync(Effect.provide(AssistantsServer.AssistantsServer, context))
+    const store = Effect.runSync(Effect.provide(Store.Store, context))
     // the other threads first (1,000 threads), then the target thread, so its messages are newest
     for (let i = 0; i < others; i++) yield* store.messages.put(message(`thread_other_${i % 1000}`))
     const target = "thread_target"
@@ -87,7 +89,7 @@ const measure = (others: number) =>
     for (let i = 0; i < 20; i++) {
       const start = performance.now()
       const all = yield* store.messages.all((m) => m.threadId === target)
-      paginate(all, { limit: 20, order: "desc" })
+      Store.paginate(all, { limit: 20, order: "desc" })
       scans.push(performance.now() - start)
     }
     return { others, firstPage, afterPage, scanPageInProcess: summary(scans) }
@@ -101,7 +103,10 @@ const main = Effect.gen(function*() {
     results.push(result)
   }
   const [small, large] = results
+  // the last line: what run.ts reads
   console.log(JSON.stringify({
+    small,
+    large,
     requestsPerCase: requests,
     firstPageRatio: +(large.firstPage.p50 / small.firstPage.p50).toFixed(2),
     afterPageRatio: +(large.afterPage.p50 / small.afterPage.p50).toFixed(2)

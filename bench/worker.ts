@@ -5,6 +5,7 @@
  * usage: worker.ts <scenario> <adapter> <baseUrl> <size>
  */
 import * as Adapters from "./adapters.js"
+import { toolRoundStream } from "./fixtures.js"
 
 const [scenario, name, baseUrl, sizeText] = process.argv.slice(2)
 const size = Number(sizeText)
@@ -79,6 +80,63 @@ const main = async (): Promise<Record<string, number | ReadonlyArray<number>>> =
           const at = [stats[r.id].createdMs, ...stats[r.id].reads]
           return at.slice(1).map((t, i) => t - at[i])
         })
+      }
+    }
+    case "stream-tool": {
+      // a canned streamed run with a tool round (the server's `toolRound`): CPU per event, and the
+      // time from the server writing `thread.run.completed` to the caller holding the final run
+      const round = adapter.streamToolRound!
+      const events = toolRoundStream("run_x", 1000).events
+      for (let i = 0; i < Math.min(20, size); i++) await round() // warm-up
+      await fetch(new URL("/bench/reset", baseUrl), { method: "POST" })
+      const seen: Array<number> = []
+      const cpu = process.cpuUsage()
+      for (let i = 0; i < size; i++) seen.push(await round())
+      const cpuUs = cpuMicros(cpu)
+      const written = (await (await fetch(new URL("/bench/streams", baseUrl))).json()) as ReadonlyArray<number>
+      if (written.length !== size) throw new Error(`expected ${size} completions, the server wrote ${written.length}`)
+      const tail = seen.map((t, i) => t - written[i]).sort((a, b) => a - b)
+      return {
+        rounds: size,
+        eventsPerRound: events,
+        cpuUsPerEvent: cpuUs / (size * events),
+        // the server pauses before each completion (so the CPU figure above has that idle time
+        // in no one's favour); the pause is not CPU
+        completionToCallerP50Ms: tail[Math.floor(tail.length / 2)],
+        completionToCallerP95Ms: tail[Math.min(tail.length - 1, Math.floor(tail.length * 0.95))]
+      }
+    }
+    case "stream-fixed": {
+      // as poll-fixed, with a streamed create instead of polling: the server writes the run's
+      // completion when the polled run would complete
+      const thread = "thread_bench000000000000001"
+      const create = adapter.createAndStream!
+      await Promise.all(Array.from({ length: size }, () => create(`${thread}_warm`)))
+      const results = await Promise.all(Array.from({ length: size }, () => create(thread)))
+      const stats = (await (await fetch(new URL("/bench/runs", baseUrl))).json()) as Record<
+        string,
+        { createdMs: number; completesMs: number; seenMs: number }
+      >
+      return {
+        runs: size,
+        requestsPerRun: 1,
+        delays: results.map((r) => r.seenMs - stats[r.id].completesMs),
+        // from the server writing the completion to the caller holding the run
+        answers: results.map((r) => r.seenMs - stats[r.id].seenMs),
+        gaps: []
+      }
+    }
+    case "stream-memory-small":
+    case "stream-memory": {
+      const before = process.memoryUsage().rss
+      const t0 = performance.now()
+      const length = await adapter.streamLong!(`thread_streambig_${size}`)
+      if (length === 0) throw new Error("no text")
+      return {
+        events: size,
+        seconds: (performance.now() - t0) / 1000,
+        rssBeforeMb: before / 2 ** 20,
+        peakRssMb: process.resourceUsage().maxRSS / 1024
       }
     }
     case "memory": {

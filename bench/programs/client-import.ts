@@ -1,11 +1,11 @@
 // Cold start: the baseline plus effect-assistants, with every service constructed.
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import { AssistantsLive, Runs } from "effect-assistants"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Schema from "effect/Schema"
-import { AssistantsLive, Runs } from "../../src/index.js"
 
 const Thing = Schema.Struct({ id: Schema.String })
 const runtime = ManagedRuntime.make(

@@ -1,9 +1,9 @@
 // One call through the whole client (every service and schema).
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { AssistantsLive, Runs } from "effect-assistants"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { AssistantsLive, Runs } from "../../src/index.js"
 
 const layer = AssistantsLive.layer({
   baseUrl: process.env.BENCH_URL ?? "http://127.0.0.1:1/v1",

@@ -1,10 +1,10 @@
 // One call with one service: the runs service over the prepared client, on fetch.
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as AssistantsClient from "effect-assistants/AssistantsClient"
+import * as Runs from "effect-assistants/Runs"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as AssistantsClient from "../../src/layers/AssistantsClient.js"
-import * as Runs from "../../src/services/Runs.js"
 
 const layer = Runs.layer.pipe(
   Layer.provide(
