@@ -63,6 +63,12 @@ export interface Options extends Routes.Options {
   readonly maxConnections?: number | undefined
   /** How long a stop waits for requests in flight before it closes their connections. Default 10 s. */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * At a stop, how long a keep-alive connection that carried a request that recently is given for
+   * its next one (see `Graceful`). Default none: idle connections close at once, which suits tests;
+   * the bin gives a second, so that busy clients see no reset.
+   */
+  readonly keepAliveGrace?: Duration.DurationInput | undefined
   /** Called once the server stopped, with what it did (the bin prints it). */
   readonly onStopped?: ((stats: Graceful.Stats) => Effect.Effect<void>) | undefined
 }
@@ -138,7 +144,10 @@ export const layer = (options: Options = {}): Layer.Layer<
     const faults = options.faultPlan ? Faults.make(options.faultPlan) : undefined
     const server = createServer()
     server.maxConnections = options.maxConnections ?? defaultMaxConnections
-    const graceful = Graceful.make(server)
+    const graceful = Graceful.make(
+      server,
+      options.keepAliveGrace === undefined ? {} : { keepAliveGrace: options.keepAliveGrace }
+    )
     const serve = Layer.scopedDiscard(Effect.gen(function*() {
       yield* HttpServer.serveEffect(yield* Routes.app({ ...options, faults }))
       // added after the handler, so it runs before the handler is removed: the drain still answers

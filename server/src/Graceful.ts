@@ -6,10 +6,11 @@
  * answered with `Connection: close`, so each connection closes after its response. Whatever is
  * still open when the timeout passes is destroyed.
  *
- * A connection that carried a request within the last {@link recentMillis} is not idle but between
- * two requests of a busy client, whose next request may already be on the wire: closing it would
- * reset that request unanswered. It gets that long to send it; the request is then answered with
- * `Connection: close`, and the client's next attempt is refused cleanly, before anything was sent.
+ * With a `keepAliveGrace`, a connection that carried a request (or opened) within that time is not
+ * taken for idle: it is between two requests of a busy client, whose next request may already be on
+ * the wire, and closing it would reset that request unanswered. It gets that long to send it; the
+ * request is then answered with `Connection: close`, and the client's next attempt is refused
+ * cleanly, before anything was sent.
  *
  * @since 0.1.0
  */
@@ -44,14 +45,6 @@ export interface Stats {
   readonly forced: number
 }
 
-/**
- * How recently a connection must have carried a request to be given time for its next one.
- *
- * @since 0.1.0
- * @category constants
- */
-export const recentMillis = 1_000
-
 interface Connection {
   /** Requests read and not yet answered (more than one when pipelined). */
   active: number
@@ -61,11 +54,14 @@ interface Connection {
 
 /**
  * Tracks the connections and responses of `server`; call it before the server accepts any.
+ * `keepAliveGrace` (default none): how recently a connection must have carried a request to be
+ * given that long for its next one.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (server: Server): Graceful => {
+export const make = (server: Server, options: { readonly keepAliveGrace?: Duration.DurationInput } = {}): Graceful => {
+  const recentMillis = options.keepAliveGrace === undefined ? 0 : Duration.toMillis(options.keepAliveGrace)
   const connections = new Map<Socket, Connection>()
   const inFlight = new Set<ServerResponse>()
   let draining = false

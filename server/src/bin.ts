@@ -39,6 +39,8 @@ const help = `usage: effect-assistants-server [flags]
   --max-messages N          most messages in one thread create or additional_messages (default ${Limits.defaults.maxMessagesPerRequest})
   --max-connections N       most connections open at once (default ${defaultMaxConnections})
   --shutdown-timeout T      on SIGTERM/SIGINT, how long requests in flight may take, e.g. 10s, 500ms (default 10s)
+  --keep-alive-grace T      on SIGTERM/SIGINT, how long a connection busy that recently may send its next request
+                            (answered with Connection: close) before it is closed as idle (default 1s)
   -h, --help                this text`
 
 const usage = "usage: effect-assistants-server [--port N] [--host H] [--api-key K]... (--help lists every flag)"
@@ -56,6 +58,12 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
   const limits: { -readonly [K in keyof Limits.Limits]?: number } = {}
   let maxConnections: number | undefined
   let shutdownTimeout: Duration.Duration | undefined
+  let keepAliveGrace = Duration.seconds(1)
+  const time = (value: string, flag: string) => {
+    const match = /^(\d+)\s*(ms|s)?$/.exec(value)
+    if (match === null) throw new UsageError(`${flag} needs a time such as 10s or 500ms`)
+    return Duration.millis(Number(match[1]) * (match[2] === "ms" ? 1 : 1000))
+  }
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]
     if (flag === "--help" || flag === "-h") return "help" as const
@@ -110,12 +118,12 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
       case "--max-connections":
         maxConnections = integer(1)
         break
-      case "--shutdown-timeout": {
-        const match = /^(\d+)\s*(ms|s)?$/.exec(text())
-        if (match === null) throw new UsageError(`--shutdown-timeout needs a time such as 10s or 500ms`)
-        shutdownTimeout = Duration.millis(Number(match[1]) * (match[2] === "ms" ? 1 : 1000))
+      case "--shutdown-timeout":
+        shutdownTimeout = time(text(), flag)
         break
-      }
+      case "--keep-alive-grace":
+        keepAliveGrace = time(text(), flag)
+        break
       default:
         throw new UsageError(`unknown flag ${flag}`)
     }
@@ -143,7 +151,8 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
     timings,
     limits,
     ...(maxConnections !== undefined ? { maxConnections } : {}),
-    ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {})
+    ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {}),
+    keepAliveGrace
   }
   return options
 }
