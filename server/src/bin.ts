@@ -11,17 +11,25 @@
  * token, or none, is accepted, and a warning is printed when the host is not a loopback address.
  * SIGTERM or SIGINT stop it gracefully (exit code 0). `--help` lists every flag.
  *
+ * Runs go to the scripted model unless `--model-provider` (or `MODEL_PROVIDER`) names a real one:
+ * `openai-chat` (any Chat Completions endpoint, `--model-base-url` required) or
+ * `openai-responses` (OpenAI's Responses API, or a server at `--model-base-url` that speaks it).
+ * A bad combination exits with code 2 and one line saying what is wrong.
+ *
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { readFileSync } from "node:fs"
 import { AssistantsServer, defaultMaxConnections, layer, type Options } from "./AssistantsServer.js"
 import type * as Graceful from "./Graceful.js"
 import * as Limits from "./Limits.js"
+import * as Upstream from "./models/Upstream.js"
 import type { Timings } from "./RunEngine.js"
 
 const help = `usage: effect-assistants-server [flags]
@@ -39,8 +47,12 @@ const help = `usage: effect-assistants-server [flags]
   --max-messages N          most messages in one thread create or additional_messages (default ${Limits.defaults.maxMessagesPerRequest})
   --max-connections N       most connections open at once (default ${defaultMaxConnections})
   --shutdown-timeout T      on SIGTERM/SIGINT, how long requests in flight may take, e.g. 10s, 500ms (default 10s)
-  --keep-alive-grace T      on SIGTERM/SIGINT, how long a connection busy that recently may send its next request
-                            (answered with Connection: close) before it is closed as idle (default 1s)
+  --model-provider P        scripted (default), openai-responses or openai-chat (also: MODEL_PROVIDER)
+  --model-base-url URL      the upstream, e.g. http://127.0.0.1:11434/v1 (also: MODEL_BASE_URL); needed by
+                            openai-chat; openai-responses defaults to https://api.openai.com/v1
+  --model-api-key KEY       bearer token for the upstream (also: MODEL_API_KEY); never printed
+  --model-map FROM=TO       send model FROM upstream as TO; repeat for several
+  --model-timeout T         longest upstream request, e.g. 120s, 10m (default 10m)
   -h, --help                this text`
 
 const usage = "usage: effect-assistants-server [--port N] [--host H] [--api-key K]... (--help lists every flag)"
@@ -58,11 +70,16 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
   const limits: { -readonly [K in keyof Limits.Limits]?: number } = {}
   let maxConnections: number | undefined
   let shutdownTimeout: Duration.Duration | undefined
-  let keepAliveGrace = Duration.seconds(1)
+  let provider = env.MODEL_PROVIDER || "scripted"
+  let baseUrl = env.MODEL_BASE_URL || undefined
+  let modelKey = env.MODEL_API_KEY || undefined
+  const modelMap: Array<string> = []
+  let modelTimeout: Duration.Duration | undefined
+  const providerFlags: Array<string> = []
   const time = (value: string, flag: string) => {
-    const match = /^(\d+)\s*(ms|s)?$/.exec(value)
+    const match = /^(\d+)\s*(ms|s|m)?$/.exec(value)
     if (match === null) throw new UsageError(`${flag} needs a time such as 10s or 500ms`)
-    return Duration.millis(Number(match[1]) * (match[2] === "ms" ? 1 : 1000))
+    return Duration.millis(Number(match[1]) * (match[2] === "ms" ? 1 : match[2] === "m" ? 60_000 : 1000))
   }
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]
@@ -118,11 +135,30 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
       case "--max-connections":
         maxConnections = integer(1)
         break
-      case "--shutdown-timeout":
-        shutdownTimeout = time(text(), flag)
+      case "--shutdown-timeout": {
+        const match = /^(\d+)\s*(ms|s)?$/.exec(text())
+        if (match === null) throw new UsageError(`--shutdown-timeout needs a time such as 10s or 500ms`)
+        shutdownTimeout = Duration.millis(Number(match[1]) * (match[2] === "ms" ? 1 : 1000))
         break
-      case "--keep-alive-grace":
-        keepAliveGrace = time(text(), flag)
+      }
+      case "--model-provider":
+        provider = text()
+        break
+      case "--model-base-url":
+        baseUrl = text()
+        providerFlags.push(flag)
+        break
+      case "--model-api-key":
+        modelKey = text()
+        providerFlags.push(flag)
+        break
+      case "--model-map":
+        modelMap.push(text())
+        providerFlags.push(flag)
+        break
+      case "--model-timeout":
+        modelTimeout = time(text(), flag)
+        providerFlags.push(flag)
         break
       default:
         throw new UsageError(`unknown flag ${flag}`)
@@ -144,17 +180,69 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
   for (const key of (env.ASSISTANTS_API_KEY ?? "").split(",")) {
     if (key.trim() !== "") apiKeys.push(key.trim())
   }
+  const model = modelLayer({ provider, baseUrl, modelKey, modelMap, modelTimeout, providerFlags })
+  if (model !== undefined) {
+    // a real model sets the pace: no scripted pauses unless asked for
+    timings.queued ??= Duration.zero
+    timings.step ??= Duration.zero
+  }
   const options: Options = {
     port,
     host,
     apiKeys,
     timings,
+    ...(model !== undefined ? { model } : {}),
     limits,
     ...(maxConnections !== undefined ? { maxConnections } : {}),
-    ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {}),
-    keepAliveGrace
+    ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {})
   }
   return options
+}
+
+const modelLayer = (o: {
+  readonly provider: string
+  readonly baseUrl: string | undefined
+  readonly modelKey: string | undefined
+  readonly modelMap: ReadonlyArray<string>
+  readonly modelTimeout: Duration.Duration | undefined
+  readonly providerFlags: ReadonlyArray<string>
+}) => {
+  if (o.provider === "scripted") {
+    if (o.providerFlags.length > 0) {
+      throw new UsageError(`${o.providerFlags[0]} needs --model-provider openai-responses or openai-chat`)
+    }
+    return undefined
+  }
+  if (o.provider !== "openai-responses" && o.provider !== "openai-chat") {
+    throw new UsageError(
+      `unknown model provider "${o.provider}": use scripted, openai-responses or openai-chat`
+    )
+  }
+  const map = Upstream.parseModelMap(o.modelMap)
+  if (map === undefined) throw new UsageError(`--model-map needs FROM=TO, e.g. gpt-4o=llama3.2`)
+  if (o.baseUrl !== undefined && !/^https?:\/\/[^/]/.test(o.baseUrl)) {
+    throw new UsageError(`--model-base-url needs an http(s) URL, e.g. http://127.0.0.1:11434/v1`)
+  }
+  const baseUrl = o.baseUrl ?? (o.provider === "openai-responses" ? Upstream.openAiBaseUrl : undefined)
+  if (baseUrl === undefined) {
+    throw new UsageError(`--model-provider openai-chat needs --model-base-url (or MODEL_BASE_URL)`)
+  }
+  if (o.modelKey === undefined && baseUrl.startsWith(Upstream.openAiBaseUrl)) {
+    throw new UsageError(`${baseUrl} needs --model-api-key (or MODEL_API_KEY)`)
+  }
+  const options: Upstream.Options = {
+    baseUrl,
+    modelMap: map,
+    ...(o.modelKey !== undefined ? { apiKey: Redacted.make(o.modelKey) } : {}),
+    ...(o.modelTimeout !== undefined ? { timeout: o.modelTimeout } : {})
+  }
+  // loaded only when chosen: the Responses client's generated schemas are large
+  const layer = Layer.unwrapEffect(Effect.promise(() =>
+    o.provider === "openai-chat"
+      ? import("./models/ChatCompletions.js").then((m) => m.layer(options))
+      : import("./models/OpenAiResponses.js").then((m) => m.layer(options))
+  ))
+  return layer.pipe(Layer.provide(FetchHttpClient.layer))
 }
 
 const loopback = (host: string) =>

@@ -18,6 +18,7 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type { Message } from "effect-assistants/Message"
 import type { ResponseFormat, ToolChoice } from "effect-assistants/Tool"
 import * as Effect from "effect/Effect"
@@ -159,9 +160,8 @@ const malformed = () =>
  */
 export const make = (options: Options): Effect.Effect<Model["Type"], never, HttpClient.HttpClient> =>
   Effect.map(HttpClient.HttpClient, (client) => {
-    const once = (input: Input) =>
+    const fromJson = (response: HttpClientResponse.HttpClientResponse) =>
       Effect.gen(function*() {
-        const response = yield* Upstream.post(client, options, "/chat/completions", requestBody(options, input))
         const json: any = yield* Effect.mapError(response.json, malformed)
         const choice = json?.choices?.[0]
         if (choice === undefined) return yield* Effect.fail(malformed())
@@ -172,6 +172,9 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Http
         return outputOf(choice.finish_reason, choice.message?.content ?? "", calls, usageOf(json.usage))
       })
 
+    const once = (input: Input) =>
+      Effect.flatMap(Upstream.post(client, options, "/chat/completions", requestBody(options, input)), fromJson)
+
     const streamed = (input: Input) =>
       Effect.gen(function*() {
         const response = yield* Upstream.post(client, options, "/chat/completions", {
@@ -179,6 +182,8 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Http
           stream: true,
           stream_options: { include_usage: true }
         })
+        // an upstream that does not stream answers with the whole completion
+        if ((response.headers["content-type"] ?? "").includes("application/json")) return yield* fromJson(response)
         let text = ""
         let finishReason: string | null | undefined
         let usage: Usage | undefined

@@ -43,7 +43,7 @@ export type Options = Upstream.Options
  * @since 0.1.0
  * @category constants
  */
-export const defaultBaseUrl = "https://api.openai.com/v1"
+export const defaultBaseUrl = Upstream.openAiBaseUrl
 
 const textOf = (message: Message): string =>
   message.content.map((part) => (part.type === "text" ? part.text.value : "")).join("")

@@ -44,6 +44,14 @@ export interface Options {
 }
 
 /**
+ * OpenAI's API, the default upstream of the Responses provider.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const openAiBaseUrl = "https://api.openai.com/v1"
+
+/**
  * An upstream request that did not succeed.
  *
  * @since 0.1.0
