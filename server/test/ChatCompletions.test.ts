@@ -344,6 +344,32 @@ describe("Chat Completions provider, non-streaming upstream", () => {
     assert.deepStrictEqual(fake.violations, [])
   })
 
+  it("file_search and code_interpreter tools are not sent: the model sees the function tools only", async () => {
+    const { fake, openai } = t
+    fake.script({ _tag: "json", body: completion({ content: "no tools needed" }, "stop") })
+    const tool = { type: "function" as const, function: { name: "weather", parameters: weather } }
+    const { assistant, thread } = await newThread(openai, "hi", {
+      tools: [{ type: "code_interpreter" }, { type: "file_search" }, tool]
+    })
+    const before = fake.requests.length
+    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
+      pollIntervalMs: 5
+    })
+    assert.strictEqual(run.status, "completed")
+    assert.deepStrictEqual(run.tools.map((x) => x.type), ["code_interpreter", "file_search", "function"])
+    assert.deepStrictEqual(fake.requests[before].body.tools, [tool])
+    const only = await newThread(openai, "hi", { tools: [{ type: "code_interpreter" }] })
+    const next = fake.requests.length
+    const plain = await openai.beta.threads.runs.createAndPoll(only.thread.id, {
+      assistant_id: only.assistant.id,
+      tool_choice: { type: "file_search" }
+    }, { pollIntervalMs: 5 })
+    assert.strictEqual(plain.status, "completed")
+    assert.isUndefined(fake.requests[next].body.tools)
+    assert.isUndefined(fake.requests[next].body.tool_choice)
+    assert.deepStrictEqual(fake.violations, [])
+  })
+
   it("parallel tool calls in one completion; max_prompt_tokens over the turns ends the run incomplete", async () => {
     const { fake, openai } = t
     fake.script(
