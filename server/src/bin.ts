@@ -47,6 +47,8 @@ const help = `usage: effect-assistants-server [flags]
   --max-messages N          most messages in one thread create or additional_messages (default ${Limits.defaults.maxMessagesPerRequest})
   --max-connections N       most connections open at once (default ${defaultMaxConnections})
   --shutdown-timeout T      on SIGTERM/SIGINT, how long requests in flight may take, e.g. 10s, 500ms (default 10s)
+  --keep-alive-grace T      on SIGTERM/SIGINT, how long a connection busy that recently may send its next request
+                            (answered with Connection: close) before it is closed as idle (default 1s)
   --model-provider P        scripted (default), openai-responses or openai-chat (also: MODEL_PROVIDER)
   --model-base-url URL      the upstream, e.g. http://127.0.0.1:11434/v1 (also: MODEL_BASE_URL); needed by
                             openai-chat; openai-responses defaults to https://api.openai.com/v1
@@ -70,6 +72,7 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
   const limits: { -readonly [K in keyof Limits.Limits]?: number } = {}
   let maxConnections: number | undefined
   let shutdownTimeout: Duration.Duration | undefined
+  let keepAliveGrace = Duration.seconds(1)
   let provider = env.MODEL_PROVIDER || "scripted"
   let baseUrl = env.MODEL_BASE_URL || undefined
   let modelKey = env.MODEL_API_KEY || undefined
@@ -135,12 +138,12 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
       case "--max-connections":
         maxConnections = integer(1)
         break
-      case "--shutdown-timeout": {
-        const match = /^(\d+)\s*(ms|s)?$/.exec(text())
-        if (match === null) throw new UsageError(`--shutdown-timeout needs a time such as 10s or 500ms`)
-        shutdownTimeout = Duration.millis(Number(match[1]) * (match[2] === "ms" ? 1 : 1000))
+      case "--shutdown-timeout":
+        shutdownTimeout = time(text(), flag)
         break
-      }
+      case "--keep-alive-grace":
+        keepAliveGrace = time(text(), flag)
+        break
       case "--model-provider":
         provider = text()
         break
@@ -194,7 +197,8 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
     ...(model !== undefined ? { model } : {}),
     limits,
     ...(maxConnections !== undefined ? { maxConnections } : {}),
-    ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {})
+    ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {}),
+    keepAliveGrace
   }
   return options
 }
