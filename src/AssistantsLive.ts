@@ -25,6 +25,15 @@ import * as Threads from "./services/Threads.js"
  */
 export type Services = Assistants.Assistants | Threads.Threads | Messages.Messages | Runs.Runs | RunSteps.RunSteps
 
+/**
+ * What `layer` and `layerConfig` provide: every service, and the prepared client itself, which the
+ * module functions over it need (the streamed calls: `Runs.createStream`, `AssistantStream`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Provided = Services | AssistantsClient.AssistantsClient
+
 // One layer node rather than five merged ones (and the client's): each node costs start-up time.
 const servicesContext: Effect.Effect<Context.Context<Services>, never, AssistantsClient.AssistantsClient> = Effect.map(
   Effect.all([Assistants.make, Threads.make, Messages.make, Runs.make, RunSteps.make]),
@@ -75,11 +84,15 @@ export const services: Layer.Layer<Services, never, AssistantsClient.AssistantsC
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Services, never, HttpClient.HttpClient> =>
+export const layer = (options: Options = {}): Layer.Layer<Provided, never, HttpClient.HttpClient> =>
   Layer.effectContext(
     Effect.flatMap(
       AssistantsClient.make(options),
-      (client) => Effect.provideService(servicesContext, AssistantsClient.AssistantsClient, client)
+      (client) =>
+        Effect.map(
+          Effect.provideService(servicesContext, AssistantsClient.AssistantsClient, client),
+          Context.add(AssistantsClient.AssistantsClient, client)
+        )
     )
   )
 
@@ -92,5 +105,5 @@ export const layer = (options: Options = {}): Layer.Layer<Services, never, HttpC
  */
 export const layerConfig = (
   overrides: Options = {}
-): Layer.Layer<Services, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.provide(services, AssistantsClient.layerConfig(overrides))
+): Layer.Layer<Provided, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.provideMerge(services, AssistantsClient.layerConfig(overrides))

@@ -312,15 +312,13 @@ export type StatusError =
  * @since 0.1.0
  * @category models
  */
-export type AssistantsError = StatusError | ConnectionError | TimeoutError | ResponseDecodeError | InvalidRequestError
-
-/**
- * Every error a streamed call can fail with: those of any call, and the server's `error` event.
- *
- * @since 0.1.0
- * @category models
- */
-export type StreamingError = AssistantsError | StreamError
+export type AssistantsError =
+  | StatusError
+  | ConnectionError
+  | TimeoutError
+  | ResponseDecodeError
+  | InvalidRequestError
+  | StreamError
 
 /**
  * The errors of the helpers that promise a completed run.

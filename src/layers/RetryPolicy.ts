@@ -102,6 +102,8 @@ export interface Rules {
 export const isRetryable = (error: AssistantsError, rules: Rules): boolean => {
   switch (error._tag) {
     case "InvalidRequestError":
+    case "StreamError":
+      // an `error` event arrives mid-stream, after the server acted: never asked again
       return false
     case "ResponseDecodeError":
       // a body that is not JSON at all is a transport accident worth another read; a create

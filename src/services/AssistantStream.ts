@@ -3,7 +3,7 @@
  * events, and folded into the run, thread, messages and steps they describe.
  *
  * ```
- * Runs.createStream(params)         Stream<AssistantStreamEvent, StreamingError, AssistantsClient>
+ * Runs.createStream(params)         Stream<AssistantStreamEvent, AssistantsError, AssistantsClient>
  *   |> AssistantStream.text         Stream<string>: the assistant's text as it is written
  *   |> AssistantStream.snapshots    Stream<Snapshot>: everything so far, after each event
  *   |> AssistantStream.accumulate   Effect<Snapshot>: everything, once the stream ends
@@ -38,12 +38,12 @@ import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import {
+  type AssistantsError,
   ConnectionError,
   firstIssue,
   InvalidRequestError,
   ResponseDecodeError,
   StreamError,
-  type StreamingError,
   TimeoutError,
   ToolRoundsExceededError
 } from "../errors/AssistantsError.js"
@@ -154,7 +154,7 @@ class Decoding {
   }
 
   /** Feeds text; fails with what an event said (`error`) or what was wrong with it. */
-  feed(text: string, out: Array<AssistantStreamEvent>): StreamingError | undefined {
+  feed(text: string, out: Array<AssistantStreamEvent>): AssistantsError | undefined {
     if (this.heldCR) {
       text = "\r" + text
       this.heldCR = false
@@ -182,7 +182,7 @@ class Decoding {
     return undefined
   }
 
-  event(raw: Sse.Event, out: Array<AssistantStreamEvent>): StreamingError | undefined {
+  event(raw: Sse.Event, out: Array<AssistantStreamEvent>): AssistantsError | undefined {
     const name = raw.event
     if (name === "done") {
       this.done = true
@@ -299,7 +299,7 @@ const describeCause = (cause: unknown): string => {
 export const decodeEvents = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
   origin: Origin
-): Stream.Stream<AssistantStreamEvent, StreamingError> =>
+): Stream.Stream<AssistantStreamEvent, AssistantsError> =>
   Stream.suspend(() => {
     const state = new Decoding(origin)
     const emit = (
@@ -307,7 +307,7 @@ export const decodeEvents = <E>(
       next: Channel.Channel<
         Chunk.Chunk<AssistantStreamEvent>,
         Chunk.Chunk<Uint8Array>,
-        StreamingError,
+        AssistantsError,
         E,
         void,
         unknown
@@ -316,7 +316,7 @@ export const decodeEvents = <E>(
     const loop: Channel.Channel<
       Chunk.Chunk<AssistantStreamEvent>,
       Chunk.Chunk<Uint8Array>,
-      StreamingError,
+      AssistantsError,
       E,
       void,
       unknown
@@ -729,7 +729,7 @@ const createThreadAndRunSpec: Spec<CreateThreadAndRunParams, never> = {
 const send = (
   call: InvalidRequestError | Call,
   runId?: string
-): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> =>
+): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> =>
   call instanceof InvalidRequestError ? Stream.fail(call) : Stream.unwrapScoped(
     Effect.gen(function*() {
       const client = yield* AssistantsClient
@@ -773,7 +773,7 @@ const send = (
  */
 export const createStream = (
   params: CreateStreamParams
-): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> => send(prepare(createSpec, params))
+): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> => send(prepare(createSpec, params))
 
 /**
  * Submits tool outputs and streams the run's events from there, until it is terminal or requires
@@ -784,7 +784,7 @@ export const createStream = (
  */
 export const submitToolOutputsStream = (
   params: SubmitStreamParams
-): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> => {
+): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> => {
   const problem = params.run === undefined ? undefined : checkOutputs(params, params.run)
   return send(problem ?? prepare(submitSpec, params), params.runId)
 }
@@ -797,7 +797,7 @@ export const submitToolOutputsStream = (
  */
 export const createThreadAndRunStream = (
   params: CreateThreadAndRunParams
-): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> =>
+): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> =>
   send(prepare(createThreadAndRunSpec, params))
 
 /** Why `outputs` do not answer `run`'s tool calls exactly, or `undefined` when they do. */
@@ -854,7 +854,7 @@ export interface CreateAndRunToolsStreamParams<T extends Tool.Any>
  * @since 0.1.0
  * @category models
  */
-export type ToolStreamError<T> = StreamingError | ToolRoundsExceededError | ToolError<T> | TimeoutError
+export type ToolStreamError<T> = AssistantsError | ToolRoundsExceededError | ToolError<T> | TimeoutError
 
 const runOf = (event: AssistantStreamEvent): Run | undefined =>
   event.event !== "unknown" && event.data.object === "thread.run" ? event.data as Run : undefined
@@ -896,7 +896,7 @@ const runEvent = (run: Run): AssistantStreamEvent | undefined =>
 const joined = (
   ids: RunIds,
   options: PollOptions
-): Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient> =>
+): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> =>
   Stream.unwrap(Effect.map(AssistantsClient, (client) => {
     const execute = <A>(spec: Spec<RunIds, A>, params: RunIds) => {
       const operation = prepare(spec, params)
@@ -938,14 +938,14 @@ const answer = <T extends Tool.Any>(
  * declared tools and goes on with the submit stream: one stream across every round.
  */
 const rounds = <T extends Tool.Any>(
-  events: Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient>,
+  events: Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient>,
   threadId: string,
   options: ToolLoopOptions<T>
 ): Stream.Stream<AssistantStreamEvent, ToolStreamError<T>, AssistantsClient | ToolContext<T>> => {
   const maxRounds = options.maxRounds ?? 10
   const concurrency = options.concurrency ?? 8
   const follow = (
-    events: Stream.Stream<AssistantStreamEvent, StreamingError, AssistantsClient>,
+    events: Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient>,
     n: number
   ): Stream.Stream<AssistantStreamEvent, ToolStreamError<T>, AssistantsClient | ToolContext<T>> =>
     Stream.suspend(() => {

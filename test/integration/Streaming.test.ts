@@ -14,7 +14,6 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import {
   Assistants,
-  AssistantsClient,
   AssistantsLive,
   AssistantStream,
   Messages,
@@ -50,19 +49,20 @@ const twoRounds: Model.Model["Type"] = {
 
 const transports = [["FetchHttpClient", FetchHttpClient.layer], ["NodeTransport", NodeTransport.layer]] as const
 
-/** The server and the client over `transport`: the five services and the client they stream through. */
+/**
+ * The server and the client over `transport`, as a user builds it: `AssistantsLive.layer` alone
+ * provides the services and the client the streamed calls run over.
+ */
 const against = (
   transport: Layer.Layer<HttpClient.HttpClient>,
   server: AssistantsServer.Options = {}
-) => {
-  const client = Layer.unwrapEffect(
-    Effect.map(AssistantsServer.AssistantsServer, ({ url }) => AssistantsClient.layer({ baseUrl: url }))
-  ).pipe(Layer.provide(transport))
-  return Layer.provideMerge(
-    Layer.provideMerge(AssistantsLive.services, client),
+) =>
+  Layer.provideMerge(
+    Layer.unwrapEffect(
+      Effect.map(AssistantsServer.AssistantsServer, ({ url }) => AssistantsLive.layer({ baseUrl: url }))
+    ).pipe(Layer.provide(transport)),
     AssistantsServer.layer({ ...server, timings: { ...fastTimings, ...server.timings } })
   )
-}
 
 describe.each(transports)("streamed runs over %s", (_, transport) => {
   it.live("createAndRunStream, accumulated: the run, thread, messages and steps equal what reads return after", () =>
