@@ -90,6 +90,11 @@ export * as RunSteps from "./services/RunSteps.js"
 /**
  * @since 0.1.0
  */
+export * as StreamEvent from "./schema/StreamEvent.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Thread from "./schema/Thread.js"
 
 /**

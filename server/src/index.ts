@@ -1,6 +1,8 @@
 /**
- * The embedded Assistants-compatible server (`effect-assistants/server`). Needs
- * `@effect/platform-node`, an optional peer dependency of the client.
+ * The Assistants-compatible server, `effect-assistants-server`: the layer users start in their own
+ * tests (`AssistantsServer.layer()`), the run engine and its `Model` providers (the scripted model,
+ * `ChatCompletions` for any Chat Completions endpoint, `OpenAiResponses`), the store, and fault
+ * injection.
  *
  * @since 0.1.0
  */
@@ -14,6 +16,11 @@ export * as ApiError from "./ApiError.js"
  * @since 0.1.0
  */
 export * as AssistantsServer from "./AssistantsServer.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ChatCompletions from "./models/ChatCompletions.js"
 
 /**
  * @since 0.1.0
@@ -38,6 +45,11 @@ export * as Model from "./Model.js"
 /**
  * @since 0.1.0
  */
+export * as OpenAiResponses from "./models/OpenAiResponses.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Routes from "./Routes.js"
 
 /**
@@ -49,3 +61,8 @@ export * as RunEngine from "./RunEngine.js"
  * @since 0.1.0
  */
 export * as Store from "./Store.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Upstream from "./models/Upstream.js"
