@@ -57,6 +57,13 @@ const expected: Record<string, ReadonlyArray<string | RegExp>> = {
     "get_time(UTC)",
     `assistant: get_weather returned {"city":"sample city","unit":"celsius","temperature":21}; get_time returned 12:00 UTC`
   ],
+  "streaming.ts": [
+    "You said: Tell me a short story\n",
+    "accumulated: run completed, 1 message(s), 1 step(s)",
+    "tool loop: thread.run.created, thread.run.queued, thread.run.in_progress, thread.run.requires_action, " +
+    "thread.run.queued, thread.run.in_progress, thread.run.completed",
+    "streamed or polled: completed"
+  ],
   "tracing.ts": [
     /^onboarding [\d.]+ ms team=docs$/m,
     /^ {2}Assistants\.create [\d.]+ ms http\.request\.method=POST url\.template=\/assistants http\.response\.status_code=200$/m,
