@@ -283,7 +283,9 @@ export const make = (timings: Timings = defaultTimings) =>
       Effect.gen(function*() {
         const now = yield* seconds
         // steps still in progress end with the run
-        const open = yield* store.steps.all((s) => s.runId === run.id && s.status === "in_progress")
+        const open = (yield* store.steps.children({ index: "run", key: run.id })).filter((s) =>
+          s.status === "in_progress"
+        )
         const stepStatus = status === "completed"
           ? "completed"
           : status === "expired"
@@ -327,7 +329,7 @@ export const make = (timings: Timings = defaultTimings) =>
           run = yield* current(run)
 
           const messages = truncate(
-            yield* store.messages.all((m) => m.threadId === run.threadId),
+            yield* store.messages.children({ index: "thread", key: run.threadId }),
             run.truncationStrategy
           )
           const functions: Array<FunctionSpec> = run.tools.flatMap((t) => (t.type === "function" ? [t.function] : []))
