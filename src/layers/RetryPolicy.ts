@@ -24,6 +24,21 @@ export type RetryPolicy = Schedule.Schedule<unknown, AssistantsError>
  * Exponential backoff from `base`, doubled each time, jittered down by up to 25 %, capped at `cap`,
  * at most `retries` times. The default matches the official SDKs: 2 retries, 0.5 s, 8 s.
  *
+ * @example
+ * ```ts
+ * import { AssistantsClient, AssistantsLive, RetryPolicy, Runs } from "effect-assistants"
+ *
+ * // every call of the layer: up to 5 retries from 200 ms, never more than 4 s apart
+ * const Live = AssistantsLive.layer({
+ *   retry: RetryPolicy.exponential({ base: "200 millis", cap: "4 seconds", retries: 5 })
+ * })
+ *
+ * // one call: no retry at all
+ * const once = Runs.get({ threadId: "thread_abc", runId: "run_abc" }).pipe(
+ *   AssistantsClient.withRetry(RetryPolicy.none)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
