@@ -19,7 +19,6 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type { Message } from "effect-assistants/Message"
 import type { ResponseFormat, ToolChoice } from "effect-assistants/Tool"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -33,16 +32,8 @@ import * as Upstream from "./Upstream.js"
  */
 export type Options = Upstream.Options
 
-const textOf = (message: Message): string =>
-  message.content.map((part) => (part.type === "text" ? part.text.value : "")).join("")
-
-const toolChoiceOf = (choice: ToolChoice | null): unknown => {
-  if (choice === null) return undefined
-  if (typeof choice === "string") return choice
-  return choice.type === "function" && choice.function !== undefined
-    ? { type: "function", function: { name: choice.function.name } }
-    : undefined
-}
+const toolChoiceOf = (choice: ToolChoice | null): unknown =>
+  Upstream.toolChoiceOf(choice, (name) => ({ type: "function", function: { name } }))
 
 /**
  * The `response_format` sent upstream; `auto` and formats this version does not know send none.
@@ -50,28 +41,16 @@ const toolChoiceOf = (choice: ToolChoice | null): unknown => {
  * @since 0.1.0
  * @category prompt
  */
-export const responseFormatOf = (format: ResponseFormat | null | undefined): unknown => {
-  if (format == null || typeof format === "string") return undefined
-  switch (format.type) {
-    case "text":
-    case "json_object":
-      return { type: format.type }
-    case "json_schema": {
-      const f = format as Extract<ResponseFormat, { readonly type: "json_schema" }>
-      return {
-        type: "json_schema",
-        json_schema: {
-          name: f.jsonSchema.name,
-          ...(f.jsonSchema.description !== undefined ? { description: f.jsonSchema.description } : {}),
-          ...(f.jsonSchema.schema !== undefined ? { schema: f.jsonSchema.schema } : {}),
-          ...(f.jsonSchema.strict != null ? { strict: f.jsonSchema.strict } : {})
-        }
-      }
+export const responseFormatOf = (format: ResponseFormat | null | undefined): unknown =>
+  Upstream.responseFormatOf(format, (f) => ({
+    type: "json_schema",
+    json_schema: {
+      name: f.jsonSchema.name,
+      ...(f.jsonSchema.description !== undefined ? { description: f.jsonSchema.description } : {}),
+      ...(f.jsonSchema.schema !== undefined ? { schema: f.jsonSchema.schema } : {}),
+      ...(f.jsonSchema.strict != null ? { strict: f.jsonSchema.strict } : {})
     }
-    default:
-      return undefined
-  }
-}
+  }))
 
 /**
  * The request body of one turn (without `stream`).
@@ -83,7 +62,7 @@ export const requestBody = (options: Options, input: Input): Record<string, unkn
   const messages: Array<unknown> = []
   if (input.instructions !== "") messages.push({ role: "system", content: input.instructions })
   for (const m of input.messages) {
-    messages.push({ role: m.role === "assistant" ? "assistant" : "user", content: textOf(m) })
+    messages.push({ role: m.role === "assistant" ? "assistant" : "user", content: Upstream.textOf(m) })
   }
   const rounds = new Map<number, Array<Input["toolOutputs"][number]>>()
   input.toolOutputs.forEach((o, i) => {

@@ -22,7 +22,6 @@
 import * as OpenAiClient from "@effect/ai-openai/OpenAiClient"
 import type * as AiError from "@effect/ai/AiError"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type { Message } from "effect-assistants/Message"
 import type { ResponseFormat, ToolChoice } from "effect-assistants/Tool"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -45,37 +44,17 @@ export type Options = Upstream.Options
  */
 export const defaultBaseUrl = Upstream.openAiBaseUrl
 
-const textOf = (message: Message): string =>
-  message.content.map((part) => (part.type === "text" ? part.text.value : "")).join("")
+const toolChoiceOf = (choice: ToolChoice | null): unknown =>
+  Upstream.toolChoiceOf(choice, (name) => ({ type: "function", name }))
 
-const toolChoiceOf = (choice: ToolChoice | null): unknown => {
-  if (choice === null) return undefined
-  if (typeof choice === "string") return choice
-  return choice.type === "function" && choice.function !== undefined
-    ? { type: "function", name: choice.function.name }
-    : undefined
-}
-
-const formatOf = (format: ResponseFormat | null | undefined): unknown => {
-  if (format == null || typeof format === "string") return undefined
-  switch (format.type) {
-    case "text":
-    case "json_object":
-      return { type: format.type }
-    case "json_schema": {
-      const f = format as Extract<ResponseFormat, { readonly type: "json_schema" }>
-      return {
-        type: "json_schema",
-        name: f.jsonSchema.name,
-        schema: f.jsonSchema.schema ?? { type: "object" },
-        ...(f.jsonSchema.description !== undefined ? { description: f.jsonSchema.description } : {}),
-        ...(f.jsonSchema.strict != null ? { strict: f.jsonSchema.strict } : {})
-      }
-    }
-    default:
-      return undefined
-  }
-}
+const formatOf = (format: ResponseFormat | null | undefined): unknown =>
+  Upstream.responseFormatOf(format, (f) => ({
+    type: "json_schema",
+    name: f.jsonSchema.name,
+    schema: f.jsonSchema.schema ?? { type: "object" },
+    ...(f.jsonSchema.description !== undefined ? { description: f.jsonSchema.description } : {}),
+    ...(f.jsonSchema.strict != null ? { strict: f.jsonSchema.strict } : {})
+  }))
 
 /**
  * The request body of one turn (without `stream`).
@@ -87,7 +66,7 @@ export const requestBody = (options: Options, input: Input): Record<string, unkn
   const items: Array<unknown> = input.messages.map((m) => ({
     type: "message",
     role: m.role === "assistant" ? "assistant" : "user",
-    content: textOf(m)
+    content: Upstream.textOf(m)
   }))
   // each round: its calls, then their outputs
   const rounds = new Map<number, Array<{ callId: string; name: string; arguments: string; output: string }>>()

@@ -9,6 +9,8 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type { Message } from "effect-assistants/Message"
+import type { ResponseFormat, ToolChoice } from "effect-assistants/Tool"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -267,3 +269,48 @@ export const brokenStream = (): UpstreamError =>
     message: "The model upstream's stream ended before the answer was complete.",
     retryable: false
   })
+
+/**
+ * A message's text parts, joined: what both upstreams take as a message's content.
+ *
+ * @since 0.1.0
+ * @category prompt
+ */
+export const textOf = (message: Message): string =>
+  message.content.map((part) => (part.type === "text" ? part.text.value : "")).join("")
+
+/**
+ * The `tool_choice` sent upstream: the modes pass through, a named function takes the upstream's
+ * own shape (`named`), and a choice of a hosted tool sends none.
+ *
+ * @since 0.1.0
+ * @category prompt
+ */
+export const toolChoiceOf = (choice: ToolChoice | null, named: (name: string) => unknown): unknown => {
+  if (choice === null) return undefined
+  if (typeof choice === "string") return choice
+  return choice.type === "function" && choice.function !== undefined ? named(choice.function.name) : undefined
+}
+
+/**
+ * The response format sent upstream: `text` and `json_object` as they are, a JSON schema in the
+ * upstream's own shape (`jsonSchema`); `auto` and formats this version does not know send none.
+ *
+ * @since 0.1.0
+ * @category prompt
+ */
+export const responseFormatOf = (
+  format: ResponseFormat | null | undefined,
+  jsonSchema: (format: Extract<ResponseFormat, { readonly type: "json_schema" }>) => unknown
+): unknown => {
+  if (format == null || typeof format === "string") return undefined
+  switch (format.type) {
+    case "text":
+    case "json_object":
+      return { type: format.type }
+    case "json_schema":
+      return jsonSchema(format as Extract<ResponseFormat, { readonly type: "json_schema" }>)
+    default:
+      return undefined
+  }
+}
