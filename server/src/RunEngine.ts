@@ -578,22 +578,7 @@ export const make = (timings: Timings = defaultTimings) =>
               }
               const messageId = Ids.make("msg")
               const createdAt = yield* seconds
-              const message: Message = {
-                id: messageId,
-                object: "thread.message",
-                createdAt,
-                threadId: run.threadId,
-                status: "in_progress",
-                incompleteDetails: null,
-                completedAt: null,
-                incompleteAt: null,
-                role: "assistant",
-                content: [],
-                assistantId: run.assistantId,
-                runId: run.id,
-                attachments: [],
-                metadata: {}
-              }
+              const message = newMessage(run, messageId, createdAt)
               const messageStep: RunStep = {
                 ...base,
                 id: Ids.make("step"),

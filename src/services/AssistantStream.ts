@@ -70,7 +70,7 @@ import {
 } from "../schema/StreamEvent.js"
 import { CreateThreadAndRunParams, type Thread } from "../schema/Thread.js"
 import { bodyEncoder, decoder, prepare, type Spec } from "./internal/operation.js"
-import { unknownFunction } from "./internal/toolOutput.js"
+import { checkToolOutputs, unknownFunction } from "./internal/toolOutput.js"
 import {
   type PollOptions,
   type RunIds,
@@ -785,7 +785,7 @@ export const createStream = (
 export const submitToolOutputsStream = (
   params: SubmitStreamParams
 ): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> => {
-  const problem = params.run === undefined ? undefined : checkOutputs(params, params.run)
+  const problem = params.run === undefined ? undefined : checkToolOutputs(params, params.run, params.toolOutputs)
   return send(problem ?? prepare(submitSpec, params), params.runId)
 }
 
@@ -799,26 +799,6 @@ export const createThreadAndRunStream = (
   params: CreateThreadAndRunParams
 ): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> =>
   send(prepare(createThreadAndRunSpec, params))
-
-/** Why `outputs` do not answer `run`'s tool calls exactly, or `undefined` when they do. */
-const checkOutputs = (params: SubmitStreamParams, run: Run): InvalidRequestError | undefined => {
-  const fail = (message: string) => new InvalidRequestError({ param: "toolOutputs", message })
-  if (run.id !== params.runId || run.threadId !== params.threadId) {
-    return fail(`the run given is ${run.id} on ${run.threadId}, not ${params.runId} on ${params.threadId}`)
-  }
-  if (run.status !== "requires_action" || run.requiredAction === null) {
-    return fail(`run ${run.id} is ${run.status}, not waiting for tool outputs`)
-  }
-  const asked = new Set(run.requiredAction.submitToolOutputs.toolCalls.map((c) => c.id))
-  const seen = new Set<string>()
-  for (const { toolCallId } of params.toolOutputs) {
-    if (!asked.has(toolCallId)) return fail(`run ${run.id} did not ask for tool call ${toolCallId}`)
-    if (seen.has(toolCallId)) return fail(`tool call ${toolCallId} is answered twice`)
-    seen.add(toolCallId)
-  }
-  const missing = [...asked].filter((id) => !seen.has(id))
-  return missing.length > 0 ? fail(`tool calls ${missing.join(", ")} have no output`) : undefined
-}
 
 // ---------------------------------------------------------------------------------------------
 // the tool loop over one stream

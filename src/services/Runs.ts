@@ -14,7 +14,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { AssistantsError, TimeoutError, ToolRoundsExceededError } from "../errors/AssistantsError.js"
-import { InvalidRequestError } from "../errors/AssistantsError.js"
 import { AssistantsClient, type Response } from "../layers/AssistantsClient.js"
 import { type Include, ListPage, type PageParams } from "../schema/Common.js"
 import { CreateRunParams, ModifyRunParams, Run, type RunStatus, SubmitToolOutputsParams } from "../schema/Run.js"
@@ -26,6 +25,7 @@ import {
   methodWithHeaders,
   type Spec
 } from "./internal/operation.js"
+import { checkToolOutputs } from "./internal/toolOutput.js"
 import * as RunPolling from "./RunPolling.js"
 import type {
   PollOptions,
@@ -191,30 +191,6 @@ const submitSpec: Spec<SubmitParams, Run> = {
   body: encodeSubmit,
   create: true,
   response: decodeRun
-}
-
-/** Why `outputs` do not answer `run`'s tool calls exactly, or `undefined` when they do. */
-const checkToolOutputs = (
-  params: RunIdParams,
-  run: Run,
-  outputs: ReadonlyArray<{ readonly toolCallId: string }>
-): InvalidRequestError | undefined => {
-  const fail = (message: string) => new InvalidRequestError({ param: "toolOutputs", message })
-  if (run.id !== params.runId || run.threadId !== params.threadId) {
-    return fail(`the run given is ${run.id} on ${run.threadId}, not ${params.runId} on ${params.threadId}`)
-  }
-  if (run.status !== "requires_action" || run.requiredAction === null) {
-    return fail(`run ${run.id} is ${run.status}, not waiting for tool outputs`)
-  }
-  const asked = new Set(run.requiredAction.submitToolOutputs.toolCalls.map((c) => c.id))
-  const seen = new Set<string>()
-  for (const { toolCallId } of outputs) {
-    if (!asked.has(toolCallId)) return fail(`run ${run.id} did not ask for tool call ${toolCallId}`)
-    if (seen.has(toolCallId)) return fail(`tool call ${toolCallId} is answered twice`)
-    seen.add(toolCallId)
-  }
-  const missing = [...asked].filter((id) => !seen.has(id))
-  return missing.length > 0 ? fail(`tool calls ${missing.join(", ")} have no output`) : undefined
 }
 
 const checked = <A, R>(
