@@ -3,44 +3,28 @@
  * our server as the client of a loopback fake upstream. Every request our server sends, and every
  * reply of the fake, is checked against the vendored Chat Completions contract.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { AssistantsServer } from "effect-assistants-server"
-import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
+import { assert, describe, it } from "@effect/vitest"
 import * as Redacted from "effect/Redacted"
-import OpenAI from "openai"
-import { fastTimings } from "../../test/utils/Harness.js"
 import * as ChatCompletions from "../src/models/ChatCompletions.js"
-import * as FakeUpstream from "./utils/FakeUpstream.js"
+import {
+  cancelWhileStreaming,
+  error,
+  newThread,
+  poll,
+  runWith,
+  setup as setup_,
+  weather
+} from "./utils/ProviderHarness.js"
 
-const Fake = Context.GenericTag<FakeUpstream.Fake>("test/FakeUpstream")
-
-const setup = (options: Partial<ChatCompletions.Options> = {}) => {
-  const env = Layer.unwrapEffect(Effect.map(Fake, (fake) =>
-    AssistantsServer.layer({
-      timings: { ...fastTimings, step: 0 },
-      model: ChatCompletions.layer({
-        baseUrl: fake.url,
-        apiKey: Redacted.make("sk-upstream"),
-        modelMap: { "gpt-4o": "llama3.2" },
-        retryBase: "5 millis",
-        ...options
-      }).pipe(Layer.provide(FetchHttpClient.layer))
-    }))).pipe(Layer.provideMerge(Layer.scoped(Fake, FakeUpstream.make("chat"))))
-  const runtime = ManagedRuntime.make(env)
-  const state = {} as { openai: OpenAI; fake: FakeUpstream.Fake }
-  beforeAll(async () => {
-    const { url } = await runtime.runPromise(AssistantsServer.AssistantsServer)
-    state.fake = await runtime.runPromise(Fake)
-    state.openai = new OpenAI({ apiKey: "unused", baseURL: url, maxRetries: 0 })
-  })
-  afterAll(() => runtime.dispose())
-  return state
-}
+const setup = (options: Partial<ChatCompletions.Options> = {}) =>
+  setup_("chat", (baseUrl) =>
+    ChatCompletions.layer({
+      baseUrl,
+      apiKey: Redacted.make("sk-upstream"),
+      modelMap: { "gpt-4o": "llama3.2" },
+      retryBase: "5 millis",
+      ...options
+    }))
 
 const chunk = (delta: object, finish: string | null = null) => ({
   data: {
@@ -75,22 +59,6 @@ const completion = (message: object, finish: string, prompt = 10, out = 3) => ({
   }],
   usage: { prompt_tokens: prompt, completion_tokens: out, total_tokens: prompt + out }
 })
-const error = (message: string, type = "server_error") => ({
-  error: { message, type, param: null, code: null }
-})
-
-const weather = {
-  type: "object",
-  properties: { city: { type: "string", description: "a city" }, unit: { enum: ["c", "f"] } },
-  required: ["city", "unit"],
-  additionalProperties: false
-}
-
-const newThread = async (openai: OpenAI, text: string, assistant: Partial<OpenAI.Beta.AssistantCreateParams> = {}) => {
-  const a = await openai.beta.assistants.create({ model: "gpt-4o", instructions: "Be brief.", ...assistant })
-  const thread = await openai.beta.threads.create({ messages: [{ role: "user", content: text }] })
-  return { assistant: a, thread }
-}
 
 describe("Chat Completions provider, streaming upstream", () => {
   const t = setup()
@@ -176,7 +144,7 @@ describe("Chat Completions provider, streaming upstream", () => {
       assistant_id: assistant.id,
       tool_choice: "required",
       parallel_tool_calls: true
-    }, { pollIntervalMs: 5 })
+    }, poll)
     assert.strictEqual(waiting.status, "requires_action")
     const calls = waiting.required_action!.submit_tool_outputs.tool_calls
     assert.deepStrictEqual(calls.map((c) => JSON.parse(c.function.arguments)), [
@@ -191,7 +159,7 @@ describe("Chat Completions provider, streaming upstream", () => {
     const run = await openai.beta.threads.runs.submitToolOutputsAndPoll(waiting.id, {
       thread_id: thread.id,
       tool_outputs: [{ tool_call_id: calls[0].id, output: "21" }, { tool_call_id: calls[1].id, output: "9" }]
-    }, { pollIntervalMs: 5 })
+    }, poll)
     assert.strictEqual(run.status, "completed")
     assert.deepStrictEqual(run.usage, { prompt_tokens: 60, completion_tokens: 15, total_tokens: 75 })
     const second = fake.requests[before + 1].body
@@ -210,27 +178,23 @@ describe("Chat Completions provider, streaming upstream", () => {
   })
 
   it("a 429 with retry-after is retried, and the run completes", async () => {
-    const { fake, openai } = t
-    fake.script(
-      { _tag: "json", status: 429, body: error("slow down", "rate_limit_exceeded"), headers: { "retry-after": "0" } },
-      { _tag: "sse", events: [chunk({ content: "ok" }), chunk({}, "stop"), done] }
-    )
-    const { assistant, thread } = await newThread(openai, "hi")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
-      pollIntervalMs: 5
-    })
+    const { fake } = t
+    const { before, run } = await runWith(t, {
+      _tag: "json",
+      status: 429,
+      body: error("slow down", "rate_limit_exceeded"),
+      headers: { "retry-after": "0" }
+    }, { _tag: "sse", events: [chunk({ content: "ok" }), chunk({}, "stop"), done] })
     assert.strictEqual(run.status, "completed")
     assert.strictEqual(fake.requests.length, before + 2)
   })
 
   it("429 until the retries run out: rate_limit_exceeded with the upstream's message", async () => {
-    const { fake, openai } = t
-    fake.script({ _tag: "json", status: 429, body: error("quota gone", "rate_limit_exceeded") })
-    const { assistant, thread } = await newThread(openai, "hi")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
-      pollIntervalMs: 5
+    const { fake } = t
+    const { before, run } = await runWith(t, {
+      _tag: "json",
+      status: 429,
+      body: error("quota gone", "rate_limit_exceeded")
     })
     assert.strictEqual(run.status, "failed")
     assert.deepStrictEqual(run.last_error, { code: "rate_limit_exceeded", message: "quota gone" })
@@ -238,25 +202,19 @@ describe("Chat Completions provider, streaming upstream", () => {
   })
 
   it("a 500 is retried, then the run fails with server_error and the upstream's message", async () => {
-    const { fake, openai } = t
-    fake.script({ _tag: "json", status: 500, body: error("the GPU caught fire") })
-    const { assistant, thread } = await newThread(openai, "hi")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
-      pollIntervalMs: 5
-    })
+    const { fake } = t
+    const { before, run } = await runWith(t, { _tag: "json", status: 500, body: error("the GPU caught fire") })
     assert.strictEqual(run.status, "failed")
     assert.deepStrictEqual(run.last_error, { code: "server_error", message: "the GPU caught fire" })
     assert.strictEqual(fake.requests.length, before + 3)
   })
 
   it("a 400 fails the run at once with invalid_prompt", async () => {
-    const { fake, openai } = t
-    fake.script({ _tag: "json", status: 400, body: error("model 'llama3.2' not found", "invalid_request_error") })
-    const { assistant, thread } = await newThread(openai, "hi")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
-      pollIntervalMs: 5
+    const { fake } = t
+    const { before, run } = await runWith(t, {
+      _tag: "json",
+      status: 400,
+      body: error("model 'llama3.2' not found", "invalid_request_error")
     })
     assert.strictEqual(run.status, "failed")
     assert.deepStrictEqual(run.last_error, { code: "invalid_prompt", message: "model 'llama3.2' not found" })
@@ -286,28 +244,19 @@ describe("Chat Completions provider, streaming upstream", () => {
     const run = await openai.beta.threads.runs.createAndPoll(thread.id, {
       assistant_id: assistant.id,
       max_completion_tokens: 256
-    }, { pollIntervalMs: 5 })
+    }, poll)
     assert.strictEqual(run.status, "incomplete")
     assert.strictEqual(run.incomplete_details?.reason, "max_completion_tokens")
     assert.strictEqual(fake.requests[before].body.max_completion_tokens, 256)
   })
 
   it("a cancel during generation aborts the upstream request: the upstream sees the connection close", async () => {
-    const { fake, openai } = t
-    fake.script({
+    const { openai } = t
+    const { ended, thread } = await cancelWhileStreaming(t, {
       _tag: "sse",
       events: [chunk({ content: "Thinking" }), chunk({ content: " more", delay: 30 })],
       hang: true
     })
-    const { assistant, thread } = await newThread(openai, "think")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })
-    for (let i = 0; i < 500 && fake.requests.length === before; i++) await new Promise((r) => setTimeout(r, 5))
-    const upstream = fake.requests[before]
-    await Effect.runPromise(Deferred.await(upstream.streaming))
-    await openai.beta.threads.runs.cancel(run.id, { thread_id: thread.id })
-    await Effect.runPromise(Deferred.await(upstream.closed).pipe(Effect.timeout("2 seconds")))
-    const ended = await openai.beta.threads.runs.poll(run.id, { thread_id: thread.id }, { pollIntervalMs: 5 })
     assert.strictEqual(ended.status, "cancelled")
     const message = (await openai.beta.threads.messages.list(thread.id)).data[0]
     assert.strictEqual(message.incomplete_details?.reason, "run_cancelled")
@@ -331,7 +280,7 @@ describe("Chat Completions provider, non-streaming upstream", () => {
       assistant_id: assistant.id,
       response_format: format,
       truncation_strategy: { type: "last_messages", last_messages: 1 }
-    }, { pollIntervalMs: 5 })
+    }, poll)
     assert.strictEqual(run.status, "completed")
     assert.deepStrictEqual(run.usage, { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 })
     const sent = fake.requests[before].body
@@ -352,9 +301,7 @@ describe("Chat Completions provider, non-streaming upstream", () => {
       tools: [{ type: "code_interpreter" }, { type: "file_search" }, tool]
     })
     const before = fake.requests.length
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, {
-      pollIntervalMs: 5
-    })
+    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
     assert.strictEqual(run.status, "completed")
     assert.deepStrictEqual(run.tools.map((x) => x.type), ["code_interpreter", "file_search", "function"])
     assert.deepStrictEqual(fake.requests[before].body.tools, [tool])
@@ -363,7 +310,7 @@ describe("Chat Completions provider, non-streaming upstream", () => {
     const plain = await openai.beta.threads.runs.createAndPoll(only.thread.id, {
       assistant_id: only.assistant.id,
       tool_choice: { type: "file_search" }
-    }, { pollIntervalMs: 5 })
+    }, poll)
     assert.strictEqual(plain.status, "completed")
     assert.isUndefined(fake.requests[next].body.tools)
     assert.isUndefined(fake.requests[next].body.tool_choice)
@@ -409,7 +356,7 @@ describe("Chat Completions provider, non-streaming upstream", () => {
       max_prompt_tokens: 400,
       tool_choice: { type: "function", function: { name: "weather" } },
       parallel_tool_calls: false
-    }, { pollIntervalMs: 5 })
+    }, poll)
     assert.strictEqual(waiting.status, "requires_action")
     assert.strictEqual(waiting.required_action!.submit_tool_outputs.tool_calls.length, 2)
     const first = fake.requests[before].body
@@ -422,7 +369,7 @@ describe("Chat Completions provider, non-streaming upstream", () => {
         tool_call_id: c.id,
         output: "20"
       }))
-    }, { pollIntervalMs: 5 })
+    }, poll)
     assert.strictEqual(run.status, "incomplete")
     assert.strictEqual(run.incomplete_details?.reason, "max_prompt_tokens")
     assert.deepStrictEqual(fake.violations, [])

@@ -4,44 +4,28 @@
  * upstream. Every request our server sends, and every reply of the fake, is checked against the
  * vendored Responses contract.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { AssistantsServer } from "effect-assistants-server"
-import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
+import { assert, describe, it } from "@effect/vitest"
 import * as Redacted from "effect/Redacted"
-import OpenAI from "openai"
-import { fastTimings } from "../../test/utils/Harness.js"
 import * as OpenAiResponses from "../src/models/OpenAiResponses.js"
-import * as FakeUpstream from "./utils/FakeUpstream.js"
+import {
+  cancelWhileStreaming,
+  error,
+  newThread,
+  poll,
+  runWith,
+  setup as setup_,
+  weather
+} from "./utils/ProviderHarness.js"
 
-const Fake = Context.GenericTag<FakeUpstream.Fake>("test/FakeUpstream")
-
-const setup = (options: Partial<OpenAiResponses.Options> = {}) => {
-  const env = Layer.unwrapEffect(Effect.map(Fake, (fake) =>
-    AssistantsServer.layer({
-      timings: { ...fastTimings, step: 0 },
-      model: OpenAiResponses.layer({
-        baseUrl: fake.url,
-        apiKey: Redacted.make("sk-upstream"),
-        modelMap: { "gpt-4o": "gpt-5-mini" },
-        retryBase: "5 millis",
-        ...options
-      }).pipe(Layer.provide(FetchHttpClient.layer))
-    }))).pipe(Layer.provideMerge(Layer.scoped(Fake, FakeUpstream.make("responses"))))
-  const runtime = ManagedRuntime.make(env)
-  const state = {} as { openai: OpenAI; fake: FakeUpstream.Fake }
-  beforeAll(async () => {
-    const { url } = await runtime.runPromise(AssistantsServer.AssistantsServer)
-    state.fake = await runtime.runPromise(Fake)
-    state.openai = new OpenAI({ apiKey: "unused", baseURL: url, maxRetries: 0 })
-  })
-  afterAll(() => runtime.dispose())
-  return state
-}
+const setup = (options: Partial<OpenAiResponses.Options> = {}) =>
+  setup_("responses", (baseUrl) =>
+    OpenAiResponses.layer({
+      baseUrl,
+      apiKey: Redacted.make("sk-upstream"),
+      modelMap: { "gpt-4o": "gpt-5-mini" },
+      retryBase: "5 millis",
+      ...options
+    }))
 
 const usage = (input: number, output: number) => ({
   input_tokens: input,
@@ -107,24 +91,6 @@ const completed = (output: ReadonlyArray<object>, extra: object = {}) => ({
   type: "response.completed",
   response: response(output, extra)
 })
-const error = (message: string, type = "server_error") => ({
-  error: { message, type, param: null, code: null }
-})
-
-const weather = {
-  type: "object",
-  properties: { city: { type: "string", description: "a city" }, unit: { enum: ["c", "f"] } },
-  required: ["city", "unit"],
-  additionalProperties: false
-}
-
-const newThread = async (openai: OpenAI, text: string, assistant: Partial<OpenAI.Beta.AssistantCreateParams> = {}) => {
-  const a = await openai.beta.assistants.create({ model: "gpt-4o", instructions: "Be brief.", ...assistant })
-  const thread = await openai.beta.threads.create({ messages: [{ role: "user", content: text }] })
-  return { assistant: a, thread }
-}
-
-const poll = { pollIntervalMs: 5 }
 
 describe("OpenAI Responses provider, streaming upstream", () => {
   const t = setup()
@@ -251,44 +217,38 @@ describe("OpenAI Responses provider, streaming upstream", () => {
   })
 
   it("a 429 with retry-after is retried, and the run completes", async () => {
-    const { fake, openai } = t
-    fake.script(
-      { _tag: "json", status: 429, body: error("slow down", "rate_limit_exceeded"), headers: { "retry-after": "0" } },
-      { _tag: "sse", events: events(created, textDelta("ok"), completed([messageItem("ok")])) }
-    )
-    const { assistant, thread } = await newThread(openai, "hi")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    const { fake } = t
+    const { before, run } = await runWith(t, {
+      _tag: "json",
+      status: 429,
+      body: error("slow down", "rate_limit_exceeded"),
+      headers: { "retry-after": "0" }
+    }, { _tag: "sse", events: events(created, textDelta("ok"), completed([messageItem("ok")])) })
     assert.strictEqual(run.status, "completed")
     assert.strictEqual(fake.requests.length, before + 2)
   })
 
   it("a 500 is retried, then the run fails with server_error and the upstream's message", async () => {
-    const { fake, openai } = t
-    fake.script({ _tag: "json", status: 500, body: error("the GPU caught fire") })
-    const { assistant, thread } = await newThread(openai, "hi")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    const { fake } = t
+    const { before, run } = await runWith(t, { _tag: "json", status: 500, body: error("the GPU caught fire") })
     assert.strictEqual(run.status, "failed")
     assert.deepStrictEqual(run.last_error, { code: "server_error", message: "the GPU caught fire" })
     assert.strictEqual(fake.requests.length, before + 3)
   })
 
   it("429 until the retries run out: rate_limit_exceeded with the upstream's message", async () => {
-    const { fake, openai } = t
-    fake.script({ _tag: "json", status: 429, body: error("quota gone", "rate_limit_exceeded") })
-    const { assistant, thread } = await newThread(openai, "hi")
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    const { run } = await runWith(t, { _tag: "json", status: 429, body: error("quota gone", "rate_limit_exceeded") })
     assert.strictEqual(run.status, "failed")
     assert.deepStrictEqual(run.last_error, { code: "rate_limit_exceeded", message: "quota gone" })
   })
 
   it("a 400 fails the run at once with invalid_prompt", async () => {
-    const { fake, openai } = t
-    fake.script({ _tag: "json", status: 400, body: error("Unknown model gpt-5-mini", "invalid_request_error") })
-    const { assistant, thread } = await newThread(openai, "hi")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    const { fake } = t
+    const { before, run } = await runWith(t, {
+      _tag: "json",
+      status: 400,
+      body: error("Unknown model gpt-5-mini", "invalid_request_error")
+    })
     assert.strictEqual(run.status, "failed")
     assert.deepStrictEqual(run.last_error, { code: "invalid_prompt", message: "Unknown model gpt-5-mini" })
     assert.strictEqual(fake.requests.length, before + 1)
@@ -333,17 +293,11 @@ describe("OpenAI Responses provider, streaming upstream", () => {
   })
 
   it("a cancel during generation aborts the upstream request: the upstream sees the connection close", async () => {
-    const { fake, openai } = t
-    fake.script({ _tag: "sse", events: events(created, textDelta("Thinking"), textDelta(" more", 30)), hang: true })
-    const { assistant, thread } = await newThread(openai, "think")
-    const before = fake.requests.length
-    const run = await openai.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })
-    for (let i = 0; i < 500 && fake.requests.length === before; i++) await new Promise((r) => setTimeout(r, 5))
-    const upstream = fake.requests[before]
-    await Effect.runPromise(Deferred.await(upstream.streaming))
-    await openai.beta.threads.runs.cancel(run.id, { thread_id: thread.id })
-    await Effect.runPromise(Deferred.await(upstream.closed).pipe(Effect.timeout("2 seconds")))
-    const ended = await openai.beta.threads.runs.poll(run.id, { thread_id: thread.id }, poll)
+    const { ended } = await cancelWhileStreaming(t, {
+      _tag: "sse",
+      events: events(created, textDelta("Thinking"), textDelta(" more", 30)),
+      hang: true
+    })
     assert.strictEqual(ended.status, "cancelled")
   })
 })

@@ -1,0 +1,104 @@
+/**
+ * What the end-to-end tests of the real-model providers share: our server over a provider whose
+ * upstream is a loopback fake, the official openai SDK as its client, and the small pieces of a
+ * run (an assistant with its thread, an upstream error body, a function tool's schema).
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { afterAll, beforeAll } from "@effect/vitest"
+import { AssistantsServer } from "effect-assistants-server"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import OpenAI from "openai"
+import { fastTimings } from "../../../test/utils/Harness.js"
+import type { Model } from "../../src/Model.js"
+import * as FakeUpstream from "./FakeUpstream.js"
+
+const Fake = Context.GenericTag<FakeUpstream.Fake>("test/FakeUpstream")
+
+/** The SDK client of our server and the fake upstream behind it, set in `beforeAll`. */
+export interface Harness {
+  openai: OpenAI
+  fake: FakeUpstream.Fake
+}
+
+/** Our server over the provider `model` builds for the fake's URL, for the tests of one `describe`. */
+export const setup = (
+  kind: "chat" | "responses",
+  model: (baseUrl: string) => Layer.Layer<Model, never, HttpClient.HttpClient>
+): Harness => {
+  const env = Layer.unwrapEffect(Effect.map(Fake, (fake) =>
+    AssistantsServer.layer({
+      timings: { ...fastTimings, step: 0 },
+      model: model(fake.url).pipe(Layer.provide(FetchHttpClient.layer))
+    }))).pipe(Layer.provideMerge(Layer.scoped(Fake, FakeUpstream.make(kind))))
+  const runtime = ManagedRuntime.make(env)
+  const state = {} as Harness
+  beforeAll(async () => {
+    const { url } = await runtime.runPromise(AssistantsServer.AssistantsServer)
+    state.fake = await runtime.runPromise(Fake)
+    state.openai = new OpenAI({ apiKey: "unused", baseURL: url, maxRetries: 0 })
+  })
+  afterAll(() => runtime.dispose())
+  return state
+}
+
+/** An upstream error body, the same in both APIs. */
+export const error = (message: string, type = "server_error") => ({
+  error: { message, type, param: null, code: null }
+})
+
+/** A function tool's parameters. */
+export const weather = {
+  type: "object",
+  properties: { city: { type: "string", description: "a city" }, unit: { enum: ["c", "f"] } },
+  required: ["city", "unit"],
+  additionalProperties: false
+}
+
+export const poll = { pollIntervalMs: 5 }
+
+/** An assistant ("Be brief.") and a thread whose one user message is `text`. */
+export const newThread = async (
+  openai: OpenAI,
+  text: string,
+  assistant: Partial<OpenAI.Beta.AssistantCreateParams> = {}
+) => {
+  const a = await openai.beta.assistants.create({ model: "gpt-4o", instructions: "Be brief.", ...assistant })
+  const thread = await openai.beta.threads.create({ messages: [{ role: "user", content: text }] })
+  return { assistant: a, thread }
+}
+
+/**
+ * One run of a new thread ("hi") polled to its end with the upstream answering `replies`; with the
+ * number of upstream requests made before it.
+ */
+export const runWith = async ({ fake, openai }: Harness, ...replies: ReadonlyArray<FakeUpstream.Reply>) => {
+  fake.script(...replies)
+  const { assistant, thread } = await newThread(openai, "hi")
+  const before = fake.requests.length
+  const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+  return { run, before }
+}
+
+/**
+ * A run cancelled while the upstream streams (`reply` must hang): waits until the upstream is
+ * streaming, cancels, and waits for the upstream to see its connection close. The run as polled
+ * to its end, with its thread.
+ */
+export const cancelWhileStreaming = async ({ fake, openai }: Harness, reply: FakeUpstream.Reply) => {
+  fake.script(reply)
+  const { assistant, thread } = await newThread(openai, "think")
+  const before = fake.requests.length
+  const run = await openai.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })
+  for (let i = 0; i < 500 && fake.requests.length === before; i++) await new Promise((r) => setTimeout(r, 5))
+  const upstream = fake.requests[before]
+  await Effect.runPromise(Deferred.await(upstream.streaming))
+  await openai.beta.threads.runs.cancel(run.id, { thread_id: thread.id })
+  await Effect.runPromise(Deferred.await(upstream.closed).pipe(Effect.timeout("2 seconds")))
+  const ended = await openai.beta.threads.runs.poll(run.id, { thread_id: thread.id }, poll)
+  return { ended, thread }
+}
