@@ -205,6 +205,40 @@ const serverLists = (): Record<string, Record<string, number>> => {
 
 type Result = Record<string, number | ReadonlyArray<number>>
 
+/**
+ * Resets the bench server's runs. Retried: a kept-alive connection idle for a minute (while the
+ * memory and stream scenarios ran) was closed under the next reset in a full run.
+ */
+const reset = async (url: string, from: number) => {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await (await fetch(new URL(`/bench/reset?from=${from}`, url), { method: "POST" })).arrayBuffer()
+      return
+    } catch (error) {
+      if (attempt === 3) throw error
+    }
+  }
+}
+
+/**
+ * `--resume <log>`: the figures of the scenarios a previous full run of the same build logged
+ * completely (one line per repetition and client), reused instead of measured again. Polling
+ * scenarios are always measured: their log lines hold quantiles, not the runs they pool.
+ */
+const resumeArg = process.argv.indexOf("--resume")
+const resumed: Map<string, Array<Result>> = (() => {
+  const found = new Map<string, Array<Result>>()
+  if (resumeArg < 0) return found
+  for (const line of readFileSync(process.argv[resumeArg + 1], "utf8").split("\n")) {
+    const m = /^(\S+) (\S+) (\{.*\})$/.exec(line)
+    if (m && m[1] in sizes) {
+      const key = `${m[1]} ${m[2]}`
+      found.set(key, [...(found.get(key) ?? []), JSON.parse(m[3])])
+    }
+  }
+  return found
+})()
+
 const runWorker = (scenario: Scenario, adapter: Adapters.Name, url: string): Result => {
   const result = spawnSync(process.execPath, [`${out}/worker.mjs`, scenario, adapter, url, String(sizes[scenario])], {
     encoding: "utf8",
@@ -264,14 +298,22 @@ const main = async () => {
         ? pollRounds
         : reps
       const clients = clientsOf(scenario)
-      for (let rep = 0; rep < repetitions; rep++) {
+      const resume = !polling(scenario) &&
+        clients.every((c) => (resumed.get(`${scenario} ${c}`)?.length ?? 0) === repetitions)
+      if (resume) {
+        for (const c of clients) {
+          runs[c] = resumed.get(`${scenario} ${c}`)!
+          log(`${scenario} ${c} (resumed) ${JSON.stringify(runs[c])}`)
+        }
+      }
+      for (let rep = 0; rep < (resume ? 0 : repetitions); rep++) {
         // rotate the order so that no client always runs first
         const order = [...clients.slice(rep % clients.length), ...clients.slice(0, rep % clients.length)]
         for (const adapter of order) {
           // each repetition takes the next stretch of the seeded completion times, the same
           // stretch for every client
           if (polling(scenario)) {
-            await fetch(new URL(`/bench/reset?from=${rep * sizes[scenario]}`, server.url), { method: "POST" })
+            await reset(server.url, rep * sizes[scenario])
           }
           const r = runWorker(scenario, adapter, server.url)
           ;(runs[adapter] ??= []).push(r)
@@ -339,6 +381,9 @@ const main = async () => {
     date: new Date().toISOString(),
     mode: quick ? "quick" : "full",
     repetitions: reps,
+    resumedFrom: resumeArg < 0
+      ? null
+      : "the figures of every scenario but polling from an earlier full run of the same build, which stopped at the streamed creates",
     pollRounds,
     node: process.version,
     cpus: `${(await import("node:os")).cpus().length} x ${(await import("node:os")).cpus()[0]?.model ?? "?"}`,
