@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
 import * as Bin from "./utils/bin.js"
 import * as FakeUpstream from "./utils/FakeUpstream.js"
+import { completion } from "./utils/ProviderHarness.js"
 
 const clean = { MODEL_PROVIDER: "", MODEL_BASE_URL: "", MODEL_API_KEY: "", ASSISTANTS_API_KEY: "" }
 
@@ -86,22 +87,8 @@ describe("effect-assistants-server --model-*", () => {
   it.live("openai-chat: a run answered by the upstream, the model renamed, the key sent and never printed", () =>
     Effect.gen(function*() {
       const fake = yield* FakeUpstream.make("chat")
-      fake.script({
-        _tag: "json",
-        body: {
-          id: "chatcmpl-1",
-          object: "chat.completion",
-          created: 1,
-          model: "llama3.2",
-          choices: [{
-            index: 0,
-            message: { role: "assistant", content: "Hello from upstream", refusal: null },
-            finish_reason: "stop",
-            logprobs: null
-          }],
-          usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 }
-        }
-      })
+      fake.script({ _tag: "json", body: completion({ content: "Hello from upstream" }, "stop", 3, 3) })
+
       const child = yield* Bin.start([
         "--model-provider",
         "openai-chat",

@@ -4,10 +4,10 @@
  * reply of the fake, is checked against the vendored Chat Completions contract.
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as Redacted from "effect/Redacted"
 import * as ChatCompletions from "../src/models/ChatCompletions.js"
 import {
   cancelWhileStreaming,
+  completion,
   error,
   newThread,
   poll,
@@ -17,14 +17,7 @@ import {
 } from "./utils/ProviderHarness.js"
 
 const setup = (options: Partial<ChatCompletions.Options> = {}) =>
-  setup_("chat", (baseUrl) =>
-    ChatCompletions.layer({
-      baseUrl,
-      apiKey: Redacted.make("sk-upstream"),
-      modelMap: { "gpt-4o": "llama3.2" },
-      retryBase: "5 millis",
-      ...options
-    }))
+  setup_("chat", ChatCompletions.layer, "llama3.2", options)
 
 const chunk = (delta: object, finish: string | null = null) => ({
   data: {
@@ -46,19 +39,6 @@ const usageChunk = (prompt: number, completion: number) => ({
   }
 })
 const done = { data: "[DONE]" }
-const completion = (message: object, finish: string, prompt = 10, out = 3) => ({
-  id: "chatcmpl-1",
-  object: "chat.completion",
-  created: 1,
-  model: "llama3.2",
-  choices: [{
-    index: 0,
-    message: { role: "assistant", refusal: null, ...message },
-    finish_reason: finish,
-    logprobs: null
-  }],
-  usage: { prompt_tokens: prompt, completion_tokens: out, total_tokens: prompt + out }
-})
 
 describe("Chat Completions provider, streaming upstream", () => {
   const t = setup()

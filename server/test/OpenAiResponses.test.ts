@@ -5,7 +5,6 @@
  * vendored Responses contract.
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as Redacted from "effect/Redacted"
 import * as OpenAiResponses from "../src/models/OpenAiResponses.js"
 import {
   cancelWhileStreaming,
@@ -18,14 +17,7 @@ import {
 } from "./utils/ProviderHarness.js"
 
 const setup = (options: Partial<OpenAiResponses.Options> = {}) =>
-  setup_("responses", (baseUrl) =>
-    OpenAiResponses.layer({
-      baseUrl,
-      apiKey: Redacted.make("sk-upstream"),
-      modelMap: { "gpt-4o": "gpt-5-mini" },
-      retryBase: "5 millis",
-      ...options
-    }))
+  setup_("responses", OpenAiResponses.layer, "gpt-5-mini", options)
 
 const usage = (input: number, output: number) => ({
   input_tokens: input,

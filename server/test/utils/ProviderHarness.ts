@@ -12,9 +12,11 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
 import OpenAI from "openai"
 import { fastTimings } from "../../../test/utils/Harness.js"
 import type { Model } from "../../src/Model.js"
+import type * as Upstream from "../../src/models/Upstream.js"
 import * as FakeUpstream from "./FakeUpstream.js"
 
 const Fake = Context.GenericTag<FakeUpstream.Fake>("test/FakeUpstream")
@@ -25,11 +27,24 @@ export interface Harness {
   fake: FakeUpstream.Fake
 }
 
-/** Our server over the provider `model` builds for the fake's URL, for the tests of one `describe`. */
+/**
+ * Our server over a provider (`layer`) whose upstream is the fake, for the tests of one `describe`:
+ * key `sk-upstream`, `gpt-4o` renamed `upstreamModel`, fast retries, then `options`.
+ */
 export const setup = (
   kind: "chat" | "responses",
-  model: (baseUrl: string) => Layer.Layer<Model, never, HttpClient.HttpClient>
+  layer: (options: Upstream.Options) => Layer.Layer<Model, never, HttpClient.HttpClient>,
+  upstreamModel: string,
+  options: Partial<Upstream.Options> = {}
 ): Harness => {
+  const model = (baseUrl: string) =>
+    layer({
+      baseUrl,
+      apiKey: Redacted.make("sk-upstream"),
+      modelMap: { "gpt-4o": upstreamModel },
+      retryBase: "5 millis",
+      ...options
+    })
   const env = Layer.unwrapEffect(Effect.map(Fake, (fake) =>
     AssistantsServer.layer({
       timings: { ...fastTimings, step: 0 },
@@ -49,6 +64,21 @@ export const setup = (
 /** An upstream error body, the same in both APIs. */
 export const error = (message: string, type = "server_error") => ({
   error: { message, type, param: null, code: null }
+})
+
+/** A Chat Completions answer (not streamed): `message` with the finish reason and token counts. */
+export const completion = (message: object, finish: string, prompt = 10, out = 3) => ({
+  id: "chatcmpl-1",
+  object: "chat.completion",
+  created: 1,
+  model: "llama3.2",
+  choices: [{
+    index: 0,
+    message: { role: "assistant", refusal: null, ...message },
+    finish_reason: finish,
+    logprobs: null
+  }],
+  usage: { prompt_tokens: prompt, completion_tokens: out, total_tokens: prompt + out }
 })
 
 /** A function tool's parameters. */
