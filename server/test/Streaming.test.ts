@@ -35,6 +35,19 @@ const parse = (text: string): Array<WireEvent> => {
 const json = (e: WireEvent) => JSON.parse(e.data)
 
 /** The names, with runs of deltas collapsed into one entry (their count varies with the text). */
+/** What a run streams from the creation of its message step (one delta) to its end. */
+const messageStepToCompletion = [
+  "thread.run.step.created",
+  "thread.run.step.in_progress",
+  "thread.message.created",
+  "thread.message.in_progress",
+  "thread.message.delta",
+  "thread.message.completed",
+  "thread.run.step.completed",
+  "thread.run.completed",
+  "done"
+]
+
 const shape = (events: ReadonlyArray<WireEvent>) =>
   events.map((e) => e.event).filter((name, i, all) => !(name.endsWith(".delta") && all[i - 1] === name))
 
@@ -96,15 +109,7 @@ describe("streamed runs", () => {
           "thread.run.created",
           "thread.run.queued",
           "thread.run.in_progress",
-          "thread.run.step.created",
-          "thread.run.step.in_progress",
-          "thread.message.created",
-          "thread.message.in_progress",
-          "thread.message.delta",
-          "thread.message.completed",
-          "thread.run.step.completed",
-          "thread.run.completed",
-          "done"
+          ...messageStepToCompletion
         ])
         const deltas = events.filter((e) => e.event === "thread.message.delta").map(json)
         assert.deepStrictEqual(deltas.map((d) => d.delta.content[0].text.value), [
@@ -162,15 +167,7 @@ describe("streamed runs", () => {
           "thread.run.queued",
           "thread.run.step.completed",
           "thread.run.in_progress",
-          "thread.run.step.created",
-          "thread.run.step.in_progress",
-          "thread.message.created",
-          "thread.message.in_progress",
-          "thread.message.delta",
-          "thread.message.completed",
-          "thread.run.step.completed",
-          "thread.run.completed",
-          "done"
+          ...messageStepToCompletion
         ])
         const toolStep = json(second[1])
         assert.strictEqual(toolStep.id, created.id)
