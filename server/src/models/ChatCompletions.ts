@@ -95,13 +95,7 @@ export const requestBody = (options: Options, input: Input): Record<string, unkn
   return {
     model: Upstream.modelName(options, input.model),
     messages,
-    ...(tools.length > 0 ? { tools } : {}),
-    ...(toolChoice !== undefined ? { tool_choice: toolChoice } : {}),
-    ...(tools.length > 0 && input.parallelToolCalls !== undefined
-      ? { parallel_tool_calls: input.parallelToolCalls }
-      : {}),
-    ...(input.temperature != null ? { temperature: input.temperature } : {}),
-    ...(input.topP != null ? { top_p: input.topP } : {}),
+    ...Upstream.toolsAndSampling(input, tools, toolChoice),
     ...(responseFormat !== undefined ? { response_format: responseFormat } : {}),
     ...(input.maxCompletionTokens != null ? { max_completion_tokens: input.maxCompletionTokens } : {})
   }

@@ -93,13 +93,7 @@ export const requestBody = (options: Options, input: Input): Record<string, unkn
     model: Upstream.modelName(options, input.model),
     ...(input.instructions !== "" ? { instructions: input.instructions } : {}),
     input: items,
-    ...(tools.length > 0 ? { tools } : {}),
-    ...(toolChoice !== undefined ? { tool_choice: toolChoice } : {}),
-    ...(tools.length > 0 && input.parallelToolCalls !== undefined
-      ? { parallel_tool_calls: input.parallelToolCalls }
-      : {}),
-    ...(input.temperature != null ? { temperature: input.temperature } : {}),
-    ...(input.topP != null ? { top_p: input.topP } : {}),
+    ...Upstream.toolsAndSampling(input, tools, toolChoice),
     ...(format !== undefined ? { text: { format } } : {}),
     ...(input.maxCompletionTokens != null ? { max_output_tokens: input.maxCompletionTokens } : {}),
     store: false

@@ -18,7 +18,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { Output } from "../Model.js"
+import type { Input, Output } from "../Model.js"
 
 /**
  * How a provider reaches its upstream.
@@ -314,3 +314,24 @@ export const responseFormatOf = (
       return undefined
   }
 }
+
+/**
+ * The request fields both upstreams name alike: the tools (already in the upstream's shape) with
+ * `tool_choice` and `parallel_tool_calls`, `temperature` and `top_p`, each only when set.
+ *
+ * @since 0.1.0
+ * @category prompt
+ */
+export const toolsAndSampling = (
+  input: Input,
+  tools: ReadonlyArray<unknown>,
+  toolChoice: unknown
+): Record<string, unknown> => ({
+  ...(tools.length > 0 ? { tools } : {}),
+  ...(toolChoice !== undefined ? { tool_choice: toolChoice } : {}),
+  ...(tools.length > 0 && input.parallelToolCalls !== undefined
+    ? { parallel_tool_calls: input.parallelToolCalls }
+    : {}),
+  ...(input.temperature != null ? { temperature: input.temperature } : {}),
+  ...(input.topP != null ? { top_p: input.topP } : {})
+})
