@@ -13,6 +13,7 @@ import {
   poll,
   runWith,
   setup as setup_,
+  streamGreeting,
   weather
 } from "./utils/ProviderHarness.js"
 
@@ -59,17 +60,7 @@ describe("Chat Completions provider, streaming upstream", () => {
         done
       ]
     })
-    const { assistant, thread } = await newThread(openai, "hi")
-    const before = fake.requests.length
-    const stream = openai.beta.threads.runs.stream(thread.id, {
-      assistant_id: assistant.id,
-      additional_instructions: "Answer in English.",
-      temperature: 0.5,
-      top_p: 0.9
-    })
-    const deltas: Array<string> = []
-    stream.on("textDelta", (d) => deltas.push(d.value ?? ""))
-    const run = await stream.finalRun()
+    const { before, deltas, run, thread } = await streamGreeting(t)
     assert.deepStrictEqual(deltas, ["Hel", "lo ", "there"])
     assert.strictEqual(run.status, "completed")
     assert.deepStrictEqual(run.usage, { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 })

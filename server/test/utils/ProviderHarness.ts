@@ -132,3 +132,23 @@ export const cancelWhileStreaming = async ({ fake, openai }: Harness, reply: Fak
   const ended = await openai.beta.threads.runs.poll(run.id, { thread_id: thread.id }, poll)
   return { ended, thread }
 }
+
+/**
+ * A streamed run of a new thread ("hi") with extra instructions and sampling set, the upstream
+ * answering as scripted: the text deltas the SDK saw, the run at its end, and the number of
+ * upstream requests made before it.
+ */
+export const streamGreeting = async ({ fake, openai }: Harness) => {
+  const { assistant, thread } = await newThread(openai, "hi")
+  const before = fake.requests.length
+  const stream = openai.beta.threads.runs.stream(thread.id, {
+    assistant_id: assistant.id,
+    additional_instructions: "Answer in English.",
+    temperature: 0.5,
+    top_p: 0.9
+  })
+  const deltas: Array<string> = []
+  stream.on("textDelta", (d) => deltas.push(d.value ?? ""))
+  const run = await stream.finalRun()
+  return { before, deltas, run, thread }
+}
