@@ -576,20 +576,7 @@ export const make = (timings: Timings = defaultTimings) =>
                 yield* finish(yield* current(run), "completed", { completedAt: now, usage: usage() })
                 return
               }
-              const messageId = Ids.make("msg")
-              const createdAt = yield* seconds
-              const message = newMessage(run, messageId, createdAt)
-              const messageStep: RunStep = {
-                ...base,
-                id: Ids.make("step"),
-                createdAt,
-                type: "message_creation",
-                stepDetails: { type: "message_creation", messageCreation: { messageId } }
-              }
-              yield* saveStep(messageStep, "created")
-              yield* publish({ event: "thread.run.step.in_progress", data: messageStep })
-              yield* saveMessage(message, "created")
-              yield* publish({ event: "thread.message.in_progress", data: message })
+              const { message, step: messageStep } = yield* openMessage
               yield* Effect.sleep(step)
               // a run cancelled (or expired) while its reply is written ends the message first, with
               // what was written, then the run: a stream of the run sees both
@@ -606,7 +593,7 @@ export const make = (timings: Timings = defaultTimings) =>
                   yield* publish({
                     event: "thread.message.delta",
                     data: {
-                      id: messageId,
+                      id: message.id,
                       object: "thread.message.delta",
                       delta: { content: [{ index: 0, type: "text", text: { value: piece } }] }
                     }
