@@ -8,22 +8,9 @@ import * as Tracer from "effect/Tracer"
 import { AssistantsLive, RetryPolicy, Runs, Threads } from "../src/index.js"
 import * as fx from "./utils/fixtures.js"
 import * as MockHttp from "./utils/MockHttp.js"
+import { recordingTracer } from "./utils/tracing.js"
 
 const secret = "sk-SPAN-SECRET-0123456789"
-
-/** The default tracer, keeping every span it starts. */
-const recordingTracer = Effect.map(Effect.tracer, (base) => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (...args) => {
-      const span = base.span(...args)
-      spans.push(span)
-      return span
-    },
-    context: base.context
-  })
-  return { spans, tracer }
-})
 
 describe("spans", () => {
   it.live("one span per API call, named after it, around every attempt; no platform span; the key in no attribute", () =>

@@ -20,22 +20,9 @@ import { AssistantsClient, type AssistantsConfig, AssistantsLive, Runs, Threads 
 import * as NodeTransport from "../src/layers/NodeTransport.js"
 import * as fx from "./utils/fixtures.js"
 import { type Seen, server } from "./utils/loopback.js"
+import { recordingTracer } from "./utils/tracing.js"
 
 const secret = "sk-TRACE-SECRET-0123456789abcdef"
-
-/** The default tracer, keeping every span it starts. */
-const recordingTracer = Effect.map(Effect.tracer, (base) => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (...args) => {
-      const span = base.span(...args)
-      spans.push(span)
-      return span
-    },
-    context: base.context
-  })
-  return { spans, tracer }
-})
 
 /** Everything a span recorded, as text: its name, attributes, links, events and how it ended. */
 const recorded = (span: Tracer.Span) => {

@@ -323,16 +323,8 @@ export const make = (options: AssistantsConfig.Options = {}) =>
           )
         // with the tracer off there is no span to make, nor a context to send
         if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return run(undefined)
-        return Effect.useSpan(
-          operation.name,
-          {
-            kind: "client",
-            captureStackTrace: false,
-            attributes: Tracing.requestAttributes(operation.name, operation.method, operation.path)
-          },
-          // only our own code runs under the span: no need to make it the parent of anything
-          run
-        )
+        // only our own code runs under the span: no need to make it the parent of anything
+        return Effect.useSpan(operation.name, Tracing.spanOptions(operation), run)
       })
 
     /** One attempt of a streamed call: send and return the response once its headers are in. */
@@ -372,14 +364,7 @@ export const make = (options: AssistantsConfig.Options = {}) =>
               )
             )
           if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return run(undefined)
-          return Effect.flatMap(
-            Effect.makeSpanScoped(call.name, {
-              kind: "client",
-              captureStackTrace: false,
-              attributes: Tracing.requestAttributes(call.name, call.method, call.path)
-            }),
-            run
-          )
+          return Effect.flatMap(Effect.makeSpanScoped(call.name, Tracing.spanOptions(call)), run)
         }))
 
     return AssistantsClient.of({

@@ -82,3 +82,15 @@ export const recordResponse = (span: Tracer.Span, response: HttpClientResponse.H
  * @internal
  */
 export const traceparent = (span: Tracer.Span): string => HttpTraceContext.toHeaders(span).traceparent
+
+/**
+ * The options of a call's one span: a client span named after the call, with its request's
+ * attributes, and no stack trace captured (it would cost every call).
+ *
+ * @internal
+ */
+export const spanOptions = (call: { readonly name: string; readonly method: string; readonly path: string }) => ({
+  kind: "client" as const,
+  captureStackTrace: false,
+  attributes: requestAttributes(call.name, call.method, call.path)
+})
