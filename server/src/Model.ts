@@ -82,6 +82,30 @@ export interface Input {
    * not stream never calls it, and the run streams the final text in pieces instead.
    */
   readonly onText?: ((piece: string) => Effect.Effect<void>) | undefined
+  /**
+   * Called with each piece of a function call as the upstream sends it, in order, before
+   * `respond` returns; a streamed run publishes each as `thread.run.step.delta` at once. A model
+   * that does not stream its calls never calls it, and the run streams the finished calls in
+   * pieces instead (per call: a call with no piece sent live is cut afterwards).
+   */
+  readonly onToolCall?: ((piece: ToolCallPiece) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * A piece of a function call as it arrives from the upstream. A call's first piece names it;
+ * the pieces of a call, joined, are the start of (at the end, all of) its `arguments`. The run
+ * gives the call its id (the ids of `required_action` are the server's own), so a piece has none.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export interface ToolCallPiece {
+  /** The call's position in the `calls` of the turn's `ToolCalls` output. */
+  readonly index: number
+  /** The function's name, on the call's first piece only. */
+  readonly name?: string | undefined
+  /** The next piece of the call's arguments (empty on a first piece that only names the call). */
+  readonly arguments: string
 }
 
 /**

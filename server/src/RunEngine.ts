@@ -20,7 +20,8 @@
  *                   thread.message.created, thread.message.in_progress, thread.message.delta...,
  *                   thread.message.completed, thread.run.step.completed
  * for tool calls:   thread.run.step.created, thread.run.step.in_progress (tool_calls, no calls yet),
- *                   thread.run.step.delta... (each call's id and name, then its arguments in pieces),
+ *                   thread.run.step.delta... (each call's id and name, then its arguments in pieces,
+ *                   as the model streams them, or cut afterwards),
  *                   thread.run.requires_action; once outputs arrive: thread.run.queued,
  *                   thread.run.step.completed (with the outputs), thread.run.in_progress, ...
  * the end:          thread.run.completed | incomplete | failed | cancelled | expired
@@ -44,7 +45,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type ApiError, invalid } from "./ApiError.js"
 import * as Ids from "./Ids.js"
-import { type FunctionSpec, Model, type Output, streamPieces, type ToolOutput } from "./Model.js"
+import { type FunctionSpec, Model, type Output, streamPieces, type ToolCallPiece, type ToolOutput } from "./Model.js"
 import { Store } from "./Store.js"
 
 /**
@@ -253,6 +254,35 @@ export const make = (timings: Timings = defaultTimings) =>
     const saveMessage = (m: Message, event: string) =>
       Effect.zipRight(store.messages.put(m), PubSub.publish(pubsub, { event: `thread.message.${event}`, data: m }))
     const publish = (event: Event) => PubSub.publish(pubsub, event)
+    /** One piece of a call of a tool_calls step; the call's first piece carries its id and name. */
+    const publishCallPiece = (
+      stepId: string,
+      index: number,
+      piece: string,
+      head?: { readonly id: string; readonly name: string }
+    ) =>
+      publish({
+        event: "thread.run.step.delta",
+        data: {
+          id: stepId,
+          object: "thread.run.step.delta",
+          delta: {
+            stepDetails: {
+              type: "tool_calls",
+              toolCalls: [
+                head !== undefined
+                  ? {
+                    index,
+                    id: head.id,
+                    type: "function",
+                    function: { name: head.name, arguments: piece, output: null }
+                  }
+                  : { index, type: "function", function: { arguments: piece } }
+              ]
+            }
+          }
+        }
+      })
 
     const current = (run: Run) => Effect.map(store.runs.get(run.id), (r) => r ?? run)
 
@@ -383,9 +413,59 @@ export const make = (timings: Timings = defaultTimings) =>
                 }
               })
             })
+          const usage = () => ({ promptTokens, completionTokens, totalTokens: promptTokens + completionTokens })
+          // text before tool calls is a message of its own, complete once the calls begin
+          let streamedDone: RunStep | undefined
+          const completeStreamed = Effect.gen(function*() {
+            if (streamed === undefined || streamedDone !== undefined) return
+            const now = yield* seconds
+            yield* saveMessage({
+              ...streamed.message,
+              status: "completed",
+              completedAt: now,
+              content: [{ type: "text", text: { value: streamedText, annotations: [] } }]
+            }, "completed")
+            streamedDone = { ...streamed.step, status: "completed", completedAt: now, usage: usage() }
+            yield* saveStep(streamedDone, "completed")
+          })
+          // a model that streams its calls hands each piece over as it arrives: the tool_calls
+          // step opens at the first piece, each call gets its id at its first piece, and each
+          // piece is published at once
+          let liveStep: RunStep | undefined
+          const liveCalls = new Map<number, { readonly id: string; arguments: string }>()
+          const onToolCall = (piece: ToolCallPiece) =>
+            Effect.gen(function*() {
+              let opened = liveStep
+              if (opened === undefined) {
+                yield* completeStreamed
+                opened = {
+                  ...base,
+                  id: Ids.make("step"),
+                  createdAt: yield* seconds,
+                  type: "tool_calls",
+                  stepDetails: { type: "tool_calls", toolCalls: [] }
+                }
+                liveStep = opened
+                yield* saveStep(opened, "created")
+                yield* publish({ event: "thread.run.step.in_progress", data: opened })
+              }
+              let call = liveCalls.get(piece.index)
+              const first = call === undefined
+              if (call === undefined) {
+                call = { id: Ids.make("call"), arguments: "" }
+                liveCalls.set(piece.index, call)
+              }
+              call.arguments += piece.arguments
+              yield* publishCallPiece(
+                opened.id,
+                piece.index,
+                piece.arguments,
+                first ? { id: call.id, name: piece.name ?? "" } : undefined
+              )
+            })
           const endStreamed = (reason: "run_cancelled" | "run_expired" | "run_failed" | "max_tokens") =>
             Effect.gen(function*() {
-              if (streamed === undefined) return
+              if (streamed === undefined || streamedDone !== undefined) return
               const now = yield* seconds
               yield* saveMessage({
                 ...streamed.message,
@@ -414,7 +494,8 @@ export const make = (timings: Timings = defaultTimings) =>
                 maxCompletionTokens: run.maxCompletionTokens === null
                   ? null
                   : Math.max(1, run.maxCompletionTokens - completionTokens),
-                onText
+                onText,
+                onToolCall
               }),
               Option.some
             ),
@@ -434,18 +515,11 @@ export const make = (timings: Timings = defaultTimings) =>
           if (counted && run.maxPromptTokens !== null && promptTokens > run.maxPromptTokens) {
             output = { _tag: "Incomplete", reason: "max_prompt_tokens" }
           }
-          const usage = () => ({ promptTokens, completionTokens, totalTokens: promptTokens + completionTokens })
           if (streamed !== undefined && output._tag !== "Reply") {
             if (output._tag === "ToolCalls") {
-              // text before tool calls: a message of its own, complete
-              const now = yield* seconds
-              yield* saveMessage({
-                ...streamed.message,
-                status: "completed",
-                completedAt: now,
-                content: [{ type: "text", text: { value: streamedText, annotations: [] } }]
-              }, "completed")
-              yield* saveStep({ ...streamed.step, status: "completed", completedAt: now, usage: usage() }, "completed")
+              if (streamedDone === undefined) yield* completeStreamed
+              // completed as the calls began, before this turn's counts were known
+              else yield* store.steps.put({ ...streamedDone, usage: usage() })
             } else {
               yield* endStreamed(output._tag === "Fail" ? "run_failed" : "max_tokens")
             }
@@ -464,54 +538,48 @@ export const make = (timings: Timings = defaultTimings) =>
               return
             }
             case "ToolCalls": {
-              const calls = output.calls.map((c) => ({
-                id: Ids.make("call"),
+              const calls = output.calls.map((c, index) => ({
+                id: liveCalls.get(index)?.id ?? Ids.make("call"),
                 type: "function" as const,
                 function: { name: c.name, arguments: c.arguments }
               }))
               if (!counted) completionTokens += calls.reduce((n, c) => n + words(c.function.arguments), 0)
               const toolStep: RunStep = {
                 ...base,
-                id: Ids.make("step"),
-                createdAt: yield* seconds,
+                id: liveStep?.id ?? Ids.make("step"),
+                createdAt: liveStep?.createdAt ?? (yield* seconds),
                 type: "tool_calls",
                 stepDetails: {
                   type: "tool_calls",
                   toolCalls: calls.map((c) => ({ ...c, function: { ...c.function, output: null } }))
                 }
               }
-              // as the API streams it: the step opens with no calls, the deltas bring them in
-              const opened: RunStep = { ...toolStep, stepDetails: { type: "tool_calls", toolCalls: [] } }
-              yield* saveStep(opened, "created")
-              yield* publish({ event: "thread.run.step.in_progress", data: opened })
+              if (liveStep === undefined) {
+                // as the API streams it: the step opens with no calls, the deltas bring them in
+                const opened: RunStep = { ...toolStep, stepDetails: { type: "tool_calls", toolCalls: [] } }
+                yield* saveStep(opened, "created")
+                yield* publish({ event: "thread.run.step.in_progress", data: opened })
+              }
               for (let index = 0; index < calls.length; index++) {
                 const call = calls[index]
+                const live = liveCalls.get(index)
+                if (live !== undefined) {
+                  // streamed as it arrived; what the upstream's final call holds beyond that follows
+                  const rest = call.function.arguments.startsWith(live.arguments)
+                    ? call.function.arguments.slice(live.arguments.length)
+                    : ""
+                  if (rest !== "") yield* publishCallPiece(toolStep.id, index, rest)
+                  continue
+                }
                 const parts = streamPieces(output.calls[index])
                 for (let n = 0; n === 0 || n < parts.length; n++) {
                   if (paced) yield* Effect.sleep(delta)
-                  const piece = parts[n] ?? ""
-                  yield* publish({
-                    event: "thread.run.step.delta",
-                    data: {
-                      id: toolStep.id,
-                      object: "thread.run.step.delta",
-                      delta: {
-                        stepDetails: {
-                          type: "tool_calls",
-                          toolCalls: [
-                            n === 0
-                              ? {
-                                index,
-                                id: call.id,
-                                type: "function",
-                                function: { name: call.function.name, arguments: piece, output: null }
-                              }
-                              : { index, type: "function", function: { arguments: piece } }
-                          ]
-                        }
-                      }
-                    }
-                  })
+                  yield* publishCallPiece(
+                    toolStep.id,
+                    index,
+                    parts[n] ?? "",
+                    n === 0 ? { id: call.id, name: call.function.name } : undefined
+                  )
                 }
               }
               yield* store.steps.put(toolStep)

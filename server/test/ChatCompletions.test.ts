@@ -6,6 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as ChatCompletions from "../src/models/ChatCompletions.js"
 import {
+  callsStreamedLive,
   cancelWhileStreaming,
   completion,
   error,
@@ -145,6 +146,72 @@ describe("Chat Completions provider, streaming upstream", () => {
     ])
     const steps = await openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: "asc" })
     assert.deepStrictEqual(steps.data.map((s) => s.type), ["tool_calls", "message_creation"])
+    assert.deepStrictEqual(fake.violations, [])
+  })
+
+  it("streamed calls: each piece of arguments reaches the client as a step delta before the upstream finishes", () =>
+    callsStreamedLive(t, (latch) => ({
+      _tag: "sse",
+      events: [
+        chunk({
+          role: "assistant",
+          tool_calls: [{ index: 0, id: "up_1", type: "function", function: { name: "weather", arguments: "" } }]
+        }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: "{\"city\":\"Paris\"," } }] }),
+        { ...chunk({ tool_calls: [{ index: 0, function: { arguments: "\"unit\":\"c\"}" } }] }), until: latch },
+        chunk({
+          tool_calls: [{ index: 1, id: "up_2", type: "function", function: { name: "weather", arguments: "" } }]
+        }),
+        chunk({ tool_calls: [{ index: 1, function: { arguments: "{\"city\":\"Oslo\"," } }] }),
+        chunk({ tool_calls: [{ index: 1, function: { arguments: "\"unit\":\"c\"}" } }] }),
+        chunk({}, "tool_calls"),
+        usageChunk(20, 9),
+        done
+      ]
+    })))
+
+  it("text before streamed calls: its message completes before the calls' step opens", async () => {
+    const { fake, openai } = t
+    fake.script({
+      _tag: "sse",
+      events: [
+        chunk({ role: "assistant", content: "Let me look." }),
+        chunk({
+          tool_calls: [{ index: 0, id: "up_1", type: "function", function: { name: "weather", arguments: "" } }]
+        }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: "{\"city\":\"Paris\",\"unit\":\"c\"}" } }] }),
+        chunk({}, "tool_calls"),
+        usageChunk(20, 9),
+        done
+      ]
+    })
+    const tool = { type: "function" as const, function: { name: "weather", parameters: weather } }
+    const { assistant, thread } = await newThread(openai, "weather in Paris?", { tools: [tool] })
+    const stream = openai.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id })
+    const seen: Array<string> = []
+    stream.on("event", (e) => seen.push(e.event === "thread.run.step.created" ? `step:${e.data.type}` : e.event))
+    const run = await stream.finalRun()
+    assert.strictEqual(run.status, "requires_action")
+    assert.deepStrictEqual(seen.slice(seen.indexOf("thread.message.delta")), [
+      "thread.message.delta",
+      "thread.message.completed",
+      "thread.run.step.completed",
+      "step:tool_calls",
+      "thread.run.step.in_progress",
+      "thread.run.step.delta",
+      "thread.run.step.delta",
+      "thread.run.requires_action"
+    ])
+    const message = (await openai.beta.threads.messages.list(thread.id)).data[0]
+    assert.deepStrictEqual([message.role, message.status], ["assistant", "completed"])
+    assert.strictEqual(message.content[0].type === "text" ? message.content[0].text.value : "", "Let me look.")
+    const steps = await openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: "asc" })
+    assert.deepStrictEqual(steps.data.map((s) => [s.type, s.status]), [
+      ["message_creation", "completed"],
+      ["tool_calls", "in_progress"]
+    ])
+    // the turn's counts reach the message's step once the upstream gave them
+    assert.deepStrictEqual(steps.data[0].usage, { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 })
     assert.deepStrictEqual(fake.violations, [])
   })
 

@@ -5,8 +5,10 @@
  * vendored Responses contract.
  */
 import { assert, describe, it } from "@effect/vitest"
+import type * as Deferred from "effect/Deferred"
 import * as OpenAiResponses from "../src/models/OpenAiResponses.js"
 import {
+  callsStreamedLive,
   cancelWhileStreaming,
   error,
   newThread,
@@ -61,14 +63,22 @@ const callItem = (id: string, callId: string, args: string) => ({
   arguments: args,
   status: "completed"
 })
-/** SSE events in order, named by their type, sequence numbers from 0. */
+/** SSE events in order, named by their type, sequence numbers from 0 (`delay`, `until`: see FakeUpstream). */
 const events = (
-  ...data: ReadonlyArray<{ readonly type: string; readonly delay?: number; readonly [key: string]: unknown }>
+  ...data: ReadonlyArray<
+    {
+      readonly type: string
+      readonly delay?: number
+      readonly until?: Deferred.Deferred<void>
+      readonly [key: string]: unknown
+    }
+  >
 ) =>
-  data.map(({ delay, ...d }, i) => ({
+  data.map(({ delay, until, ...d }, i) => ({
     event: d.type,
     data: { ...d, sequence_number: i },
-    ...(delay !== undefined ? { delay } : {})
+    ...(delay !== undefined ? { delay } : {}),
+    ...(until !== undefined ? { until } : {})
   }))
 const created = { type: "response.created", response: response([], { status: "in_progress" }) }
 const textDelta = (delta: string, delay?: number) => ({
@@ -197,6 +207,40 @@ describe("OpenAI Responses provider, streaming upstream", () => {
       { type: "function_call_output", call_id: calls[1].id, output: "9" }
     ])
     assert.deepStrictEqual(fake.violations, [])
+  })
+
+  it("streamed calls: each piece of arguments reaches the client as a step delta before the upstream finishes", () => {
+    const paris = callItem("fc_1", "up_1", "{\"city\":\"Paris\",\"unit\":\"c\"}")
+    const oslo = callItem("fc_2", "up_2", "{\"city\":\"Oslo\",\"unit\":\"c\"}")
+    const argsDelta = (item: string, output: number, delta: string) => ({
+      type: "response.function_call_arguments.delta",
+      item_id: item,
+      output_index: output,
+      delta
+    })
+    return callsStreamedLive(t, (latch) => ({
+      _tag: "sse",
+      events: events(
+        created,
+        {
+          type: "response.output_item.added",
+          output_index: 0,
+          item: { ...paris, arguments: "", status: "in_progress" }
+        },
+        argsDelta("fc_1", 0, "{\"city\":\"Paris\","),
+        { ...argsDelta("fc_1", 0, "\"unit\":\"c\"}"), until: latch },
+        { type: "response.output_item.done", output_index: 0, item: paris },
+        {
+          type: "response.output_item.added",
+          output_index: 1,
+          item: { ...oslo, arguments: "", status: "in_progress" }
+        },
+        argsDelta("fc_2", 1, "{\"city\":\"Oslo\","),
+        argsDelta("fc_2", 1, "\"unit\":\"c\"}"),
+        { type: "response.output_item.done", output_index: 1, item: oslo },
+        completed([paris, oslo], { usage: usage(20, 9) })
+      )
+    }))
   })
 
   it("a 429 with retry-after is retried, and the run completes", async () => {

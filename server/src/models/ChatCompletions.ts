@@ -12,7 +12,8 @@
  * - `temperature`, `top_p`, `response_format` and `max_completion_tokens` passed through.
  *
  * The answer: text becomes the reply (streamed, each content chunk reaches the run as it
- * arrives), tool calls become the run's calls, `finish_reason: "length"` ends the run
+ * arrives), tool calls become the run's calls (streamed, each piece of arguments reaches the run
+ * as it arrives, once the call's name is known), `finish_reason: "length"` ends the run
  * `incomplete`, and `usage` is the turn's counts.
  *
  * @since 0.1.0
@@ -161,7 +162,10 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Http
         let finishReason: string | null | undefined
         let usage: Usage | undefined
         let done = false
-        const calls: Array<{ id?: string; name: string; arguments: string; chunks: Array<string> }> = []
+        // calls in the order they began (the upstream's `index` names a call, but need not count
+        // from 0 without gaps); a call's pieces reach the run once its name is known
+        const calls: Array<{ name: string; arguments: string; chunks: Array<string>; live: boolean; sent: number }> = []
+        const position = new Map<number, number>()
         yield* Upstream.sseData(response).pipe(
           Stream.takeUntil((data) => data === "[DONE]"),
           Stream.runForEach((data) =>
@@ -181,13 +185,30 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Http
               if (choice === undefined) return
               if (choice.finish_reason != null) finishReason = choice.finish_reason
               for (const d of choice.delta?.tool_calls ?? []) {
-                const index = typeof d.index === "number" ? d.index : calls.length
-                const call = calls[index] ??= { name: "", arguments: "", chunks: [] }
-                if (d.id) call.id = d.id
+                const key = typeof d.index === "number" ? d.index : -1 - calls.length
+                let at = position.get(key)
+                if (at === undefined) {
+                  at = calls.length
+                  position.set(key, at)
+                  calls.push({ name: "", arguments: "", chunks: [], live: false, sent: 0 })
+                }
+                const call = calls[at]
                 if (d.function?.name) call.name += d.function.name
                 if (d.function?.arguments) {
                   call.arguments += d.function.arguments
                   call.chunks.push(d.function.arguments)
+                }
+                if (input.onToolCall && call.name !== "") {
+                  // the first piece names the call and carries what arrived before the name
+                  const piece = call.arguments.slice(call.sent)
+                  if (!call.live || piece !== "") {
+                    const first = !call.live
+                    call.live = true
+                    call.sent = call.arguments.length
+                    yield* input.onToolCall(
+                      first ? { index: at, name: call.name, arguments: piece } : { index: at, arguments: piece }
+                    )
+                  }
                 }
               }
               const piece = choice.delta?.content
@@ -203,7 +224,7 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Http
         return outputOf(
           finishReason,
           text,
-          calls.filter((c) => c !== undefined).map((c) => ({ name: c.name, arguments: c.arguments, chunks: c.chunks })),
+          calls.map((c) => ({ name: c.name, arguments: c.arguments, chunks: c.chunks })),
           usage
         )
       })

@@ -17,6 +17,10 @@
  *   `response_format` as `text.format`; `max_completion_tokens` as `max_output_tokens`;
  *   `store: false`.
  *
+ * Streamed, text deltas and function-call argument deltas reach the run as they arrive (a call
+ * from its `response.output_item.added`; one never announced reaches it whole at its
+ * `response.output_item.done`).
+ *
  * @since 0.1.0
  */
 import * as OpenAiClient from "@effect/ai-openai/OpenAiClient"
@@ -167,11 +171,17 @@ const usageOf = (usage: any): Usage | undefined =>
 
 /**
  * The run's outcome for a finished Responses `Response` (streamed text already delivered or not).
+ * `chunks` are the streamed argument pieces by item id; `order` the positions already given to
+ * calls streamed live (by item id), which the calls keep, the others following in output order.
  *
  * @since 0.1.0
  * @category models
  */
-export const outputOf = (response: any, chunks?: ReadonlyMap<string, ReadonlyArray<string>>): Output => {
+export const outputOf = (
+  response: any,
+  chunks?: ReadonlyMap<string, ReadonlyArray<string>>,
+  order?: ReadonlyMap<string, number>
+): Output => {
   const usage = usageOf(response.usage)
   const counts = usage === undefined ? {} : { usage }
   if (response.status === "failed") {
@@ -186,16 +196,25 @@ export const outputOf = (response: any, chunks?: ReadonlyMap<string, ReadonlyArr
     return { _tag: "Incomplete", reason: "max_completion_tokens", ...counts }
   }
   let text = ""
-  const calls: Array<ToolCall> = []
+  const calls: Array<ToolCall & { readonly at: number }> = []
   for (const item of response.output ?? []) {
     if (item.type === "message") {
       for (const part of item.content ?? []) if (part.type === "output_text") text += part.text
     } else if (item.type === "function_call") {
       const pieces = chunks?.get(item.id ?? "")
-      calls.push({ name: item.name, arguments: item.arguments, ...(pieces ? { chunks: pieces } : {}) })
+      calls.push({
+        name: item.name,
+        arguments: item.arguments,
+        ...(pieces ? { chunks: pieces } : {}),
+        at: order?.get(item.id ?? "") ?? Number.MAX_SAFE_INTEGER
+      })
     }
   }
-  if (calls.length > 0) return { _tag: "ToolCalls", calls, ...counts }
+  if (calls.length > 0) {
+    // a stable sort: the calls streamed live first, at their positions, then the others
+    calls.sort((a, b) => a.at - b.at)
+    return { _tag: "ToolCalls", calls: calls.map(({ at: _, ...call }) => call), ...counts }
+  }
   return { _tag: "Reply", text, ...counts }
 }
 
@@ -224,6 +243,14 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Open
           let final: any
           let failure: Upstream.UpstreamError | undefined
           const chunks = new Map<string, Array<string>>()
+          // the position of each call streamed live, by item id, in the order the calls began
+          const order = new Map<string, number>()
+          const announce = (id: string, name: string, args: string) =>
+            Effect.suspend(() => {
+              if (input.onToolCall === undefined || order.has(id)) return Effect.void
+              order.set(id, order.size)
+              return input.onToolCall({ index: order.size - 1, name, arguments: args })
+            })
           yield* client.createResponseStream(requestBody(options, input) as any).pipe(
             Stream.mapError(fromAiError),
             Stream.runForEach((event: any) =>
@@ -233,12 +260,27 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Open
                   case "response.output_text.delta":
                     if (input.onText && event.delta !== "") yield* input.onText(event.delta)
                     break
+                  case "response.output_item.added":
+                    if (event.item?.type === "function_call") {
+                      yield* announce(event.item.id, event.item.name, event.item.arguments ?? "")
+                    }
+                    break
                   case "response.function_call_arguments.delta": {
                     const list = chunks.get(event.item_id) ?? []
                     list.push(event.delta)
                     chunks.set(event.item_id, list)
+                    const at = order.get(event.item_id)
+                    if (at !== undefined && input.onToolCall && event.delta !== "") {
+                      yield* input.onToolCall({ index: at, arguments: event.delta })
+                    }
                     break
                   }
+                  case "response.output_item.done":
+                    // a call whose start was not announced reaches the run whole, once it is done
+                    if (event.item?.type === "function_call") {
+                      yield* announce(event.item.id, event.item.name, event.item.arguments ?? "")
+                    }
+                    break
                   case "response.completed":
                   case "response.incomplete":
                   case "response.failed":
@@ -257,7 +299,7 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Open
           )
           if (failure !== undefined) return yield* Effect.fail(failure)
           if (final === undefined) return yield* Effect.fail(Upstream.brokenStream())
-          return outputOf(final, chunks)
+          return outputOf(final, chunks, order)
         })
         return Effect.retry(attempt, { schedule: policy, while: () => !started })
       })

@@ -19,10 +19,18 @@ export type Reply =
     readonly body: unknown
     readonly headers?: Record<string, string>
   }
-  /** Server-sent events: each entry's `data` (an object is JSON-encoded); `delay` ms before it. */
+  /**
+   * Server-sent events: each entry's `data` (an object is JSON-encoded); `delay` ms before it;
+   * `until`, a latch the event waits for (the test opens it once it saw what came before).
+   */
   | {
     readonly _tag: "sse"
-    readonly events: ReadonlyArray<{ readonly event?: string; readonly data: unknown; readonly delay?: number }>
+    readonly events: ReadonlyArray<{
+      readonly event?: string
+      readonly data: unknown
+      readonly delay?: number
+      readonly until?: Deferred.Deferred<void>
+    }>
     /** Destroy the socket after the events instead of ending the body. */
     readonly cut?: boolean
     /** Keep the body open after the events until the client goes away. */
@@ -80,6 +88,7 @@ export const make = (contract: "chat" | "responses"): Effect.Effect<Fake, never,
       let first = true
       for (const e of reply.events) {
         if (e.delay) await sleep(e.delay)
+        if (e.until) await Effect.runPromise(Deferred.await(e.until))
         if (res.destroyed) return
         if (typeof e.data === "object") check(schemas[contract].event, e.data)
         const data = typeof e.data === "string" ? e.data : JSON.stringify(e.data)

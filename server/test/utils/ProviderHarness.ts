@@ -5,7 +5,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { afterAll, beforeAll } from "@effect/vitest"
+import { afterAll, assert, beforeAll } from "@effect/vitest"
 import { AssistantsServer } from "effect-assistants-server"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -151,4 +151,73 @@ export const streamGreeting = async ({ fake, openai }: Harness) => {
   stream.on("textDelta", (d) => deltas.push(d.value ?? ""))
   const run = await stream.finalRun()
   return { before, deltas, run, thread }
+}
+
+/**
+ * A streamed run whose upstream streams two parallel `weather` calls (Paris, then Oslo) and holds
+ * the rest of its answer behind `latch`, opened when the SDK sees the first piece of arguments
+ * as a `thread.run.step.delta`: the run gets past the latch only if the calls reach the client as
+ * they arrive. `reply` builds the upstream's answer around the latch; its first call must stream
+ * `{"city":"Paris",` before the latch. Checks what the SDK saw before the latch (the first call's
+ * id and name, then that piece), that the pieces of each call join to the arguments of the run's
+ * `required_action`, and that the upstream's traffic kept to its contract.
+ */
+export const callsStreamedLive = async (
+  { fake, openai }: Harness,
+  reply: (latch: Deferred.Deferred<void>) => FakeUpstream.Reply
+) => {
+  const latch = Effect.runSync(Deferred.make<void>())
+  fake.script(reply(latch))
+  const tool = { type: "function" as const, function: { name: "weather", parameters: weather, strict: true } }
+  const { assistant, thread } = await newThread(openai, "weather in Paris and Oslo?", { tools: [tool] })
+  const stream = openai.beta.threads.runs.stream(thread.id, {
+    assistant_id: assistant.id,
+    tool_choice: "required",
+    parallel_tool_calls: true
+  })
+  const seen: Array<string> = []
+  const pieces: Array<{ index: number; id?: string; name?: string; arguments: string; early: boolean }> = []
+  stream.on("event", (e) => {
+    seen.push(e.event)
+    if (e.event !== "thread.run.step.delta" || e.data.delta.step_details?.type !== "tool_calls") return
+    for (const call of e.data.delta.step_details.tool_calls ?? []) {
+      if (call.type !== "function") continue
+      const early = !Effect.runSync(Deferred.isDone(latch))
+      const args = call.function?.arguments ?? ""
+      pieces.push({
+        index: call.index,
+        ...(call.id !== undefined ? { id: call.id } : {}),
+        ...(call.function?.name != null ? { name: call.function.name } : {}),
+        arguments: args,
+        early
+      })
+      if (args !== "") Deferred.unsafeDone(latch, Effect.void)
+    }
+  })
+  // bounded: without live pieces the latch never opens and the upstream never finishes
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no call piece reached the client before the upstream finished")), 10_000)
+  })
+  const run = await Promise.race([stream.finalRun(), bound]).finally(() => clearTimeout(timer))
+  assert.strictEqual(run.status, "requires_action")
+  const calls = run.required_action!.submit_tool_outputs.tool_calls
+  assert.deepStrictEqual(calls.map((c) => JSON.parse(c.function.arguments)), [
+    { city: "Paris", unit: "c" },
+    { city: "Oslo", unit: "c" }
+  ])
+  assert.deepStrictEqual(pieces.filter((p) => p.early).map(({ early: _, ...p }) => p), [
+    { index: 0, id: calls[0].id, name: "weather", arguments: "" },
+    { index: 0, arguments: "{\"city\":\"Paris\"," }
+  ])
+  calls.forEach((call, index) => {
+    const own = pieces.filter((p) => p.index === index)
+    assert.deepStrictEqual([own[0].id, own[0].name], [call.id, "weather"])
+    assert.strictEqual(own.map((p) => p.arguments).join(""), call.function.arguments)
+  })
+  // the step opens before its first delta; the run asks for the calls after the last one
+  const firstDelta = seen.indexOf("thread.run.step.delta")
+  assert.isAbove(firstDelta, seen.indexOf("thread.run.step.in_progress"))
+  assert.isAbove(seen.indexOf("thread.run.requires_action"), seen.lastIndexOf("thread.run.step.delta"))
+  assert.deepStrictEqual(fake.violations, [])
 }
