@@ -13,6 +13,7 @@ import {
   newThread,
   poll,
   runWith,
+  runWithImages,
   setup as setup_,
   streamGreeting,
   weather
@@ -303,6 +304,25 @@ describe("Chat Completions provider, streaming upstream", () => {
 
 describe("Chat Completions provider, non-streaming upstream", () => {
   const t = setup({ stream: false })
+
+  it("image parts: a user message with an image_url goes as text and image_url parts; image_file is left out", async () => {
+    const { fake } = t
+    const { first, last, run } = await runWithImages(t, {
+      _tag: "json",
+      body: completion({ content: "A cat." }, "stop")
+    })
+    assert.strictEqual(run.status, "completed")
+    assert.deepStrictEqual(first, { role: "user", content: "hello" })
+    assert.deepStrictEqual(last, {
+      role: "user",
+      content: [
+        { type: "text", text: "What is on" },
+        { type: "image_url", image_url: { url: "https://example.com/cat.png", detail: "low" } },
+        { type: "text", text: "and here?" }
+      ]
+    })
+    assert.deepStrictEqual(fake.violations, [])
+  })
 
   it("text, response_format and truncation_strategy passed through; usage from the upstream", async () => {
     const { fake, openai } = t

@@ -14,6 +14,7 @@ import {
   newThread,
   poll,
   runWith,
+  runWithImages,
   setup as setup_,
   streamGreeting,
   weather
@@ -331,6 +332,24 @@ describe("OpenAI Responses provider, streaming upstream", () => {
 
 describe("OpenAI Responses provider, non-streaming upstream", () => {
   const t = setup({ stream: false })
+
+  it("image parts: a user message with images goes as input_text and input_image parts, by URL and by file id", async () => {
+    const { fake } = t
+    const { first, last, run } = await runWithImages(t, { _tag: "json", body: response([messageItem("A cat.")]) })
+    assert.strictEqual(run.status, "completed")
+    assert.deepStrictEqual(first, { type: "message", role: "user", content: "hello" })
+    assert.deepStrictEqual(last, {
+      type: "message",
+      role: "user",
+      content: [
+        { type: "input_text", text: "What is on" },
+        { type: "input_image", image_url: "https://example.com/cat.png", detail: "low" },
+        { type: "input_text", text: "and here?" },
+        { type: "input_image", file_id: "file-cat", detail: "auto" }
+      ]
+    })
+    assert.deepStrictEqual(fake.violations, [])
+  })
 
   it("text, response_format as text.format, truncation_strategy; usage from the upstream", async () => {
     const { fake, openai } = t

@@ -4,8 +4,10 @@
  * provider of `@effect/ai` speaks plain Chat Completions.
  *
  * One run turn is one request:
- * - `messages`: the instructions as a `system` message, the thread's messages (text parts) as
- *   `user`/`assistant` messages, then, per earlier round of tool calls, the `assistant` message
+ * - `messages`: the instructions as a `system` message, the thread's messages as
+ *   `user`/`assistant` messages (their text; a user message with an `image_url` part as content
+ *   parts, `text` and `image_url`; an `image_file` part is left out: Chat Completions cannot
+ *   name a file, and this server has no Files API to read it from), then, per earlier round of tool calls, the `assistant` message
  *   with its `tool_calls` and one `tool` message per output;
  * - `tools`: the run's function tools as defined (`parameters` and `strict` unchanged);
  *   `tool_choice` and `parallel_tool_calls` passed through;
@@ -63,7 +65,11 @@ export const requestBody = (options: Options, input: Input): Record<string, unkn
   const messages: Array<unknown> = []
   if (input.instructions !== "") messages.push({ role: "system", content: input.instructions })
   for (const m of input.messages) {
-    messages.push({ role: m.role === "assistant" ? "assistant" : "user", content: Upstream.textOf(m) })
+    const parts = Upstream.partsOf(m, {
+      text: (text) => ({ type: "text", text }),
+      imageUrl: (url, detail) => ({ type: "image_url", image_url: { url, ...(detail ? { detail } : {}) } })
+    })
+    messages.push({ role: m.role === "assistant" ? "assistant" : "user", content: parts ?? Upstream.textOf(m) })
   }
   const rounds = new Map<number, Array<Input["toolOutputs"][number]>>()
   input.toolOutputs.forEach((o, i) => {

@@ -10,8 +10,10 @@
  * schema, its `strict` and the submitted outputs reach the upstream unchanged.
  *
  * One run turn is one request:
- * - `instructions`; `input`: the thread's messages (text), then each earlier round's
- *   `function_call` items and their `function_call_output`s;
+ * - `instructions`; `input`: the thread's messages (their text; a user message with images as
+ *   `input_text` and `input_image` parts: an `image_url` by its URL, an `image_file` by its
+ *   `file_id`, which must name a file of the upstream's own Files API, since this server has
+ *   none), then each earlier round's `function_call` items and their `function_call_output`s;
  * - `tools`: the function tools (`parameters` as given, or an empty object schema; `strict` as
  *   given, else false); `tool_choice`, `parallel_tool_calls`, `temperature`, `top_p`;
  *   `response_format` as `text.format`; `max_completion_tokens` as `max_output_tokens`;
@@ -70,7 +72,11 @@ export const requestBody = (options: Options, input: Input): Record<string, unkn
   const items: Array<unknown> = input.messages.map((m) => ({
     type: "message",
     role: m.role === "assistant" ? "assistant" : "user",
-    content: Upstream.textOf(m)
+    content: Upstream.partsOf(m, {
+      text: (text) => ({ type: "input_text", text }),
+      imageUrl: (url, detail) => ({ type: "input_image", image_url: url, detail: detail ?? "auto" }),
+      imageFile: (fileId, detail) => ({ type: "input_image", file_id: fileId, detail: detail ?? "auto" })
+    }) ?? Upstream.textOf(m)
   }))
   // each round: its calls, then their outputs
   const rounds = new Map<number, Array<{ callId: string; name: string; arguments: string; output: string }>>()

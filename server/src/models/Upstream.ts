@@ -280,6 +280,51 @@ export const textOf = (message: Message): string =>
   message.content.map((part) => (part.type === "text" ? part.text.value : "")).join("")
 
 /**
+ * A user message's parts as an upstream takes them when it holds an image, in order: its text
+ * parts, its images by URL, and its images by file id (`image_file`: the id is the upstream's
+ * own, since this server has no Files API to read the bytes from), each in the upstream's shape;
+ * `undefined` for a message without images, whose content goes as its text alone. Assistant
+ * messages go as text: the upstreams take no images in them. A part of another kind (a refusal,
+ * a kind this version does not know) is left out, as in `textOf`.
+ *
+ * @since 0.1.0
+ * @category prompt
+ */
+export const partsOf = (
+  message: Message,
+  shape: {
+    readonly text: (text: string) => unknown
+    readonly imageUrl: (url: string, detail: "auto" | "low" | "high" | undefined) => unknown
+    /** Absent: the upstream cannot name a file, and the part is left out. */
+    readonly imageFile?: ((fileId: string, detail: "auto" | "low" | "high" | undefined) => unknown) | undefined
+  }
+): Array<unknown> | undefined => {
+  if (message.role === "assistant") return undefined
+  if (!message.content.some((p) => p.type === "image_url" || (p.type === "image_file" && shape.imageFile))) {
+    return undefined
+  }
+  const parts: Array<unknown> = []
+  for (const part of message.content) {
+    switch (part.type) {
+      case "text":
+        parts.push(shape.text(part.text.value))
+        break
+      case "image_url":
+        parts.push(shape.imageUrl(part.imageUrl.url, detailOf(part.imageUrl.detail)))
+        break
+      case "image_file":
+        if (shape.imageFile) parts.push(shape.imageFile(part.imageFile.fileId, detailOf(part.imageFile.detail)))
+        break
+    }
+  }
+  return parts
+}
+
+// a detail this version does not know is left to the upstream's default
+const detailOf = (detail: string | undefined): "auto" | "low" | "high" | undefined =>
+  detail === "auto" || detail === "low" || detail === "high" ? detail : undefined
+
+/**
  * The `tool_choice` sent upstream: the modes pass through, a named function takes the upstream's
  * own shape (`named`), and a choice of a hosted tool sends none.
  *

@@ -221,3 +221,27 @@ export const callsStreamedLive = async (
   assert.isAbove(seen.indexOf("thread.run.requires_action"), seen.lastIndexOf("thread.run.step.delta"))
   assert.deepStrictEqual(fake.violations, [])
 }
+
+/**
+ * A run of a thread whose user message holds text, an image by URL (detail `low`) and an image
+ * by file id, the upstream answering `reply`: the run at its end and the upstream's view of that
+ * message (the last of the request's messages or input items).
+ */
+export const runWithImages = async ({ fake, openai }: Harness, reply: FakeUpstream.Reply) => {
+  fake.script(reply)
+  const { assistant, thread } = await newThread(openai, "hello")
+  await openai.beta.threads.messages.create(thread.id, {
+    role: "user",
+    content: [
+      { type: "text", text: "What is on" },
+      { type: "image_url", image_url: { url: "https://example.com/cat.png", detail: "low" } },
+      { type: "text", text: "and here?" },
+      { type: "image_file", image_file: { file_id: "file-cat" } }
+    ]
+  })
+  const before = fake.requests.length
+  const run = await openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+  const sent = fake.requests[before].body
+  const messages = sent.messages ?? sent.input
+  return { run, sent, first: messages[messages.length - 2], last: messages[messages.length - 1] }
+}
