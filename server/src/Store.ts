@@ -1,98 +1,74 @@
 /**
- * Where the server keeps its objects. Routes and the run engine only see this interface, so a
- * persistent store can replace the in-memory one without touching them.
+ * Where the server keeps its objects. Routes and the run engine only see this interface; three
+ * stores implement it: memory (tests, `--memory`), SQLite (one file, the bin's default) and
+ * PostgreSQL (a server the team runs), the last two over `@effect/sql` (see `store/Sql`).
  *
  * Lists are indexed: the messages and runs of a thread, the messages and steps of a run, each in
- * creation order. A page costs its own size plus a binary search for the cursor, however many
- * objects the store holds elsewhere.
+ * creation order. A page costs its own size plus a search for the cursor, however many objects
+ * the store holds elsewhere.
  *
  * @since 0.1.0
  */
-import type { Assistant } from "effect-assistants/Assistant"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { Message } from "effect-assistants/Message"
 import type { Run } from "effect-assistants/Run"
 import type { RunStep } from "effect-assistants/RunStep"
-import type { Thread } from "effect-assistants/Thread"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as EffectScope from "effect/Scope"
 import * as Ids from "./Ids.js"
+import * as Pg from "./store/Pg.js"
+import * as Sql from "./store/Sql.js"
+import * as Sqlite from "./store/Sqlite.js"
+import type { Page, PageQuery, Scope, Service, StoreError, Table } from "./store/Table.js"
 
-/**
- * A page request, already checked.
- *
- * @since 0.1.0
- * @category models
- */
-export interface PageQuery {
-  readonly limit: number
-  readonly order: "asc" | "desc"
-  readonly after?: string | undefined
-  readonly before?: string | undefined
-}
-
-/**
- * A page of objects, in the API's shape once encoded.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Page<A> {
-  readonly object: "list"
-  readonly data: ReadonlyArray<A>
-  readonly firstId: string | null
-  readonly lastId: string | null
-  readonly hasMore: boolean
-}
-
-/**
- * The objects that share a parent: `{ index: "thread", key: threadId }`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Scope<Index extends string> {
-  readonly index: Index
-  readonly key: string
-}
-
-/**
- * One kind of object. `Index` names the parents its objects are listed under.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Table<A extends { readonly id: string }, Index extends string = never> {
-  readonly get: (id: string) => Effect.Effect<A | undefined>
-  readonly put: (value: A) => Effect.Effect<void>
-  readonly delete: (id: string) => Effect.Effect<boolean>
-  /** Every object `filter` keeps, oldest first: a scan of the whole table. */
-  readonly all: (filter: (a: A) => boolean) => Effect.Effect<ReadonlyArray<A>>
-  /** The objects under one parent, oldest first. */
-  readonly children: (scope: Scope<Index>) => Effect.Effect<ReadonlyArray<A>>
+export type {
   /**
-   * A page of the objects under one parent (every object without `scope`). `filter` drops objects
-   * while the page is filled.
+   * @since 0.1.0
+   * @category models
    */
-  readonly list: (
-    query: PageQuery,
-    scope?: Scope<Index> | undefined,
-    filter?: ((a: A) => boolean) | undefined
-  ) => Effect.Effect<Page<A>>
-}
+  Page,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  PageQuery,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  Scope,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  Service,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  Table,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  Where
+} from "./store/Table.js"
+
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  StoreError
+} from "./store/Table.js"
 
 /**
  * @since 0.1.0
  * @category tags
  */
-export class Store extends Context.Tag("effect-assistants/server/Store")<Store, {
-  readonly assistants: Table<Assistant>
-  readonly threads: Table<Thread>
-  /** Under their thread and, for a run's replies, under their run. */
-  readonly messages: Table<Message, "thread" | "run">
-  readonly runs: Table<Run, "thread">
-  readonly steps: Table<RunStep, "run">
-}>() {}
+export class Store extends Context.Tag("effect-assistants/server/Store")<Store, Service>() {}
 
 /** The order of an id; an id that is not one of ours sorts first. */
 const keyOf = (id: string): string => Ids.keyOf(id) ?? ""
@@ -301,16 +277,24 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
     // rows keep their first put's order, the order ids were made in
     all: (filter) => Effect.sync(() => [...rows.values()].filter(filter)),
     children: (scope) => Effect.sync(() => live(scope)),
-    list: (query, scope, filter) =>
+    deleteChildren: (scope) =>
+      Effect.sync(() => {
+        const doomed = live(scope)
+        for (const row of doomed) del(row.id)
+        return doomed.length
+      }),
+    list: (query, scope, where) =>
       Effect.sync(() => {
         const sorted = sortedOf(scope) ?? emptySorted()
+        const also = where?.also
         const at = (i: number) => {
           const row = rows.get(sorted.ids[i])
-          return row !== undefined && (scope === undefined || parentOf(scope.index, row) === scope.key)
+          return row !== undefined && (scope === undefined || parentOf(scope.index, row) === scope.key) &&
+              (also === undefined || parentOf(also.index, row) === also.key)
             ? row
             : undefined
         }
-        return paginateSorted(sorted.keys, at, query, filter)
+        return paginateSorted(sorted.keys, at, query, where?.filter)
       })
   }
 }
@@ -321,13 +305,15 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
  * @since 0.1.0
  * @category constructors
  */
-export const makeMemory = Effect.sync(() =>
+export const makeMemory: Effect.Effect<Service> = Effect.sync(() =>
   Store.of({
     assistants: makeTable(),
     threads: makeTable(),
     messages: makeTable<Message, "thread" | "run">({ thread: (m) => m.threadId, run: (m) => m.runId }),
     runs: makeTable<Run, "thread">({ thread: (r) => r.threadId }),
-    steps: makeTable<RunStep, "run">({ run: (s) => s.runId })
+    steps: makeTable<RunStep, "run">({ run: (s) => s.runId }),
+    // each write is one synchronous step: nothing can see half of it
+    transaction: (self) => self
   })
 )
 
@@ -336,3 +322,34 @@ export const makeMemory = Effect.sync(() =>
  * @category layers
  */
 export const layerMemory: Layer.Layer<Store> = Layer.effect(Store, makeMemory)
+
+/**
+ * The store on an `SqlClient`, its schema migrated first; the client stays available beside it,
+ * for other tables on the same database (the workflow engine's).
+ */
+const layerSql = <E>(open: Effect.Effect<SqlClient.SqlClient, E, EffectScope.Scope>) =>
+  Layer.scopedContext(Effect.gen(function*() {
+    const client = yield* open
+    const store = yield* Effect.provideService(Effect.zipRight(Sql.migrate, Sql.make), SqlClient.SqlClient, client)
+    return Context.make(Store, store).pipe(Context.add(SqlClient.SqlClient, client))
+  }))
+
+/**
+ * The store in a SQLite file (created when missing), in WAL mode with `synchronous=FULL`: an
+ * answered write is on disk. One process serves a file: a second one fails to start with a
+ * `StoreError` naming it.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSqlite = (options: Sqlite.Options): Layer.Layer<Store | SqlClient.SqlClient, StoreError> =>
+  layerSql(Sqlite.open(options))
+
+/**
+ * The store in a PostgreSQL database; an answered write is committed.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerPg = (options: Pg.Options): Layer.Layer<Store | SqlClient.SqlClient, StoreError> =>
+  layerSql(Pg.open(options))

@@ -88,7 +88,7 @@ describe("Store.makeTable", () => {
               reference(rows, pageQuery)
             )
             assert.deepStrictEqual(
-              yield* table.list(pageQuery, { index: "parent", key: parent }, (r) => r.tag !== 0),
+              yield* table.list(pageQuery, { index: "parent", key: parent }, { filter: (r) => r.tag !== 0 }),
               reference(rows.filter((r) => r.tag !== 0), pageQuery)
             )
             assert.deepStrictEqual(yield* table.children({ index: "parent", key: parent }), rows)

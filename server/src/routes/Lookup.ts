@@ -6,7 +6,7 @@
 import { terminalStatuses } from "effect-assistants/Run"
 import * as Effect from "effect/Effect"
 import { invalid, notFound } from "../ApiError.js"
-import { Store } from "../Store.js"
+import { Store, type StoreError } from "../Store.js"
 import { param } from "./Http.js"
 
 /**
@@ -17,7 +17,7 @@ import { param } from "./Http.js"
  * @category lookups
  */
 export const getOr404 = <A extends { readonly id: string }>(
-  table: { readonly get: (id: string) => Effect.Effect<A | undefined> },
+  table: { readonly get: (id: string) => Effect.Effect<A | undefined, StoreError> },
   kind: string,
   id: string,
   belongs: (a: A) => boolean = () => true
@@ -63,7 +63,7 @@ const activeRun = (threadId: string) =>
         s.runs.list(
           { limit: 1, order: "desc" },
           { index: "thread", key: threadId },
-          (r) => !terminalStatuses.has(r.status)
+          { filter: (r) => !terminalStatuses.has(r.status) }
         ),
         (page) => page.data[0]
       )

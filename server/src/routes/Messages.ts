@@ -75,7 +75,7 @@ export const routes = HttpRouter.empty.pipe(
       const store = yield* Store
       const page = runId === undefined
         ? yield* store.messages.list(query, { index: "thread", key: thread.id })
-        : yield* store.messages.list(query, { index: "run", key: runId }, (m) => m.threadId === thread.id)
+        : yield* store.messages.list(query, { index: "run", key: runId }, { also: { index: "thread", key: thread.id } })
       return json(encode.messages(page))
     })
   ),

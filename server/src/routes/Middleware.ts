@@ -15,6 +15,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import { ApiError, invalid } from "../ApiError.js"
 import * as Ids from "../Ids.js"
 import * as Limits from "../Limits.js"
+import type { StoreError } from "../Store.js"
 
 /**
  * What every request is checked against.
@@ -126,6 +127,21 @@ const serverError = new ApiError({
 })
 
 /**
+ * The answer to a request the database failed: a 500 `server_error` that says so.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const databaseError = (error: StoreError) =>
+  new ApiError({
+    status: 500,
+    message: `The server's database failed: ${error.message}.`,
+    type: "server_error",
+    param: null,
+    code: null
+  })
+
+/**
  * Wraps the routes with the checks and the error envelope.
  *
  * @since 0.1.0
@@ -134,7 +150,7 @@ const serverError = new ApiError({
 export const make = (options: Options = {}) => {
   const credentials = checkCredentials(options.apiKeys ?? [])
   const limits: Limits.Limits = { ...Limits.defaults, ...options.limits }
-  return <R>(routes: HttpApp.Default<ApiError | HttpServerError.RouteNotFound, R>) => {
+  return <R>(routes: HttpApp.Default<ApiError | StoreError | HttpServerError.RouteNotFound, R>) => {
     // faults act where the API would: after the credentials and the beta header were accepted
     const handler = options.faults ? options.faults.middleware(routes) : routes
     return Effect.gen(function*() {
@@ -148,6 +164,9 @@ export const make = (options: Options = {}) => {
         Effect.provideService(Limits.CurrentLimits, limits),
         Effect.catchTags({
           ApiError: (e: ApiError) => Effect.succeed(errorResponse(e)),
+          // the database failed (full, read-only, unreachable): the request fails, the server goes on
+          StoreError: (e: StoreError) =>
+            Effect.as(Effect.logError("the database failed", e), errorResponse(databaseError(e))),
           RouteNotFound: () =>
             Effect.succeed(errorResponse(
               new ApiError({

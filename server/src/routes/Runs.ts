@@ -103,13 +103,14 @@ export const routes = HttpRouter.empty.pipe(
       yield* Checks.messages(params.thread?.messages, "thread.messages")
       const store = yield* Store
       yield* getOr404(store.assistants, "assistant", params.assistantId)
-      const start = Effect.gen(function*() {
+      // the thread, its messages and the run are one write: a failure leaves none of them
+      const start = store.transaction(Effect.gen(function*() {
         const thread = yield* createThread(params.thread ?? {})
         if (params.toolResources !== undefined) {
           yield* store.threads.put({ ...thread, toolResources: toolResources(params.toolResources) })
         }
         return { run: yield* startRun(thread.id, params), prefix: [Sse.threadCreated(thread)] }
-      })
+      }))
       if (stream === true) return yield* Sse.respond(start)
       return json(encode.run((yield* start).run), yield* pollAfter)
     })

@@ -85,15 +85,16 @@ export const routes = HttpRouter.empty.pipe(
       const store = yield* Store
       const engine = yield* RunEngine
       const thread = yield* getThread(yield* param("thread_id"))
-      for (const run of yield* store.runs.children({ index: "thread", key: thread.id })) {
-        yield* engine.forget(run.id)
-        for (const s of yield* store.steps.children({ index: "run", key: run.id })) yield* store.steps.delete(s.id)
-        yield* store.runs.delete(run.id)
-      }
-      for (const m of yield* store.messages.children({ index: "thread", key: thread.id })) {
-        yield* store.messages.delete(m.id)
-      }
-      yield* store.threads.delete(thread.id)
+      // one transaction: a thread is never left half deleted
+      yield* store.transaction(Effect.gen(function*() {
+        for (const run of yield* store.runs.children({ index: "thread", key: thread.id })) {
+          yield* engine.forget(run.id)
+          yield* store.steps.deleteChildren({ index: "run", key: run.id })
+        }
+        yield* store.runs.deleteChildren({ index: "thread", key: thread.id })
+        yield* store.messages.deleteChildren({ index: "thread", key: thread.id })
+        yield* store.threads.delete(thread.id)
+      }))
       return json(encode.threadDeleted({ id: thread.id, object: "thread.deleted", deleted: true }))
     })
   )

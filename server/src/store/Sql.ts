@@ -1,0 +1,264 @@
+/**
+ * The store over `@effect/sql`: one schema, migrated with its `Migrator`, on SQLite or
+ * PostgreSQL. Each object is one row: its id, the order key of the id (see `Ids.keyOf`), its
+ * parents, and the object itself as JSON. Lists read an index on `(parent, sort_key)`, so a page
+ * costs its own size however many rows the parent holds, and a cursor is a key comparison that
+ * stays valid after deletes, restarts and across processes.
+ *
+ * @since 0.1.0
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { Assistant } from "effect-assistants/Assistant"
+import type { Message } from "effect-assistants/Message"
+import type { Run } from "effect-assistants/Run"
+import type { RunStep } from "effect-assistants/RunStep"
+import type { Thread } from "effect-assistants/Thread"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Ids from "../Ids.js"
+import { type Page, type PageQuery, type Scope, type Service, StoreError, type Table, type Where } from "./Table.js"
+
+/**
+ * The name of the table that records the migrations this schema ran (apart from other users of
+ * the same database, such as the workflow engine's tables).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const migrationsTable = "effect_assistants_migrations"
+
+/**
+ * A `StoreError` from a driver's failure, its message naming what failed and why.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const fromCause = (what: string, cause: Cause.Cause<unknown>): StoreError => {
+  const failure = Cause.squash(cause)
+  return new StoreError({ message: `${what}: ${reasonOf(failure)}`, cause: failure })
+}
+
+/** The driver's own words: an `SqlError` wraps them in its `cause`. */
+const reasonOf = (error: unknown): string => {
+  let current: any = error
+  for (let i = 0; i < 4 && current?.cause !== undefined && current?._tag !== undefined; i++) current = current.cause
+  const message = current instanceof Error ? current.message : String(current)
+  const code = typeof current?.code === "string" ? ` (${current.code})` : ""
+  return `${message}${code}`
+}
+
+/**
+ * Turns any failure of `self` (interruption apart) into a `StoreError` saying `what` failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const failWith = (what: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, StoreError, R> =>
+  Effect.catchAllCause(self, (cause) =>
+    Cause.isInterruptedOnly(cause)
+      ? Effect.failCause(cause as Cause.Cause<never>)
+      : Effect.fail(fromCause(what, cause)))
+
+/** The rows of one kind of object: `parents` maps an index name to its column and getter. */
+const createTable = (sql: SqlClient.SqlClient, name: string, parents: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const pg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+    // PostgreSQL compares text by the database's collation; keys must compare byte by byte
+    const keyType = pg ? `text COLLATE "C"` : "TEXT"
+    const jsonType = pg ? "json" : "TEXT"
+    const columns = [
+      "id TEXT PRIMARY KEY",
+      `sort_key ${keyType} NOT NULL`,
+      ...parents.map((p) => `${p} TEXT`),
+      `data ${jsonType} NOT NULL`
+    ]
+    yield* sql.unsafe(`CREATE TABLE ${name} (${columns.join(", ")})`)
+    if (parents.length === 0) yield* sql.unsafe(`CREATE INDEX ${name}_by_key ON ${name} (sort_key)`)
+    for (const p of parents) yield* sql.unsafe(`CREATE INDEX ${name}_by_${p} ON ${name} (${p}, sort_key)`)
+  })
+
+/**
+ * The schema's migrations, by `Migrator.fromRecord`'s naming.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>> = {
+  "1_objects": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* createTable(sql, "assistants", [])
+    yield* createTable(sql, "threads", [])
+    yield* createTable(sql, "messages", ["thread_id", "run_id"])
+    yield* createTable(sql, "runs", ["thread_id"])
+    yield* createTable(sql, "steps", ["run_id"])
+  })
+}
+
+/**
+ * Brings the database's schema up to date.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const migrate: Effect.Effect<void, StoreError, SqlClient.SqlClient> = Migrator.make({})({
+  loader: Migrator.fromRecord(migrations),
+  table: migrationsTable
+}).pipe(
+  // a failed migration is a defect of the Migrator: it is reported the same way
+  failWith("could not migrate the database"),
+  Effect.asVoid
+)
+
+const isSqlError = (e: unknown): e is SqlError =>
+  typeof e === "object" && e !== null && (e as { readonly _tag?: unknown })._tag === "SqlError"
+
+interface Row {
+  readonly data: unknown
+}
+
+const parse = <A>(row: Row): A => (typeof row.data === "string" ? JSON.parse(row.data) : row.data) as A
+
+/** The order of an id; an id that is not one of ours sorts first, as in memory. */
+const keyOf = (id: string): string => Ids.keyOf(id) ?? ""
+
+/**
+ * A table of `name` whose objects are listed under the parents `indexes` name (index name to
+ * column and getter).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeTable = <A extends { readonly id: string }, Index extends string = never>(
+  sql: SqlClient.SqlClient,
+  name: string,
+  indexes: { readonly [K in Index]: readonly [column: string, get: (a: A) => string | null | undefined] } = {} as any
+): Table<A, Index> => {
+  const table = sql(name)
+  const names = Object.keys(indexes) as Array<Index>
+  const columnOf = (index: Index) => sql(indexes[index][0])
+  const pg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+  const json = (a: A) => pg ? sql`${JSON.stringify(a)}::json` : sql`${JSON.stringify(a)}`
+  const rowsOf = (rows: ReadonlyArray<Row>): Array<A> => rows.map(parse<A>)
+  const columns = sql.literal(["id", "sort_key", ...names.map((n) => indexes[n][0]), "data"].join(", "))
+  const updates = sql.literal(
+    [...names.map((n) => indexes[n][0]), "data"].map((c) => `${c} = excluded.${c}`).join(", ")
+  )
+
+  const put = (value: A) => {
+    const values = [
+      sql`${value.id}`,
+      sql`${keyOf(value.id)}`,
+      ...names.map((n) => sql`${indexes[n][1](value) ?? null}`),
+      json(value)
+    ]
+    return sql`INSERT INTO ${table} (${columns}) VALUES (${sql.csv(values)})
+      ON CONFLICT (id) DO UPDATE SET ${updates}`
+  }
+
+  const list = (query: PageQuery, scope?: Scope<Index>, where?: Where<A, Index>) =>
+    Effect.gen(function*() {
+      const asc = query.order === "asc"
+      const conditions = []
+      if (scope !== undefined) conditions.push(sql`${columnOf(scope.index)} = ${scope.key}`)
+      if (where?.also !== undefined) conditions.push(sql`${columnOf(where.also.index)} = ${where.also.key}`)
+      // the cursors' semantics are `paginateSorted`'s: exclusive, in the requested order
+      if (query.after !== undefined) {
+        const key = keyOf(query.after)
+        conditions.push(asc ? sql`sort_key > ${key}` : sql`sort_key < ${key}`)
+      }
+      if (query.before !== undefined) {
+        const key = keyOf(query.before)
+        conditions.push(asc ? sql`sort_key < ${key}` : sql`sort_key > ${key}`)
+      }
+      const fromHigh = query.before !== undefined && query.after === undefined ? asc : !asc
+      const direction = sql.literal(fromHigh ? "DESC" : "ASC")
+      const whereClause = conditions.length > 0 ? sql`WHERE ${sql.and(conditions)}` : sql``
+      const filter = where?.filter
+      const found: Array<A> = []
+      if (filter === undefined) {
+        const rows = yield* sql<Row>`SELECT data FROM ${table} ${whereClause}
+          ORDER BY sort_key ${direction}, id ${direction} LIMIT ${query.limit + 1}`
+        found.push(...rowsOf(rows))
+      } else {
+        // a condition the indexes cannot answer: read on in batches until the page is full
+        const batch = Math.max(64, query.limit + 1)
+        let offset = 0
+        while (found.length <= query.limit) {
+          const rows = yield* sql<Row>`SELECT data FROM ${table} ${whereClause}
+            ORDER BY sort_key ${direction}, id ${direction} LIMIT ${batch} OFFSET ${offset}`
+          for (const a of rowsOf(rows)) if (filter(a) && found.length <= query.limit) found.push(a)
+          if (rows.length < batch) break
+          offset += batch
+        }
+      }
+      const hasMore = found.length > query.limit
+      if (hasMore) found.pop()
+      if (fromHigh === asc) found.reverse()
+      const page: Page<A> = {
+        object: "list",
+        data: found,
+        firstId: found.length > 0 ? found[0].id : null,
+        lastId: found.length > 0 ? found[found.length - 1].id : null,
+        hasMore
+      }
+      return page
+    })
+
+  return {
+    get: (id) =>
+      sql<Row>`SELECT data FROM ${table} WHERE id = ${id}`.pipe(
+        Effect.map((rows) => rows.length > 0 ? parse<A>(rows[0]) : undefined),
+        failWith(`could not read from ${name}`)
+      ),
+    put: (value) => put(value).pipe(Effect.asVoid, failWith(`could not write to ${name}`)),
+    delete: (id) =>
+      sql<{ id: string }>`DELETE FROM ${table} WHERE id = ${id} RETURNING id`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        failWith(`could not delete from ${name}`)
+      ),
+    all: (filter) =>
+      sql<Row>`SELECT data FROM ${table} ORDER BY sort_key, id`.pipe(
+        Effect.map((rows) => rowsOf(rows).filter(filter)),
+        failWith(`could not read from ${name}`)
+      ),
+    children: (scope) =>
+      sql<Row>`SELECT data FROM ${table} WHERE ${columnOf(scope.index)} = ${scope.key} ORDER BY sort_key, id`.pipe(
+        Effect.map(rowsOf),
+        failWith(`could not read from ${name}`)
+      ),
+    deleteChildren: (scope) =>
+      sql<{ id: string }>`DELETE FROM ${table} WHERE ${columnOf(scope.index)} = ${scope.key} RETURNING id`.pipe(
+        Effect.map((rows) => rows.length),
+        failWith(`could not delete from ${name}`)
+      ),
+    list: (query, scope, where) => list(query, scope, where).pipe(failWith(`could not read from ${name}`))
+  }
+}
+
+/**
+ * The store on the `SqlClient` in context, whose schema {@link migrate} made.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.map(
+  SqlClient.SqlClient,
+  (sql): Service => ({
+    assistants: makeTable<Assistant>(sql, "assistants"),
+    threads: makeTable<Thread>(sql, "threads"),
+    messages: makeTable<Message, "thread" | "run">(sql, "messages", {
+      thread: ["thread_id", (m) => m.threadId],
+      run: ["run_id", (m) => m.runId]
+    }),
+    runs: makeTable<Run, "thread">(sql, "runs", { thread: ["thread_id", (r) => r.threadId] }),
+    steps: makeTable<RunStep, "run">(sql, "steps", { run: ["run_id", (s) => s.runId] }),
+    // the statements inside fail with `StoreError`: an `SqlError` here is the transaction's own
+    transaction: (self) =>
+      Effect.mapError(
+        sql.withTransaction(self),
+        (e) => isSqlError(e) ? fromCause("a transaction failed", Cause.fail(e)) : e as Exclude<typeof e, SqlError>
+      )
+  })
+)
