@@ -12,9 +12,12 @@
  *
  * @since 0.1.0
  */
+import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -24,7 +27,8 @@ import * as Faults from "./Faults.js"
 import * as Graceful from "./Graceful.js"
 import { Model, scripted } from "./Model.js"
 import * as Routes from "./Routes.js"
-import * as RunEngine from "./RunEngine.js"
+import type * as RunEngine from "./RunEngine.js"
+import * as RunWorkflow from "./RunWorkflow.js"
 import * as Store from "./Store.js"
 
 /**
@@ -46,12 +50,22 @@ export class AssistantsServer extends Context.Tag("effect-assistants/server/Assi
  * @since 0.1.0
  * @category models
  */
-export interface Options extends Routes.Options {
+export interface Options<E = never> extends Routes.Options {
   /** 0 (the default) picks a free port. */
   readonly port?: number | undefined
   /** Default `127.0.0.1`. */
   readonly host?: string | undefined
   readonly timings?: Partial<RunEngine.Timings> | undefined
+  /**
+   * Where objects and runs are kept. Default: memory, for the objects and for each run's workflow
+   * (the workflow engine's in-memory storage). A layer that provides a `SqlClient` beside the
+   * `Store` (`Store.layerSqlite(...)`, `Store.layerPg(...)`) keeps both in that database: each run
+   * is then a workflow of `ClusterWorkflowEngine` on a single runner, and the runs in flight resume
+   * after a restart (see `RunWorkflow`).
+   */
+  readonly database?: Layer.Layer<Store.Store | SqlClient.SqlClient, E> | undefined
+  /** The workflow runner's settings over a database, over `RunWorkflow.defaultShardingConfig`. */
+  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
   /**
    * Default: the scripted model (see `Model`). A layer brings a provider of its own, such as
    * `ChatCompletions.layer(...)` or `OpenAiResponses.layer(...)` with an `HttpClient` provided.
@@ -94,15 +108,23 @@ export const defaultShutdownTimeout: Duration.DurationInput = "10 seconds"
  * @since 0.1.0
  * @category layers
  */
-export const layerEngine = (options: Options = {}): Layer.Layer<RunEngine.RunEngine | Store.Store | Model> =>
-  RunEngine.layer(options.timings).pipe(
-    Layer.provideMerge(Store.layerMemory),
-    Layer.provideMerge(
-      Layer.isLayer(options.model)
-        ? options.model as Layer.Layer<Model>
-        : Layer.succeed(Model, (options.model as Model["Type"] | undefined) ?? scripted)
+export const layerEngine = <E = never>(
+  options: Options<E> = {}
+): Layer.Layer<RunEngine.RunEngine | Store.Store | Model, E | ConfigError.ConfigError> => {
+  const model = Layer.isLayer(options.model)
+    ? options.model as Layer.Layer<Model>
+    : Layer.succeed(Model, (options.model as Model["Type"] | undefined) ?? scripted)
+  if (options.database === undefined) {
+    return RunWorkflow.layerMemory(options.timings).pipe(
+      Layer.provideMerge(Store.layerMemory),
+      Layer.provideMerge(model)
     )
+  }
+  return RunWorkflow.layerSql({ timings: options.timings, shardingConfig: options.shardingConfig }).pipe(
+    Layer.provideMerge(options.database),
+    Layer.provideMerge(model)
   )
+}
 
 /**
  * Starts the server; it stops when the layer's scope closes: it refuses new connections, answers
@@ -135,9 +157,9 @@ export const layerEngine = (options: Options = {}): Layer.Layer<RunEngine.RunEng
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<
+export const layer = <E = never>(options: Options<E> = {}): Layer.Layer<
   AssistantsServer | RunEngine.RunEngine | Store.Store | Model,
-  HttpServerError.ServeError
+  HttpServerError.ServeError | E | ConfigError.ConfigError
 > =>
   Layer.unwrapEffect(Effect.sync(() => {
     const host = options.host ?? "127.0.0.1"

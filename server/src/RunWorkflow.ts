@@ -1,0 +1,887 @@
+/**
+ * Each run is a durable workflow (`@effect/workflow`), its execution id the run's id. The routes
+ * write through the `Store` and start or signal the run's workflow; the workflow drives the run
+ * through the API's state machine (see `RunEngine`), one model turn at a time:
+ *
+ * - each model turn is an `Activity`: it writes the turn's steps and messages, publishes its
+ *   events, and records what it ended on (the run's end, or the tool calls the run now waits
+ *   for), so a resumed run never repeats a finished turn, nor its upstream call;
+ * - `requires_action` waits on a `DurableDeferred` that submit_tool_outputs completes; a cancel
+ *   (another `DurableDeferred`) and `expires_at` (a `DurableClock`) end the wait; which of them
+ *   ended it is recorded too, so a replay takes the same way;
+ * - a cancel arriving during a turn interrupts the model at once, in the process (the upstream
+ *   request is aborted); the turn also reads the run's status at each step, so a cancel made
+ *   before a restart is seen after it.
+ *
+ * Two engines run the same workflow: {@link layerMemory}, the workflow engine's in-memory storage
+ * (tests, `--memory`), and {@link layerSql}, `@effect/cluster`'s `ClusterWorkflowEngine` on a
+ * single runner (`SingleRunner`) whose message and runner storage is the server's own SQL
+ * database. After a restart on the same database every run in flight resumes where it stood: a run
+ * in `requires_action` still accepts its outputs, a run `in_progress` finishes its turn.
+ *
+ * A turn cut short by a crash runs again from its start: the steps and messages it had opened
+ * (still `in_progress`) are removed first, so none appears twice.
+ *
+ * @since 0.1.0
+ */
+import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as SingleRunner from "@effect/cluster/SingleRunner"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Activity from "@effect/workflow/Activity"
+import * as DurableClock from "@effect/workflow/DurableClock"
+import * as DurableDeferred from "@effect/workflow/DurableDeferred"
+import * as Workflow from "@effect/workflow/Workflow"
+import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
+import type { Message } from "effect-assistants/Message"
+import { type Run, terminalStatuses } from "effect-assistants/Run"
+import type { RunStep } from "effect-assistants/RunStep"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import type * as ConfigError from "effect/ConfigError"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as PubSub from "effect/PubSub"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { invalid } from "./ApiError.js"
+import * as Ids from "./Ids.js"
+import { type FunctionSpec, Model, type Output, streamPieces, type ToolCallPiece, type ToolOutput } from "./Model.js"
+import { defaultTimings, type Event, RunEngine, seconds, type Timings, truncate } from "./RunEngine.js"
+import { Store } from "./Store.js"
+
+/**
+ * The run's workflow. Its payload is the run's id, which is also its execution id: the run itself
+ * is read from the store at each turn.
+ *
+ * @since 0.1.0
+ * @category workflows
+ */
+export const RunWorkflow = Workflow.make({
+  name: "effect-assistants/Run",
+  payload: { runId: Schema.String },
+  idempotencyKey: ({ runId }) => runId
+})
+
+const ToolOutputs = Schema.Array(Schema.Struct({ toolCallId: Schema.String, output: Schema.String }))
+
+/**
+ * Completed by a cancel: it ends a `requires_action` wait.
+ *
+ * @since 0.1.0
+ * @category signals
+ */
+export const CancelSignal = DurableDeferred.make("cancel")
+
+/**
+ * Completed by submit_tool_outputs with the outputs for the calls of one `requires_action`; named
+ * after the first of those calls, which the run's `required_action` shows the route.
+ *
+ * @since 0.1.0
+ * @category signals
+ */
+export const outputsSignal = (firstCallId: string) =>
+  DurableDeferred.make(`outputs/${firstCallId}`, { success: ToolOutputs })
+
+/** One clock per run: `expires_at` does not move. */
+const expiryClock = "expires_at"
+
+const Call = Schema.Struct({ id: Schema.String, name: Schema.String, arguments: Schema.String })
+
+/** What a turn ended on: the run's end, or calls to wait for. */
+const TurnResult = Schema.Union(
+  Schema.TaggedStruct("Ended", {}),
+  Schema.TaggedStruct("Waiting", {
+    stepId: Schema.String,
+    calls: Schema.Array(Call),
+    promptTokens: Schema.Number,
+    completionTokens: Schema.Number
+  })
+)
+type TurnResult = typeof TurnResult.Type
+
+/** What ended a `requires_action` wait. */
+const WaitResult = Schema.Union(
+  Schema.TaggedStruct("Outputs", { outputs: ToolOutputs }),
+  Schema.TaggedStruct("Cancelled", {}),
+  Schema.TaggedStruct("Expired", {})
+)
+type WaitResult = typeof WaitResult.Type
+
+/**
+ * Shorter than `@effect/cluster`'s defaults, which suit a fleet of runners: a single runner owns
+ * every shard, so a clock (`expires_at`) fires within a second of its time, and a stop does not
+ * wait long for a turn in flight (it is resumed at the next start).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultShardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+  entityMessagePollInterval: Duration.seconds(1),
+  entityTerminationTimeout: Duration.seconds(2)
+}
+
+const words = (s: string) => (s.trim() === "" ? 0 : s.trim().split(/\s+/).length)
+
+const messageText = (m: Message) => m.content.map((p) => (p.type === "text" ? p.text.value : "")).join(" ")
+
+const newMessage = (run: Run, id: string, createdAt: number): Message => ({
+  id,
+  object: "thread.message",
+  createdAt,
+  threadId: run.threadId,
+  status: "in_progress",
+  incompleteDetails: null,
+  completedAt: null,
+  incompleteAt: null,
+  role: "assistant",
+  content: [],
+  assistantId: run.assistantId,
+  runId: run.id,
+  attachments: [],
+  metadata: {}
+})
+
+const ended: TurnResult = { _tag: "Ended" }
+
+/**
+ * Builds the run engine over the `WorkflowEngine` in context: registers the run's workflow, and
+ * starts, signals and follows runs through it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (timings: Timings = defaultTimings) =>
+  Effect.gen(function*() {
+    const store = yield* Store
+    const model = yield* Model
+    const engine = yield* WorkflowEngine.WorkflowEngine
+    const pubsub = yield* PubSub.unbounded<Event>()
+    // the turns running in this process, to interrupt the model at a cancel
+    const cancels = new Map<string, Deferred.Deferred<void>>()
+    const queued = Duration.decode(timings.queued)
+    const step = Duration.decode(timings.step)
+    const cancelling = Duration.decode(timings.cancelling)
+    const delta = Duration.decode(timings.delta ?? 0)
+    const paced = Duration.greaterThan(delta, Duration.zero)
+
+    const publish = (event: Event) => PubSub.publish(pubsub, event)
+    const saveRun = (run: Run) =>
+      Effect.zipRight(store.runs.put(run), publish({ event: `thread.run.${run.status}`, data: run }))
+    const saveStep = (s: RunStep, event: string) =>
+      Effect.zipRight(store.steps.put(s), publish({ event: `thread.run.step.${event}`, data: s }))
+    const saveMessage = (m: Message, event: string) =>
+      Effect.zipRight(store.messages.put(m), publish({ event: `thread.message.${event}`, data: m }))
+    /** One piece of a call of a tool_calls step; the call's first piece carries its id and name. */
+    const publishCallPiece = (
+      stepId: string,
+      index: number,
+      piece: string,
+      head?: { readonly id: string; readonly name: string }
+    ) =>
+      publish({
+        event: "thread.run.step.delta",
+        data: {
+          id: stepId,
+          object: "thread.run.step.delta",
+          delta: {
+            stepDetails: {
+              type: "tool_calls",
+              toolCalls: [
+                head !== undefined
+                  ? {
+                    index,
+                    id: head.id,
+                    type: "function",
+                    function: { name: head.name, arguments: piece, output: null }
+                  }
+                  : { index, type: "function", function: { arguments: piece } }
+              ]
+            }
+          }
+        }
+      })
+
+    const current = (run: Run) => Effect.map(store.runs.get(run.id), (r) => r ?? run)
+
+    /** Whether the run is to end as cancelled or expired now; `undefined` to go on. */
+    const due = (run: Run) =>
+      Effect.gen(function*() {
+        const latest = yield* current(run)
+        const now = yield* seconds
+        if (latest.status === "cancelling") return { run: latest, status: "cancelled" as const }
+        if (latest.expiresAt !== null && now >= latest.expiresAt) return { run: latest, status: "expired" as const }
+        return undefined
+      })
+
+    const finish = (run: Run, status: Run["status"], patch: Partial<Run>) =>
+      Effect.gen(function*() {
+        const now = yield* seconds
+        // steps still in progress end with the run
+        const open = (yield* store.steps.children({ index: "run", key: run.id })).filter((s) =>
+          s.status === "in_progress"
+        )
+        const stepStatus = status === "completed"
+          ? "completed"
+          : status === "expired"
+          ? "expired"
+          : status === "cancelled"
+          ? "cancelled"
+          : "failed"
+        for (const s of open) {
+          yield* saveStep({
+            ...s,
+            status: stepStatus,
+            ...(stepStatus === "completed"
+              ? { completedAt: now }
+              : stepStatus === "expired"
+              ? { expiredAt: now }
+              : stepStatus === "cancelled"
+              ? { cancelledAt: now }
+              : { failedAt: now })
+          }, stepStatus)
+        }
+        const done: Run = { ...run, status, requiredAction: null, ...patch }
+        yield* saveRun(done)
+        return done
+      })
+
+    const end = (ending: { readonly run: Run; readonly status: "cancelled" | "expired" }) =>
+      ending.status === "cancelled"
+        ? Effect.zipRight(
+          Effect.sleep(cancelling),
+          Effect.flatMap(seconds, (now) => finish(ending.run, "cancelled", { cancelledAt: now }))
+        )
+        : finish(ending.run, "expired", {})
+
+    /** Ends the run as cancelled, or as expired, if that is due; `undefined` to go on. */
+    const interruption = (run: Run) =>
+      Effect.flatMap(due(run), (ending) => (ending === undefined ? Effect.succeed(undefined) : end(ending)))
+
+    /**
+     * A failure of the server itself (the database refused a write, a defect) ends the run as
+     * `failed` with `server_error`, if that can still be written, rather than leaving it in flight.
+     */
+    const guarded = <A, R>(runId: string, fallback: A, body: Effect.Effect<A, unknown, R>) =>
+      Effect.catchAllCause(body, (cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.gen(function*() {
+          const run = yield* store.runs.get(runId)
+          if (run === undefined || terminalStatuses.has(run.status)) {
+            return fallback
+          }
+          yield* finish(run, "failed", {
+            failedAt: yield* seconds,
+            lastError: { code: "server_error", message: "The server failed while running this run." }
+          })
+          return fallback
+        }).pipe(Effect.orDie))
+
+    /**
+     * What an earlier attempt of this turn left, when the process stopped in the middle of it: a
+     * turn that had reached `requires_action` is taken as it stands; steps and messages still
+     * `in_progress` are removed, the turn writes them again.
+     */
+    const recover = (run: Run, tokens: { readonly promptTokens: number; readonly completionTokens: number }) =>
+      Effect.gen(function*() {
+        const open = (yield* store.steps.children({ index: "run", key: run.id })).filter((s) =>
+          s.status === "in_progress"
+        )
+        if (run.status === "requires_action" && run.requiredAction !== null) {
+          const calls = run.requiredAction.submitToolOutputs.toolCalls
+          const toolStep = open.find((s) =>
+            s.stepDetails.type === "tool_calls" &&
+            s.stepDetails.toolCalls.some((c) =>
+              c.type === "function" && c.id === calls[0]?.id
+            )
+          )
+          if (toolStep !== undefined) {
+            const waiting: TurnResult = {
+              _tag: "Waiting",
+              stepId: toolStep.id,
+              calls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
+              ...tokens
+            }
+            return waiting
+          }
+        }
+        for (const s of open) {
+          if (s.stepDetails.type === "message_creation") {
+            yield* store.messages.delete(s.stepDetails.messageCreation.messageId)
+          }
+          yield* store.steps.delete(s.id)
+        }
+        return undefined
+      })
+
+    /** One model turn: from `queued` to the run's end or to `requires_action`. */
+    const turn = (input: {
+      readonly runId: string
+      readonly round: number
+      readonly outputs: ReadonlyArray<ToolOutput>
+      readonly promptTokens: number
+      readonly completionTokens: number
+    }): Effect.Effect<TurnResult, unknown> =>
+      Effect.gen(function*() {
+        const latch = yield* Deferred.make<void>()
+        cancels.set(input.runId, latch)
+        const stored = yield* store.runs.get(input.runId)
+        // a deleted thread takes its runs with it
+        if (stored === undefined || terminalStatuses.has(stored.status)) return ended
+        const recovered = yield* recover(stored, input)
+        if (recovered !== undefined) return recovered
+        let run = stored
+        const { outputs, round } = input
+        let promptTokens = input.promptTokens
+        let completionTokens = input.completionTokens
+
+        yield* Effect.sleep(queued)
+        if (yield* interruption(run)) return ended
+        run = yield* current(run)
+        run = { ...run, status: "in_progress", startedAt: run.startedAt ?? (yield* seconds) }
+        yield* saveRun(run)
+        yield* Effect.sleep(step)
+        if (yield* interruption(run)) return ended
+        run = yield* current(run)
+
+        const messages = truncate(
+          yield* store.messages.children({ index: "thread", key: run.threadId }),
+          run.truncationStrategy
+        )
+        const functions: Array<FunctionSpec> = run.tools.flatMap((t) => (t.type === "function" ? [t.function] : []))
+        const instructions = run.instructions ?? ""
+        const base = {
+          object: "thread.run.step" as const,
+          assistantId: run.assistantId,
+          threadId: run.threadId,
+          runId: run.id,
+          status: "in_progress" as const,
+          lastError: null,
+          expiredAt: null,
+          cancelledAt: null,
+          failedAt: null,
+          completedAt: null,
+          metadata: null,
+          usage: null
+        }
+        // a model that streams hands its reply text over as it arrives: the message opens at
+        // the first piece, and each piece is published at once
+        let streamed: { readonly message: Message; readonly step: RunStep } | undefined
+        let streamedText = ""
+        const openMessage = Effect.gen(function*() {
+          const messageId = Ids.make("msg")
+          const createdAt = yield* seconds
+          const message = newMessage(run, messageId, createdAt)
+          const messageStep: RunStep = {
+            ...base,
+            id: Ids.make("step"),
+            createdAt,
+            type: "message_creation",
+            stepDetails: { type: "message_creation", messageCreation: { messageId } }
+          }
+          yield* saveStep(messageStep, "created")
+          yield* publish({ event: "thread.run.step.in_progress", data: messageStep })
+          yield* saveMessage(message, "created")
+          yield* publish({ event: "thread.message.in_progress", data: message })
+          return { message, step: messageStep }
+        })
+        const onText = (piece: string) =>
+          Effect.gen(function*() {
+            if (piece === "") return
+            if (streamed === undefined) streamed = yield* openMessage
+            streamedText += piece
+            yield* publish({
+              event: "thread.message.delta",
+              data: {
+                id: streamed.message.id,
+                object: "thread.message.delta",
+                delta: { content: [{ index: 0, type: "text", text: { value: piece } }] }
+              }
+            })
+          }).pipe(Effect.orDie)
+        const usage = () => ({ promptTokens, completionTokens, totalTokens: promptTokens + completionTokens })
+        // text before tool calls is a message of its own, complete once the calls begin
+        let streamedDone: RunStep | undefined
+        const completeStreamed = Effect.gen(function*() {
+          if (streamed === undefined || streamedDone !== undefined) return
+          const now = yield* seconds
+          yield* saveMessage({
+            ...streamed.message,
+            status: "completed",
+            completedAt: now,
+            content: [{ type: "text", text: { value: streamedText, annotations: [] } }]
+          }, "completed")
+          streamedDone = { ...streamed.step, status: "completed", completedAt: now, usage: usage() }
+          yield* saveStep(streamedDone, "completed")
+        })
+        // a model that streams its calls hands each piece over as it arrives: the tool_calls
+        // step opens at the first piece, each call gets its id at its first piece, and each
+        // piece is published at once
+        let liveStep: RunStep | undefined
+        const liveCalls = new Map<number, { readonly id: string; arguments: string }>()
+        const onToolCall = (piece: ToolCallPiece) =>
+          Effect.gen(function*() {
+            let opened = liveStep
+            if (opened === undefined) {
+              yield* completeStreamed
+              opened = {
+                ...base,
+                id: Ids.make("step"),
+                createdAt: yield* seconds,
+                type: "tool_calls",
+                stepDetails: { type: "tool_calls", toolCalls: [] }
+              }
+              liveStep = opened
+              yield* saveStep(opened, "created")
+              yield* publish({ event: "thread.run.step.in_progress", data: opened })
+            }
+            let call = liveCalls.get(piece.index)
+            const first = call === undefined
+            if (call === undefined) {
+              call = { id: Ids.make("call"), arguments: "" }
+              liveCalls.set(piece.index, call)
+            }
+            call.arguments += piece.arguments
+            yield* publishCallPiece(
+              opened.id,
+              piece.index,
+              piece.arguments,
+              first ? { id: call.id, name: piece.name ?? "" } : undefined
+            )
+          }).pipe(Effect.orDie)
+        const endStreamed = (reason: "run_cancelled" | "run_expired" | "run_failed" | "max_tokens") =>
+          Effect.gen(function*() {
+            if (streamed === undefined || streamedDone !== undefined) return
+            const now = yield* seconds
+            yield* saveMessage({
+              ...streamed.message,
+              status: "incomplete",
+              incompleteAt: now,
+              incompleteDetails: { reason },
+              content: streamedText === "" ? [] : [{ type: "text", text: { value: streamedText, annotations: [] } }]
+            }, "incomplete")
+          })
+        const estimatedPrompt = words(instructions) + messages.reduce((n, m) => n + words(messageText(m)), 0)
+        // a cancel arriving while the model works interrupts it: the upstream request is aborted
+        const answered = yield* Effect.raceFirst(
+          Effect.map(
+            model.respond({
+              model: run.model,
+              instructions,
+              functions,
+              toolChoice: run.toolChoice,
+              messages,
+              toolOutputs: outputs,
+              round,
+              temperature: run.temperature,
+              topP: run.topP,
+              responseFormat: run.responseFormat,
+              parallelToolCalls: run.parallelToolCalls,
+              maxCompletionTokens: run.maxCompletionTokens === null
+                ? null
+                : Math.max(1, run.maxCompletionTokens - completionTokens),
+              onText,
+              onToolCall
+            }),
+            Option.some
+          ),
+          Effect.as(Deferred.await(latch), Option.none<Output>())
+        )
+        if (Option.isNone(answered)) {
+          const ending = (yield* due(run)) ?? { run: yield* current(run), status: "cancelled" as const }
+          yield* endStreamed(ending.status === "cancelled" ? "run_cancelled" : "run_expired")
+          yield* end(ending)
+          return ended
+        }
+        let output = answered.value
+        promptTokens += output.usage?.promptTokens ?? estimatedPrompt
+        if (output.usage !== undefined) completionTokens += output.usage.completionTokens
+        const counted = output.usage !== undefined
+        // the upstream's own counts are held to the run's prompt budget, summed over its turns
+        if (counted && run.maxPromptTokens !== null && promptTokens > run.maxPromptTokens) {
+          output = { _tag: "Incomplete", reason: "max_prompt_tokens" }
+        }
+        if (streamed !== undefined && output._tag !== "Reply") {
+          if (output._tag === "ToolCalls") {
+            if (streamedDone === undefined) yield* completeStreamed
+            // completed as the calls began, before this turn's counts were known
+            else yield* store.steps.put({ ...streamedDone, usage: usage() })
+          } else {
+            yield* endStreamed(output._tag === "Fail" ? "run_failed" : "max_tokens")
+          }
+        }
+        switch (output._tag) {
+          case "Fail": {
+            yield* finish(run, "failed", {
+              failedAt: yield* seconds,
+              lastError: { code: output.code, message: output.message },
+              usage: usage()
+            })
+            return ended
+          }
+          case "Incomplete": {
+            yield* finish(run, "incomplete", { incompleteDetails: { reason: output.reason }, usage: usage() })
+            return ended
+          }
+          case "ToolCalls": {
+            const calls = output.calls.map((c, index) => ({
+              id: liveCalls.get(index)?.id ?? Ids.make("call"),
+              type: "function" as const,
+              function: { name: c.name, arguments: c.arguments }
+            }))
+            if (!counted) completionTokens += calls.reduce((n, c) => n + words(c.function.arguments), 0)
+            const toolStep: RunStep = {
+              ...base,
+              id: liveStep?.id ?? Ids.make("step"),
+              createdAt: liveStep?.createdAt ?? (yield* seconds),
+              type: "tool_calls",
+              stepDetails: {
+                type: "tool_calls",
+                toolCalls: calls.map((c) => ({ ...c, function: { ...c.function, output: null } }))
+              }
+            }
+            if (liveStep === undefined) {
+              // as the API streams it: the step opens with no calls, the deltas bring them in
+              const opened: RunStep = { ...toolStep, stepDetails: { type: "tool_calls", toolCalls: [] } }
+              yield* saveStep(opened, "created")
+              yield* publish({ event: "thread.run.step.in_progress", data: opened })
+            }
+            for (let index = 0; index < calls.length; index++) {
+              const call = calls[index]
+              const live = liveCalls.get(index)
+              if (live !== undefined) {
+                // streamed as it arrived; what the upstream's final call holds beyond that follows
+                const rest = call.function.arguments.startsWith(live.arguments)
+                  ? call.function.arguments.slice(live.arguments.length)
+                  : ""
+                if (rest !== "") yield* publishCallPiece(toolStep.id, index, rest)
+                continue
+              }
+              const parts = streamPieces(output.calls[index])
+              for (let n = 0; n === 0 || n < parts.length; n++) {
+                if (paced) yield* Effect.sleep(delta)
+                yield* publishCallPiece(
+                  toolStep.id,
+                  index,
+                  parts[n] ?? "",
+                  n === 0 ? { id: call.id, name: call.function.name } : undefined
+                )
+              }
+            }
+            yield* store.steps.put(toolStep)
+            if (yield* interruption(run)) return ended
+            yield* saveRun({
+              ...(yield* current(run)),
+              status: "requires_action",
+              requiredAction: { type: "submit_tool_outputs", submitToolOutputs: { toolCalls: calls } }
+            })
+            const waiting: TurnResult = {
+              _tag: "Waiting",
+              stepId: toolStep.id,
+              calls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
+              promptTokens,
+              completionTokens
+            }
+            return waiting
+          }
+          case "Reply": {
+            if (streamed !== undefined) {
+              if (!counted) completionTokens += words(output.text)
+              const now = yield* seconds
+              yield* saveMessage({
+                ...streamed.message,
+                status: "completed",
+                completedAt: now,
+                content: [{ type: "text", text: { value: output.text, annotations: [] } }]
+              }, "completed")
+              yield* saveStep(
+                { ...streamed.step, status: "completed", completedAt: now, usage: usage() },
+                "completed"
+              )
+              yield* finish(yield* current(run), "completed", { completedAt: now, usage: usage() })
+              return ended
+            }
+            const { message, step: messageStep } = yield* openMessage
+            yield* Effect.sleep(step)
+            // a run cancelled (or expired) while its reply is written ends the message first, with
+            // what was written, then the run: a stream of the run sees both
+            let written = ""
+            let ending = yield* due(run)
+            if (ending === undefined) {
+              for (const piece of streamPieces(output)) {
+                if (paced) {
+                  yield* Effect.sleep(delta)
+                  ending = yield* due(run)
+                  if (ending !== undefined) break
+                }
+                written += piece
+                yield* publish({
+                  event: "thread.message.delta",
+                  data: {
+                    id: message.id,
+                    object: "thread.message.delta",
+                    delta: { content: [{ index: 0, type: "text", text: { value: piece } }] }
+                  }
+                })
+              }
+            }
+            if (ending !== undefined) {
+              const now = yield* seconds
+              yield* saveMessage({
+                ...message,
+                status: "incomplete",
+                incompleteAt: now,
+                incompleteDetails: { reason: ending.status === "cancelled" ? "run_cancelled" : "run_expired" },
+                content: written === "" ? [] : [{ type: "text", text: { value: written, annotations: [] } }]
+              }, "incomplete")
+              yield* end(ending)
+              return ended
+            }
+            if (!counted) completionTokens += words(output.text)
+            const now = yield* seconds
+            yield* saveMessage({
+              ...message,
+              status: "completed",
+              completedAt: now,
+              content: [{ type: "text", text: { value: output.text, annotations: [] } }]
+            }, "completed")
+            yield* saveStep({ ...messageStep, status: "completed", completedAt: now, usage: usage() }, "completed")
+            yield* finish(yield* current(run), "completed", { completedAt: now, usage: usage() })
+            return ended
+          }
+        }
+      }).pipe(Effect.ensuring(Effect.sync(() => cancels.delete(input.runId))))
+
+    /** The outputs arrived: the tool_calls step completes with them. */
+    const outputsIn = (waiting: typeof TurnResult.members[1]["Type"], outputs: typeof ToolOutputs.Type) =>
+      Effect.gen(function*() {
+        const toolStep = yield* store.steps.get(waiting.stepId)
+        if (toolStep === undefined || toolStep.stepDetails.type !== "tool_calls") return
+        const byId = new Map(outputs.map((o) => [o.toolCallId, o.output]))
+        const { completionTokens, promptTokens } = waiting
+        yield* saveStep({
+          ...toolStep,
+          status: "completed",
+          completedAt: yield* seconds,
+          usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+          stepDetails: {
+            type: "tool_calls",
+            toolCalls: toolStep.stepDetails.toolCalls.map((c) =>
+              c.type === "function" ? { ...c, function: { ...c.function, output: byId.get(c.id) ?? "" } } : c
+            )
+          }
+        }, "completed")
+      }).pipe(Effect.asVoid)
+
+    /** A wait ended by a cancel or by `expires_at`: the run ends so. */
+    const endWait = (runId: string, status: "cancelled" | "expired") =>
+      Effect.gen(function*() {
+        const run = yield* store.runs.get(runId)
+        if (run === undefined || terminalStatuses.has(run.status)) return
+        yield* end({ run, status })
+      }).pipe(Effect.asVoid)
+
+    /** Sets the run's `expires_at` clock, once: it ends a wait still open then. */
+    const scheduleExpiry = (runId: string) =>
+      Effect.gen(function*() {
+        const run = yield* store.runs.get(runId)
+        if (run === undefined || run.expiresAt === null) return
+        const instance = yield* WorkflowEngine.WorkflowInstance
+        const now = yield* Clock.currentTimeMillis
+        yield* engine.scheduleClock(instance.workflow, {
+          executionId: instance.executionId,
+          clock: DurableClock.make({
+            name: expiryClock,
+            duration: Duration.millis(Math.max(0, run.expiresAt * 1000 - now))
+          })
+        })
+      })
+
+    /**
+     * Waits for the first of: the outputs, a cancel, `expires_at`. Suspends the workflow until one
+     * of them is there; a replay reads the recorded answer.
+     */
+    const wait = (round: number, firstCallId: string) =>
+      Effect.gen(function*() {
+        const instance = yield* WorkflowEngine.WorkflowInstance
+        const check = <A extends Schema.Schema.Any>(deferred: DurableDeferred.DurableDeferred<A>) =>
+          Workflow.wrapActivityResult(engine.deferredResult(deferred), Predicate.isUndefined)
+        const found: WaitResult | undefined = yield* Effect.gen(function*() {
+          const outputs = yield* check(outputsSignal(firstCallId))
+          if (outputs !== undefined && Exit.isSuccess(outputs)) {
+            return { _tag: "Outputs", outputs: outputs.value } as const
+          }
+          if ((yield* check(CancelSignal)) !== undefined) return { _tag: "Cancelled" } as const
+          const clock = DurableClock.make({ name: expiryClock, duration: Duration.zero })
+          if ((yield* check(clock.deferred)) !== undefined) return { _tag: "Expired" } as const
+          return undefined
+        })
+        if (found === undefined) return yield* Workflow.suspend(instance)
+        // recorded: a replay after, say, a cancel that came later still takes this way
+        return yield* Activity.make({ name: `wait/${round}`, success: WaitResult, execute: Effect.succeed(found) })
+      })
+
+    const activity = <A, I, R>(
+      name: string,
+      success: Schema.Schema<A, I>,
+      runId: string,
+      fallback: A,
+      body: Effect.Effect<A, unknown, R>
+    ) => Activity.make({ name, success, execute: guarded(runId, fallback, body) })
+
+    const execute = (payload: { readonly runId: string }) =>
+      Effect.gen(function*() {
+        const { runId } = payload
+        const outputs: Array<ToolOutput> = []
+        let promptTokens = 0
+        let completionTokens = 0
+        for (let round = 0;; round++) {
+          const result = yield* activity(
+            `turn/${round}`,
+            TurnResult,
+            runId,
+            ended,
+            turn({ runId, round, outputs: [...outputs], promptTokens, completionTokens })
+          )
+          if (result._tag === "Ended") return
+          promptTokens = result.promptTokens
+          completionTokens = result.completionTokens
+          if (round === 0) yield* activity("expiry", Schema.Void, runId, undefined, scheduleExpiry(runId))
+          const signal = yield* wait(round, result.calls[0].id)
+          if (signal._tag !== "Outputs") {
+            const status = signal._tag === "Cancelled" ? "cancelled" as const : "expired" as const
+            yield* activity(`${status}/${round}`, Schema.Void, runId, undefined, endWait(runId, status))
+            return
+          }
+          yield* activity(`outputs/${round}`, Schema.Void, runId, undefined, outputsIn(result, signal.outputs))
+          const byId = new Map(signal.outputs.map((o) => [o.toolCallId, o.output]))
+          for (const c of result.calls) {
+            outputs.push({ name: c.name, arguments: c.arguments, output: byId.get(c.id) ?? "", callId: c.id, round })
+          }
+        }
+      })
+
+    yield* engine.register(RunWorkflow, execute)
+
+    const isLive = (run: Run) => !terminalStatuses.has(run.status) && run.status !== "cancelling"
+    const tokenFor = <A extends Schema.Schema.Any>(deferred: DurableDeferred.DurableDeferred<A>, runId: string) =>
+      DurableDeferred.tokenFromExecutionId(deferred, { workflow: RunWorkflow, executionId: runId })
+
+    return RunEngine.of({
+      timings,
+      events: Stream.fromPubSub(pubsub),
+      subscribe: Stream.fromPubSub(pubsub, { scoped: true }),
+      start: (run) =>
+        Effect.gen(function*() {
+          yield* publish({ event: "thread.run.created", data: run })
+          yield* publish({ event: "thread.run.queued", data: run })
+          yield* engine.execute(RunWorkflow, { executionId: run.id, payload: { runId: run.id }, discard: true })
+        }),
+      submitToolOutputs: (run, outputs) =>
+        Effect.gen(function*() {
+          if (run.status !== "requires_action" || run.requiredAction === null) {
+            return yield* Effect.fail(
+              invalid(`Runs in status "${run.status}" do not accept tool outputs.`, "tool_outputs")
+            )
+          }
+          const expected = run.requiredAction.submitToolOutputs.toolCalls.map((c) => c.id)
+          const given = outputs.map((o) => o.toolCallId)
+          const unknown = given.find((id) => !expected.includes(id))
+          if (unknown !== undefined) {
+            return yield* Effect.fail(
+              invalid(`Tool call '${unknown}' is not one of the calls this run is waiting for.`, "tool_outputs")
+            )
+          }
+          const duplicate = given.find((id, i) => given.indexOf(id) !== i)
+          if (duplicate !== undefined) {
+            return yield* Effect.fail(
+              invalid(`Tool output for call '${duplicate}' was given more than once.`, "tool_outputs")
+            )
+          }
+          const missing = expected.filter((id) => !given.includes(id))
+          if (missing.length > 0) {
+            return yield* Effect.fail(
+              invalid(
+                `Expected tool outputs for call_ids ${JSON.stringify(expected)}, got ${JSON.stringify(given)}`,
+                "tool_outputs"
+              )
+            )
+          }
+          const next: Run = { ...run, status: "queued", requiredAction: null }
+          const signal = outputsSignal(expected[0])
+          // the run's new status and its outputs are kept together, or neither is
+          yield* store.transaction(Effect.zipRight(
+            store.runs.put(next),
+            DurableDeferred.succeed(signal, { token: tokenFor(signal, run.id), value: outputs })
+          )).pipe(Effect.orDie)
+          yield* publish({ event: "thread.run.queued", data: next })
+          return next
+        }).pipe(Effect.provideService(WorkflowEngine.WorkflowEngine, engine)),
+      cancel: (run) =>
+        Effect.gen(function*() {
+          if (!isLive(run)) {
+            return yield* Effect.fail(invalid(`Cannot cancel run with status '${run.status}'.`, null))
+          }
+          const next: Run = { ...run, status: "cancelling" }
+          yield* store.transaction(Effect.zipRight(
+            store.runs.put(next),
+            DurableDeferred.succeed(CancelSignal, { token: tokenFor(CancelSignal, run.id), value: undefined })
+          )).pipe(Effect.orDie)
+          yield* publish({ event: "thread.run.cancelling", data: next })
+          const latch = cancels.get(run.id)
+          if (latch !== undefined) yield* Deferred.succeed(latch, undefined)
+          return next
+        }).pipe(Effect.provideService(WorkflowEngine.WorkflowEngine, engine)),
+      forget: (runId) =>
+        Effect.gen(function*() {
+          const latch = cancels.get(runId)
+          if (latch !== undefined) yield* Deferred.succeed(latch, undefined)
+          yield* engine.interrupt(RunWorkflow, runId)
+        })
+    })
+  })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly timings?: Partial<Timings> | undefined
+  /** The runner's settings, over {@link defaultShardingConfig}. */
+  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
+}
+
+/**
+ * The run engine on the workflow engine's in-memory storage: the same workflow, nothing kept
+ * across a restart (tests, `--memory`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory = (timings: Partial<Timings> = {}): Layer.Layer<RunEngine, never, Store | Model> =>
+  Layer.scoped(RunEngine, make({ ...defaultTimings, ...timings })).pipe(
+    Layer.provide(WorkflowEngine.layerMemory)
+  )
+
+/**
+ * The run engine on `ClusterWorkflowEngine`, a single runner whose message and runner storage is
+ * the SQL database in context (the one the `Store` keeps its objects in).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSql = (
+  options: Options = {}
+): Layer.Layer<RunEngine, ConfigError.ConfigError, Store | Model | SqlClient.SqlClient> =>
+  Layer.scoped(RunEngine, make({ ...defaultTimings, ...options.timings })).pipe(
+    Layer.provide(ClusterWorkflowEngine.layer.pipe(
+      Layer.provide(SingleRunner.layer({
+        shardingConfig: { ...defaultShardingConfig, ...options.shardingConfig },
+        runnerStorage: "sql"
+      }))
+    ))
+  )

@@ -1,0 +1,209 @@
+/**
+ * Each run is a workflow: the same run semantics on the workflow engine's in-memory storage and on
+ * `ClusterWorkflowEngine` over SQLite (a single runner whose messages are rows of the database):
+ * a tool round, a cancel while the run waits for outputs and while the model works, `expires_at`
+ * ending a wait (a durable clock), and, over SQL, the run's id as the workflow's execution id.
+ */
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, layer } from "@effect/vitest"
+import { AssistantsServer, Store } from "effect-assistants-server"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+const headers = { "content-type": "application/json", "openai-beta": "assistants=v2" }
+
+const call = <A = any>(url: string, method: "GET" | "POST", path: string, body?: unknown) =>
+  Effect.promise(async () => {
+    const response = await fetch(url + path, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    return { status: response.status, body: (await response.json()) as A }
+  })
+
+/** Reads the run until `done` holds, at most `tries` times, 20 ms apart. */
+const until = (url: string, thread: string, run: string, done: (r: any) => boolean, tries = 400) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < tries; i++) {
+      const { body } = yield* call(url, "GET", `/threads/${thread}/runs/${run}`)
+      if (done(body)) return body
+      yield* Effect.sleep("20 millis")
+    }
+    return yield* Effect.dieMessage(`run ${run} never reached the expected state`)
+  })
+
+const weather = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }
+  }
+}
+
+const timings = { queued: "5 millis", step: "10 millis", cancelling: "5 millis" } as const
+
+/** A thread whose run asks for `get_weather`. */
+const toolRun = (url: string, extra: Record<string, unknown> = {}) =>
+  Effect.gen(function*() {
+    const assistant = (yield* call(url, "POST", "/assistants", { model: "gpt-4o", tools: [weather] })).body
+    const thread = (yield* call(url, "POST", "/threads", {
+      messages: [{ role: "user", content: "Use get_weather for Paris" }]
+    })).body
+    const run = (yield* call(url, "POST", `/threads/${thread.id}/runs`, { assistant_id: assistant.id, ...extra })).body
+    return { thread: thread.id as string, run: run.id as string }
+  })
+
+const steps = (url: string, thread: string, run: string) =>
+  Effect.map(call(url, "GET", `/threads/${thread}/runs/${run}/steps?order=asc`), (r) => r.body.data as Array<any>)
+
+const messages = (url: string, thread: string) =>
+  Effect.map(call(url, "GET", `/threads/${thread}/messages?order=asc`), (r) => r.body.data as Array<any>)
+
+const sqlite = () => {
+  const dir = mkdtempSync(join(tmpdir(), "workflow-"))
+  return Layer.merge(Store.layerMemory, SqliteClient.layer({ filename: join(dir, "runs.db") }))
+}
+
+const engines = [
+  { name: "in-memory workflow engine", server: () => AssistantsServer.layer({ timings }) },
+  {
+    name: "ClusterWorkflowEngine over SQLite",
+    server: () =>
+      AssistantsServer.layer({
+        timings,
+        database: sqlite(),
+        shardingConfig: { entityMessagePollInterval: "50 millis" }
+      })
+  }
+]
+
+for (const engine of engines) {
+  describe(engine.name, () => {
+    layer(engine.server(), { timeout: 30_000, excludeTestServices: true })((it) => {
+      it.effect("a tool round: requires_action, the outputs, then the reply; each step once", () =>
+        Effect.gen(function*() {
+          const { url } = yield* AssistantsServer.AssistantsServer
+          const { run, thread } = yield* toolRun(url)
+          const waiting = yield* until(url, thread, run, (r) => r.status === "requires_action")
+          const calls = waiting.required_action.submit_tool_outputs.tool_calls
+          assert.strictEqual(calls.length, 1)
+          assert.strictEqual(calls[0].function.name, "get_weather")
+          const submitted = yield* call(url, "POST", `/threads/${thread}/runs/${run}/submit_tool_outputs`, {
+            tool_outputs: [{ tool_call_id: calls[0].id, output: "22C" }]
+          })
+          assert.strictEqual(submitted.status, 200)
+          assert.strictEqual(submitted.body.status, "queued")
+          const done = yield* until(url, thread, run, (r) => r.status === "completed")
+          assert.isNull(done.required_action)
+          const all = yield* steps(url, thread, run)
+          assert.deepStrictEqual(all.map((s) => [s.type, s.status]), [
+            ["tool_calls", "completed"],
+            ["message_creation", "completed"]
+          ])
+          assert.strictEqual(all[0].step_details.tool_calls[0].function.output, "22C")
+          const replies = (yield* messages(url, thread)).filter((m) => m.role === "assistant")
+          assert.strictEqual(replies.length, 1)
+          assert.include(replies[0].content[0].text.value, "get_weather returned 22C")
+          // a second submit finds the run no longer waiting
+          const again = yield* call(url, "POST", `/threads/${thread}/runs/${run}/submit_tool_outputs`, {
+            tool_outputs: [{ tool_call_id: calls[0].id, output: "22C" }]
+          })
+          assert.strictEqual(again.status, 400)
+        }))
+
+      it.effect("a cancel ends a requires_action wait: the run and its tool step are cancelled", () =>
+        Effect.gen(function*() {
+          const { url } = yield* AssistantsServer.AssistantsServer
+          const { run, thread } = yield* toolRun(url)
+          yield* until(url, thread, run, (r) => r.status === "requires_action")
+          const cancelling = yield* call(url, "POST", `/threads/${thread}/runs/${run}/cancel`)
+          assert.strictEqual(cancelling.body.status, "cancelling")
+          const done = yield* until(url, thread, run, (r) => r.status === "cancelled")
+          assert.isNumber(done.cancelled_at)
+          const all = yield* steps(url, thread, run)
+          assert.deepStrictEqual(all.map((s) => [s.type, s.status]), [["tool_calls", "cancelled"]])
+        }))
+
+      it.effect("a cancel during a model turn ends the run cancelled, no reply written", () =>
+        Effect.gen(function*() {
+          const { url } = yield* AssistantsServer.AssistantsServer
+          const assistant = (yield* call(url, "POST", "/assistants", { model: "gpt-4o" })).body
+          const thread = (yield* call(url, "POST", "/threads", {
+            messages: [{ role: "user", content: "hello" }]
+          })).body
+          const run = (yield* call(url, "POST", `/threads/${thread.id}/runs`, { assistant_id: assistant.id })).body
+          const cancelling = yield* call(url, "POST", `/threads/${thread.id}/runs/${run.id}/cancel`)
+          assert.strictEqual(cancelling.body.status, "cancelling")
+          yield* until(url, thread.id, run.id, (r) => r.status === "cancelled")
+          const replies = (yield* messages(url, thread.id)).filter((m) => m.role === "assistant")
+          assert.isTrue(replies.every((m) => m.status !== "completed"))
+        }))
+    })
+
+    layer(
+      AssistantsServer.layer({
+        timings: { ...timings, expiresAfter: "1 second" },
+        ...(engine.name.includes("SQL")
+          ? { database: sqlite(), shardingConfig: { entityMessagePollInterval: "50 millis" } }
+          : {})
+      }),
+      { timeout: 30_000, excludeTestServices: true }
+    )((it) => {
+      it.effect("expires_at ends a requires_action wait: the run and its tool step expire", () =>
+        Effect.gen(function*() {
+          const { url } = yield* AssistantsServer.AssistantsServer
+          const { run, thread } = yield* toolRun(url)
+          const waiting = yield* until(url, thread, run, (r) => r.status === "requires_action")
+          const done = yield* until(url, thread, run, (r) => r.status === "expired")
+          assert.strictEqual(done.expires_at, waiting.expires_at)
+          const all = yield* steps(url, thread, run)
+          assert.deepStrictEqual(all.map((s) => [s.type, s.status]), [["tool_calls", "expired"]])
+          // and it takes no outputs any more
+          const late = yield* call(url, "POST", `/threads/${thread}/runs/${run}/submit_tool_outputs`, {
+            tool_outputs: [{ tool_call_id: waiting.required_action.submit_tool_outputs.tool_calls[0].id, output: "x" }]
+          })
+          assert.strictEqual(late.status, 400)
+        }))
+    })
+  })
+}
+
+describe("ClusterWorkflowEngine over SQLite, the storage", () => {
+  const database = sqlite()
+  layer(
+    AssistantsServer.layer({ timings, database, shardingConfig: { entityMessagePollInterval: "50 millis" } }).pipe(
+      Layer.provideMerge(database)
+    ),
+    { timeout: 30_000, excludeTestServices: true }
+  )((it) => {
+    it.effect("the run's id is its workflow's execution id, and its turns are recorded activities", () =>
+      Effect.gen(function*() {
+        const { url } = yield* AssistantsServer.AssistantsServer
+        const { run, thread } = yield* toolRun(url)
+        const waiting = yield* until(url, thread, run, (r) => r.status === "requires_action")
+        yield* call(url, "POST", `/threads/${thread}/runs/${run}/submit_tool_outputs`, {
+          tool_outputs: [{ tool_call_id: waiting.required_action.submit_tool_outputs.tool_calls[0].id, output: "1" }]
+        })
+        yield* until(url, thread, run, (r) => r.status === "completed")
+        const sql = yield* SqlClient.SqlClient
+        const rows = yield* sql<{ tag: string; payload: string }>`
+          SELECT tag, payload FROM cluster_messages
+          WHERE entity_type = 'Workflow/effect-assistants/Run' AND entity_id = ${run}
+          ORDER BY id`
+        const activities = rows.filter((r) => r.tag === "activity").map((r) => JSON.parse(r.payload).name)
+        assert.deepStrictEqual(rows[0].tag, "run")
+        assert.deepStrictEqual(activities, ["turn/0", "expiry", "wait/0", "outputs/0", "turn/1"])
+        assert.isTrue(
+          rows.some((r) =>
+            r.tag === "deferred" &&
+            JSON.parse(r.payload).name === `outputs/${waiting.required_action.submit_tool_outputs.tool_calls[0].id}`
+          )
+        )
+      }))
+  })
+})
