@@ -249,7 +249,7 @@ export const Deleted = <O extends string>(object: O) =>
  * @since 0.1.0
  * @category schemas
  */
-export const Order = Schema.Literal("asc", "desc")
+export const Order = /* @__PURE__ */ Schema.Literal("asc", "desc")
 
 /**
  * Page parameters shared by every list operation. `limit` is 1..100.
@@ -258,13 +258,16 @@ export const Order = Schema.Literal("asc", "desc")
  * @category schemas
  */
 export const PageParams = {
-  // plain fields to spread into a struct, so built at import (three small schemas), not lazily
-  limit: Schema.optional(
-    Schema.Int.pipe(Schema.between(1, 100, { message: () => "limit must be an integer between 1 and 100" }))
+  // plain fields to spread into a struct, so built at import (three small schemas), not lazily; each
+  // call marked pure, so that a bundle that never reads them (no service does) drops them
+  limit: /* @__PURE__ */ Schema.optional(
+    /* @__PURE__ */ Schema.Int.pipe(
+      /* @__PURE__ */ Schema.between(1, 100, { message: () => "limit must be an integer between 1 and 100" })
+    )
   ),
-  order: Schema.optional(Order),
-  after: Schema.optional(Schema.String),
-  before: Schema.optional(Schema.String)
+  order: /* @__PURE__ */ Schema.optional(Order),
+  after: /* @__PURE__ */ Schema.optional(Schema.String),
+  before: /* @__PURE__ */ Schema.optional(Schema.String)
 }
 
 /**
