@@ -494,8 +494,10 @@ export const make = (timings: Timings = defaultTimings) =>
                 maxCompletionTokens: run.maxCompletionTokens === null
                   ? null
                   : Math.max(1, run.maxCompletionTokens - completionTokens),
-                onText,
-                onToolCall
+                // the model's callbacks cannot fail: a store failure while publishing a piece ends
+                // the turn as a defect, as any store failure ends the run's fiber
+                onText: (piece) => Effect.orDie(onText(piece)),
+                onToolCall: (piece) => Effect.orDie(onToolCall(piece))
               }),
               Option.some
             ),
