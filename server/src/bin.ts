@@ -12,8 +12,9 @@
  * SIGTERM or SIGINT stop it gracefully (exit code 0). `--help` lists every flag.
  *
  * Runs go to the scripted model unless `--model-provider` (or `MODEL_PROVIDER`) names a real one:
- * `openai-chat` (any Chat Completions endpoint, `--model-base-url` required) or
- * `openai-responses` (OpenAI's Responses API, or a server at `--model-base-url` that speaks it).
+ * `openai-chat` (any Chat Completions endpoint, `--model-base-url` required),
+ * `openai-responses` (OpenAI's Responses API, or a server at `--model-base-url` that speaks it) or
+ * `anthropic` (Anthropic's Messages API, or a server at `--model-base-url` that speaks it).
  * A bad combination exits with code 2 and one line saying what is wrong.
  *
  * @since 0.1.0
@@ -49,10 +50,12 @@ const help = `usage: effect-assistants-server [flags]
   --shutdown-timeout T      on SIGTERM/SIGINT, how long requests in flight may take, e.g. 10s, 500ms (default 10s)
   --keep-alive-grace T      on SIGTERM/SIGINT, how long a connection busy that recently may send its next request
                             (answered with Connection: close) before it is closed as idle (default 1s)
-  --model-provider P        scripted (default), openai-responses or openai-chat (also: MODEL_PROVIDER)
+  --model-provider P        scripted (default), openai-responses, openai-chat or anthropic (also: MODEL_PROVIDER)
   --model-base-url URL      the upstream, e.g. http://127.0.0.1:11434/v1 (also: MODEL_BASE_URL); needed by
-                            openai-chat; openai-responses defaults to https://api.openai.com/v1
-  --model-api-key KEY       bearer token for the upstream (also: MODEL_API_KEY); never printed
+                            openai-chat; openai-responses defaults to https://api.openai.com/v1, anthropic to
+                            https://api.anthropic.com/v1
+  --model-api-key KEY       the upstream's key, sent as a bearer token (anthropic: as x-api-key)
+                            (also: MODEL_API_KEY); never printed
   --model-map FROM=TO       send model FROM upstream as TO; repeat for several
   --model-timeout T         longest upstream request, e.g. 120s, 10m (default 10m)
   -h, --help                this text`
@@ -213,13 +216,13 @@ const modelLayer = (o: {
 }) => {
   if (o.provider === "scripted") {
     if (o.providerFlags.length > 0) {
-      throw new UsageError(`${o.providerFlags[0]} needs --model-provider openai-responses or openai-chat`)
+      throw new UsageError(`${o.providerFlags[0]} needs --model-provider openai-responses, openai-chat or anthropic`)
     }
     return undefined
   }
-  if (o.provider !== "openai-responses" && o.provider !== "openai-chat") {
+  if (o.provider !== "openai-responses" && o.provider !== "openai-chat" && o.provider !== "anthropic") {
     throw new UsageError(
-      `unknown model provider "${o.provider}": use scripted, openai-responses or openai-chat`
+      `unknown model provider "${o.provider}": use scripted, openai-responses, openai-chat or anthropic`
     )
   }
   const map = Upstream.parseModelMap(o.modelMap)
@@ -227,11 +230,18 @@ const modelLayer = (o: {
   if (o.baseUrl !== undefined && !/^https?:\/\/[^/]/.test(o.baseUrl)) {
     throw new UsageError(`--model-base-url needs an http(s) URL, e.g. http://127.0.0.1:11434/v1`)
   }
-  const baseUrl = o.baseUrl ?? (o.provider === "openai-responses" ? Upstream.openAiBaseUrl : undefined)
+  const baseUrl = o.baseUrl ??
+    (o.provider === "openai-responses"
+      ? Upstream.openAiBaseUrl
+      : o.provider === "anthropic"
+      ? anthropicBaseUrl
+      : undefined)
   if (baseUrl === undefined) {
     throw new UsageError(`--model-provider openai-chat needs --model-base-url (or MODEL_BASE_URL)`)
   }
-  if (o.modelKey === undefined && baseUrl.startsWith(Upstream.openAiBaseUrl)) {
+  if (
+    o.modelKey === undefined && (baseUrl.startsWith(Upstream.openAiBaseUrl) || baseUrl.startsWith(anthropicBaseUrl))
+  ) {
     throw new UsageError(`${baseUrl} needs --model-api-key (or MODEL_API_KEY)`)
   }
   const options: Upstream.Options = {
@@ -240,14 +250,19 @@ const modelLayer = (o: {
     ...(o.modelKey !== undefined ? { apiKey: Redacted.make(o.modelKey) } : {}),
     ...(o.modelTimeout !== undefined ? { timeout: o.modelTimeout } : {})
   }
-  // loaded only when chosen: the Responses client's generated schemas are large
+  // loaded only when chosen: the Responses and Anthropic clients' generated schemas are large
   const layer = Layer.unwrapEffect(Effect.promise(() =>
     o.provider === "openai-chat"
       ? import("./models/ChatCompletions.js").then((m) => m.layer(options))
+      : o.provider === "anthropic"
+      ? import("./models/Anthropic.js").then((m) => m.layer(options))
       : import("./models/OpenAiResponses.js").then((m) => m.layer(options))
   ))
   return layer.pipe(Layer.provide(FetchHttpClient.layer))
 }
+
+// Anthropic.defaultBaseUrl, named here so that the provider's module loads only when chosen
+const anthropicBaseUrl = "https://api.anthropic.com/v1"
 
 const loopback = (host: string) =>
   host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host)

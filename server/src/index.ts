@@ -1,11 +1,16 @@
 /**
  * The Assistants-compatible server, `effect-assistants-server`: the layer users start in their own
  * tests (`AssistantsServer.layer()`), the run engine and its `Model` providers (the scripted model,
- * `ChatCompletions` for any Chat Completions endpoint, `OpenAiResponses`), the store, and fault
- * injection.
+ * `ChatCompletions` for any Chat Completions endpoint, `OpenAiResponses`, `Anthropic`), the store,
+ * and fault injection.
  *
  * @since 0.1.0
  */
+
+/**
+ * @since 0.1.0
+ */
+export * as Anthropic from "./models/Anthropic.js"
 
 /**
  * @since 0.1.0

@@ -1,7 +1,7 @@
 /**
  * The compiled bin's model flags: bad combinations exit at start with one clear line, and
- * `--model-provider openai-chat` / `openai-responses` run a run against a loopback fake upstream
- * (the model renamed by `--model-map`, the key sent upstream and never printed).
+ * `--model-provider openai-chat` / `openai-responses` / `anthropic` run a run against a loopback
+ * fake upstream (the model renamed by `--model-map`, the key sent upstream and never printed).
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -69,6 +69,7 @@ describe("effect-assistants-server --model-*", () => {
             /FROM=TO/
           ],
           [["--model-provider", "openai-responses"], {}, /https:\/\/api\.openai\.com\/v1 needs --model-api-key/],
+          [["--model-provider", "anthropic"], {}, /https:\/\/api\.anthropic\.com\/v1 needs --model-api-key/],
           [
             ["--model-provider", "openai-chat", "--model-base-url", "http://127.0.0.1:1/v1", "--model-timeout", "soon"],
             {},
@@ -123,5 +124,53 @@ describe("effect-assistants-server --model-*", () => {
       assert.deepStrictEqual(done.last_error, { code: "server_error", message: "upstream down" })
       assert.strictEqual(fake.requests[0].path, "/v1/responses")
       assert.isUndefined(fake.requests[0].headers.authorization)
+    }).pipe(Effect.scoped))
+
+  it.live("anthropic: a streamed run answered by the upstream, the key sent as x-api-key and never printed", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeUpstream.make("anthropic")
+      const message = {
+        id: "msg_1",
+        type: "message",
+        role: "assistant",
+        content: [],
+        model: "claude-sonnet-4-5",
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 3, output_tokens: 1 }
+      }
+      fake.script({
+        _tag: "sse",
+        events: [
+          { type: "message_start", message },
+          { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+          { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hello from Claude" } },
+          { type: "content_block_stop", index: 0 },
+          {
+            type: "message_delta",
+            delta: { stop_reason: "end_turn", stop_sequence: null },
+            usage: { output_tokens: 3 }
+          },
+          { type: "message_stop" }
+        ].map((data) => ({ event: data.type, data }))
+      })
+      const child = yield* Bin.start([
+        "--model-provider",
+        "anthropic",
+        "--model-base-url",
+        fake.url,
+        "--model-map",
+        "gpt-4o=claude-sonnet-4-5"
+      ], { ...clean, MODEL_API_KEY: "sk-ant-secret" })
+      const done = yield* runOnce(child.url)
+      assert.strictEqual(done.status, "completed", JSON.stringify(done.last_error))
+      const messages = yield* api(child.url)(`/threads/${done.thread_id}/messages`)
+      assert.strictEqual(messages.data[0].content[0].text.value, "Hello from Claude")
+      assert.strictEqual(fake.requests[0].path, "/v1/messages")
+      assert.strictEqual(fake.requests[0].body.model, "claude-sonnet-4-5")
+      assert.strictEqual(fake.requests[0].headers["x-api-key"], "sk-ant-secret")
+      assert.isUndefined(fake.requests[0].headers.authorization)
+      assert.notInclude(child.stdout() + child.stderr(), "sk-ant-secret")
+      assert.deepStrictEqual(fake.violations, [])
     }).pipe(Effect.scoped))
 })

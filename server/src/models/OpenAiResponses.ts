@@ -29,7 +29,6 @@ import * as OpenAiClient from "@effect/ai-openai/OpenAiClient"
 import type * as AiError from "@effect/ai/AiError"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { ResponseFormat, ToolChoice } from "effect-assistants/Tool"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -110,65 +109,13 @@ export const requestBody = (options: Options, input: Input): Record<string, unkn
   }
 }
 
-const retryAfterOf = (headers: Record<string, string | undefined>): Duration.Duration | undefined => {
-  const ms = Number(headers["retry-after-ms"])
-  if (headers["retry-after-ms"] !== undefined && Number.isFinite(ms) && ms >= 0) return Duration.millis(ms)
-  const seconds = Number(headers["retry-after"])
-  return headers["retry-after"] !== undefined && Number.isFinite(seconds) && seconds >= 0
-    ? Duration.seconds(seconds)
-    : undefined
-}
-
 /**
  * The run's `last_error` for a failure of the provider client.
  *
  * @since 0.1.0
  * @category errors
  */
-export const fromAiError = (error: AiError.AiError): Upstream.UpstreamError => {
-  switch (error._tag) {
-    case "HttpResponseError": {
-      const status = error.response.status
-      const message = Upstream.messageOf(status, error.body ?? "")
-      const headers = error.response.headers as Record<string, string | undefined>
-      if (status === 429) {
-        return new Upstream.UpstreamError({
-          code: "rate_limit_exceeded",
-          message,
-          retryable: true,
-          retryAfter: retryAfterOf(headers)
-        })
-      }
-      if (status >= 500 || status === 408) {
-        return new Upstream.UpstreamError({
-          code: "server_error",
-          message,
-          retryable: true,
-          retryAfter: retryAfterOf(headers)
-        })
-      }
-      if (status >= 400) return new Upstream.UpstreamError({ code: "invalid_prompt", message, retryable: false })
-      // a success status whose body broke off
-      return new Upstream.UpstreamError({
-        code: "server_error",
-        message: "The model upstream's stream broke off.",
-        retryable: false
-      })
-    }
-    case "HttpRequestError":
-      return new Upstream.UpstreamError({
-        code: "server_error",
-        message: `The model upstream could not be reached (${error.reason}).`,
-        retryable: error.reason === "Transport"
-      })
-    default:
-      return new Upstream.UpstreamError({
-        code: "server_error",
-        message: "The model upstream sent an answer that could not be read.",
-        retryable: false
-      })
-  }
-}
+export const fromAiError: (error: AiError.AiError) => Upstream.UpstreamError = Upstream.fromAiError
 
 const usageOf = (usage: any): Usage | undefined =>
   usage != null && typeof usage.input_tokens === "number"

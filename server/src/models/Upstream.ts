@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type * as AiError from "@effect/ai/AiError"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -101,10 +102,11 @@ export const parseModelMap = (pairs: ReadonlyArray<string>): Record<string, stri
   return map
 }
 
-const retryAfterOf = (response: HttpClientResponse.HttpClientResponse): Duration.Duration | undefined => {
-  const ms = Number(response.headers["retry-after-ms"])
-  if (response.headers["retry-after-ms"] !== undefined && Number.isFinite(ms) && ms >= 0) return Duration.millis(ms)
-  const header = response.headers["retry-after"]
+// `retry-after-ms`, else `retry-after` in seconds or as a date
+const retryAfterOf = (headers: Readonly<Record<string, string | undefined>>): Duration.Duration | undefined => {
+  const ms = Number(headers["retry-after-ms"])
+  if (headers["retry-after-ms"] !== undefined && Number.isFinite(ms) && ms >= 0) return Duration.millis(ms)
+  const header = headers["retry-after"]
   if (header === undefined) return undefined
   const seconds = Number(header)
   if (Number.isFinite(seconds) && seconds >= 0) return Duration.seconds(seconds)
@@ -140,10 +142,15 @@ const statusError = (response: HttpClientResponse.HttpClientResponse) =>
           code: "rate_limit_exceeded",
           message,
           retryable: true,
-          retryAfter: retryAfterOf(response)
+          retryAfter: retryAfterOf(response.headers)
         })
         : response.status >= 500 || response.status === 408
-        ? new UpstreamError({ code: "server_error", message, retryable: true, retryAfter: retryAfterOf(response) })
+        ? new UpstreamError({
+          code: "server_error",
+          message,
+          retryable: true,
+          retryAfter: retryAfterOf(response.headers)
+        })
         : new UpstreamError({ code: "invalid_prompt", message, retryable: false })
     )
   })
@@ -154,6 +161,58 @@ const transportError = (error: HttpClientError.HttpClientError) =>
     message: `The model upstream could not be reached (${error.reason}).`,
     retryable: error._tag === "RequestError"
   })
+
+/**
+ * The run's `last_error` for a failure of an `@effect/ai` provider client (`OpenAiClient`,
+ * `AnthropicClient`): 429 and 5xx (Anthropic's 529 "overloaded" too) are worth a retry.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const fromAiError = (error: AiError.AiError): UpstreamError => {
+  switch (error._tag) {
+    case "HttpResponseError": {
+      const status = error.response.status
+      const message = messageOf(status, error.body ?? "")
+      const headers = error.response.headers as Record<string, string | undefined>
+      if (status === 429) {
+        return new UpstreamError({
+          code: "rate_limit_exceeded",
+          message,
+          retryable: true,
+          retryAfter: retryAfterOf(headers)
+        })
+      }
+      if (status >= 500 || status === 408) {
+        return new UpstreamError({
+          code: "server_error",
+          message,
+          retryable: true,
+          retryAfter: retryAfterOf(headers)
+        })
+      }
+      if (status >= 400) return new UpstreamError({ code: "invalid_prompt", message, retryable: false })
+      // a success status whose body broke off
+      return new UpstreamError({
+        code: "server_error",
+        message: "The model upstream's stream broke off.",
+        retryable: false
+      })
+    }
+    case "HttpRequestError":
+      return new UpstreamError({
+        code: "server_error",
+        message: `The model upstream could not be reached (${error.reason}).`,
+        retryable: error.reason === "Transport"
+      })
+    default:
+      return new UpstreamError({
+        code: "server_error",
+        message: "The model upstream sent an answer that could not be read.",
+        retryable: false
+      })
+  }
+}
 
 /**
  * The retry policy: `retries` more attempts while the error is retryable, each after the

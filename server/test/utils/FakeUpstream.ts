@@ -1,5 +1,5 @@
 /**
- * A loopback fake of a model upstream (Chat Completions or Responses): each request is answered
+ * A loopback fake of a model upstream (Chat Completions, Responses or Anthropic's Messages): each request is answered
  * by the next scripted reply; every request body and every reply is checked against the vendored
  * upstream contract, and violations are collected for the test to assert on. It records each
  * request and when its connection closed.
@@ -61,13 +61,19 @@ const schemas = {
     response: "CreateChatCompletionResponse",
     event: "CreateChatCompletionStreamResponse"
   },
-  responses: { request: "CreateResponse", response: "Response", event: "ResponseStreamEvent" }
+  responses: { request: "CreateResponse", response: "Response", event: "ResponseStreamEvent" },
+  anthropic: {
+    request: "BetaCreateMessageParams",
+    response: "BetaMessage",
+    error: "BetaErrorResponse",
+    event: "MessageStreamEvent"
+  }
 } as const
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Starts the fake on a free loopback port for the scope's life. */
-export const make = (contract: "chat" | "responses"): Effect.Effect<Fake, never, Scope.Scope> =>
+export const make = (contract: "chat" | "responses" | "anthropic"): Effect.Effect<Fake, never, Scope.Scope> =>
   Effect.gen(function*() {
     const requests: Array<Recorded> = []
     const violations: Array<string> = []
@@ -79,7 +85,14 @@ export const make = (contract: "chat" | "responses"): Effect.Effect<Fake, never,
     const answer = async (reply: Reply, res: ServerResponse, recorded: Recorded) => {
       if (reply._tag === "json") {
         const status = reply.status ?? 200
-        check(status < 300 ? schemas[contract].response : "ErrorResponse", reply.body)
+        check(
+          status < 300
+            ? schemas[contract].response
+            : contract === "anthropic"
+            ? schemas.anthropic.error
+            : "ErrorResponse",
+          reply.body
+        )
         res.writeHead(status, { "content-type": "application/json", ...reply.headers })
         res.end(JSON.stringify(reply.body))
         return

@@ -32,7 +32,7 @@ export interface Harness {
  * key `sk-upstream`, `gpt-4o` renamed `upstreamModel`, fast retries, then `options`.
  */
 export const setup = (
-  kind: "chat" | "responses",
+  kind: "chat" | "responses" | "anthropic",
   layer: (options: Upstream.Options) => Layer.Layer<Model, never, HttpClient.HttpClient>,
   upstreamModel: string,
   options: Partial<Upstream.Options> = {}
