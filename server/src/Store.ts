@@ -327,10 +327,14 @@ export const layerMemory: Layer.Layer<Store> = Layer.effect(Store, makeMemory)
  * The store on an `SqlClient`, its schema migrated first; the client stays available beside it,
  * for other tables on the same database (the workflow engine's).
  */
-const layerSql = <E>(open: Effect.Effect<SqlClient.SqlClient, E, EffectScope.Scope>) =>
+const layerSql = <E>(
+  open: Effect.Effect<SqlClient.SqlClient, E, EffectScope.Scope>,
+  writer: (sql: SqlClient.SqlClient) => Effect.Effect<Sql.Writer, never, EffectScope.Scope>
+) =>
   Layer.scopedContext(Effect.gen(function*() {
     const client = yield* open
-    const store = yield* Effect.provideService(Effect.zipRight(Sql.migrate, Sql.make), SqlClient.SqlClient, client)
+    yield* Effect.provideService(Sql.migrate, SqlClient.SqlClient, client)
+    const store = yield* Effect.provideService(Sql.make(yield* writer(client)), SqlClient.SqlClient, client)
     return Context.make(Store, store).pipe(Context.add(SqlClient.SqlClient, client))
   }))
 
@@ -343,7 +347,7 @@ const layerSql = <E>(open: Effect.Effect<SqlClient.SqlClient, E, EffectScope.Sco
  * @category layers
  */
 export const layerSqlite = (options: Sqlite.Options): Layer.Layer<Store | SqlClient.SqlClient, StoreError> =>
-  layerSql(Sqlite.open(options))
+  layerSql(Sqlite.open(options), Sql.groupCommit)
 
 /**
  * The store in a PostgreSQL database; an answered write is committed.
@@ -352,4 +356,4 @@ export const layerSqlite = (options: Sqlite.Options): Layer.Layer<Store | SqlCli
  * @category layers
  */
 export const layerPg = (options: Pg.Options): Layer.Layer<Store | SqlClient.SqlClient, StoreError> =>
-  layerSql(Pg.open(options))
+  layerSql(Pg.open(options), () => Effect.succeed(Sql.direct))

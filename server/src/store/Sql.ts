@@ -16,7 +16,12 @@ import type { Run } from "effect-assistants/Run"
 import type { RunStep } from "effect-assistants/RunStep"
 import type { Thread } from "effect-assistants/Thread"
 import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import type * as EffectScope from "effect/Scope"
 import * as Ids from "../Ids.js"
 import { type Page, type PageQuery, type Scope, type Service, StoreError, type Table, type Where } from "./Table.js"
 
@@ -124,14 +129,87 @@ const parse = <A>(row: Row): A => (typeof row.data === "string" ? JSON.parse(row
 const keyOf = (id: string): string => Ids.keyOf(id) ?? ""
 
 /**
+ * How a write outside a transaction reaches the database: `write` runs it and answers once it
+ * is durable.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Writer {
+  readonly write: <A>(statement: Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError>
+}
+
+/**
+ * Each write its own transaction: for databases that commit concurrent transactions together
+ * themselves (PostgreSQL, over a pool of connections).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const direct: Writer = { write: (statement) => statement }
+
+interface Pending {
+  readonly statement: Effect.Effect<unknown, SqlError>
+  readonly done: Deferred.Deferred<unknown, SqlError>
+}
+
+/**
+ * Group commit, for a database of one connection that syncs the disk at each commit (SQLite with
+ * `synchronous=FULL`): the writes that arrive while a commit is syncing wait, and are then
+ * committed together, one sync for all of them; each is answered once that commit is on disk. A
+ * batch that fails is rolled back and its writes run again one by one, so each gets its own
+ * outcome. Writes inside a transaction of the caller's run in it, as they are.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const groupCommit = (sql: SqlClient.SqlClient): Effect.Effect<Writer, never, EffectScope.Scope> =>
+  Effect.gen(function*() {
+    const queue = yield* Queue.unbounded<Pending>()
+    yield* Effect.addFinalizer(() => Queue.shutdown(queue))
+    const settle = (batch: ReadonlyArray<Pending>, exits: ReadonlyArray<Exit.Exit<unknown, SqlError>>) =>
+      Effect.forEach(batch, (p, i) => Deferred.done(p.done, exits[i]), { discard: true })
+    const commit = (batch: ReadonlyArray<Pending>) =>
+      Effect.gen(function*() {
+        const together = yield* Effect.exit(
+          sql.withTransaction(Effect.forEach(batch, (p) => p.statement))
+        )
+        if (Exit.isSuccess(together)) {
+          return yield* settle(batch, together.value.map(Exit.succeed))
+        }
+        const alone = yield* Effect.forEach(batch, (p) => Effect.exit(p.statement))
+        yield* settle(batch, alone)
+      })
+    yield* Queue.take(queue).pipe(
+      Effect.flatMap((first) =>
+        Effect.flatMap(Queue.takeAll(queue), (rest) => Effect.uninterruptible(commit([first, ...rest])))
+      ),
+      Effect.forever,
+      Effect.forkScoped
+    )
+    return {
+      write: <A>(statement: Effect.Effect<A, SqlError>) =>
+        Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (inTransaction) => {
+          if (Option.isSome(inTransaction)) return statement
+          return Effect.flatMap(Deferred.make<unknown, SqlError>(), (done) =>
+            Effect.zipRight(
+              Queue.offer(queue, { statement, done }),
+              Deferred.await(done) as Effect.Effect<A, SqlError>
+            ))
+        })
+    }
+  })
+
+/**
  * A table of `name` whose objects are listed under the parents `indexes` name (index name to
- * column and getter).
+ * column and getter); its writes go through `writer`.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeTable = <A extends { readonly id: string }, Index extends string = never>(
   sql: SqlClient.SqlClient,
+  writer: Writer,
   name: string,
   indexes: { readonly [K in Index]: readonly [column: string, get: (a: A) => string | null | undefined] } = {} as any
 ): Table<A, Index> => {
@@ -212,9 +290,9 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
         Effect.map((rows) => rows.length > 0 ? parse<A>(rows[0]) : undefined),
         failWith(`could not read from ${name}`)
       ),
-    put: (value) => put(value).pipe(Effect.asVoid, failWith(`could not write to ${name}`)),
+    put: (value) => writer.write(put(value)).pipe(Effect.asVoid, failWith(`could not write to ${name}`)),
     delete: (id) =>
-      sql<{ id: string }>`DELETE FROM ${table} WHERE id = ${id} RETURNING id`.pipe(
+      writer.write(sql<{ id: string }>`DELETE FROM ${table} WHERE id = ${id} RETURNING id`).pipe(
         Effect.map((rows) => rows.length > 0),
         failWith(`could not delete from ${name}`)
       ),
@@ -229,7 +307,9 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
         failWith(`could not read from ${name}`)
       ),
     deleteChildren: (scope) =>
-      sql<{ id: string }>`DELETE FROM ${table} WHERE ${columnOf(scope.index)} = ${scope.key} RETURNING id`.pipe(
+      writer.write(
+        sql<{ id: string }>`DELETE FROM ${table} WHERE ${columnOf(scope.index)} = ${scope.key} RETURNING id`
+      ).pipe(
         Effect.map((rows) => rows.length),
         failWith(`could not delete from ${name}`)
       ),
@@ -238,27 +318,26 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
 }
 
 /**
- * The store on the `SqlClient` in context, whose schema {@link migrate} made.
+ * The store on the `SqlClient` in context, whose schema {@link migrate} made; `writer` (default
+ * {@link direct}) says how its writes are committed.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.map(
-  SqlClient.SqlClient,
-  (sql): Service => ({
-    assistants: makeTable<Assistant>(sql, "assistants"),
-    threads: makeTable<Thread>(sql, "threads"),
-    messages: makeTable<Message, "thread" | "run">(sql, "messages", {
+export const make = (writer: Writer = direct): Effect.Effect<Service, never, SqlClient.SqlClient> =>
+  Effect.map(SqlClient.SqlClient, (sql): Service => ({
+    assistants: makeTable<Assistant>(sql, writer, "assistants"),
+    threads: makeTable<Thread>(sql, writer, "threads"),
+    messages: makeTable<Message, "thread" | "run">(sql, writer, "messages", {
       thread: ["thread_id", (m) => m.threadId],
       run: ["run_id", (m) => m.runId]
     }),
-    runs: makeTable<Run, "thread">(sql, "runs", { thread: ["thread_id", (r) => r.threadId] }),
-    steps: makeTable<RunStep, "run">(sql, "steps", { run: ["run_id", (s) => s.runId] }),
+    runs: makeTable<Run, "thread">(sql, writer, "runs", { thread: ["thread_id", (r) => r.threadId] }),
+    steps: makeTable<RunStep, "run">(sql, writer, "steps", { run: ["run_id", (s) => s.runId] }),
     // the statements inside fail with `StoreError`: an `SqlError` here is the transaction's own
     transaction: (self) =>
       Effect.mapError(
         sql.withTransaction(self),
         (e) => isSqlError(e) ? fromCause("a transaction failed", Cause.fail(e)) : e as Exclude<typeof e, SqlError>
       )
-  })
-)
+  }))

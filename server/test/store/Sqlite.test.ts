@@ -87,6 +87,28 @@ describe("Store.layerSqlite", () => {
       assert.deepStrictEqual(yield* store.messages.get(big.id), big)
     }).pipe(Effect.scoped))
 
+  it.live("writes committed together: one that fails is alone in failing, the others are kept", () =>
+    Effect.gen(function*() {
+      const filename = join(yield* tempDir, "batch.db")
+      const { sql, store } = yield* open(filename)
+      const t = thread()
+      yield* store.threads.put(t)
+      const [{ page_count }] = yield* sql<{ page_count: number }>`PRAGMA page_count`
+      // room for small messages, none for a big one
+      yield* sql.unsafe(`PRAGMA max_page_count = ${page_count + 8}`)
+      const small = Array.from({ length: 20 }, (_, i) => message(t.id, `small ${i}`))
+      const big = message(t.id, "x".repeat(256 * 1024))
+      const writes = [...small.slice(0, 10), big, ...small.slice(10)]
+      const outcomes = yield* Effect.forEach(writes, (m) => Effect.either(store.messages.put(m)), {
+        concurrency: "unbounded"
+      })
+      assert.deepStrictEqual(outcomes.map((o) => o._tag), writes.map((m) => m === big ? "Left" : "Right"))
+      assert.deepStrictEqual(
+        (yield* store.messages.children({ index: "thread", key: t.id })).map((m) => m.id),
+        small.map((m) => m.id)
+      )
+    }).pipe(Effect.scoped))
+
   it.live("a read-only database fails the write with a StoreError, and reads go on", () =>
     Effect.gen(function*() {
       const filename = join(yield* tempDir, "readonly.db")
