@@ -1,7 +1,7 @@
 /**
  * Opt-in: the scenario against a real model endpoint. Set MODEL_BASE_URL (and MODEL_API_KEY when
- * the endpoint needs one; MODEL_PROVIDER `openai-chat` (default) or `openai-responses`; MODEL_NAME,
- * default `gpt-4o-mini`) to run it. Without MODEL_BASE_URL it is skipped, and its name says why.
+ * the endpoint needs one; MODEL_PROVIDER `openai-chat` (default), `openai-responses` or
+ * `anthropic`; MODEL_NAME, default `gpt-4o-mini`) to run it. Without MODEL_BASE_URL it is skipped, and its name says why.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
@@ -11,19 +11,24 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import OpenAI from "openai"
+import * as Anthropic from "../src/models/Anthropic.js"
 import * as ChatCompletions from "../src/models/ChatCompletions.js"
 import * as OpenAiResponses from "../src/models/OpenAiResponses.js"
 
 const baseUrl = process.env.MODEL_BASE_URL ?? ""
-const provider = process.env.MODEL_PROVIDER === "openai-responses" ? "openai-responses" : "openai-chat"
+const provider = process.env.MODEL_PROVIDER === "openai-responses" || process.env.MODEL_PROVIDER === "anthropic"
+  ? process.env.MODEL_PROVIDER
+  : "openai-chat"
 const modelName = process.env.MODEL_NAME ?? "gpt-4o-mini"
 const apiKey = process.env.MODEL_API_KEY
 
 describe.skipIf(baseUrl === "")(`live model at ${baseUrl || "(skipped: MODEL_BASE_URL is not set)"}`, () => {
   const options = { baseUrl, ...(apiKey ? { apiKey: Redacted.make(apiKey) } : {}), timeout: Duration.seconds(120) }
-  const model = (provider === "openai-chat" ? ChatCompletions.layer(options) : OpenAiResponses.layer(options)).pipe(
-    Layer.provide(FetchHttpClient.layer)
-  )
+  const model = (provider === "openai-chat"
+    ? ChatCompletions.layer(options)
+    : provider === "anthropic"
+    ? Anthropic.layer(options)
+    : OpenAiResponses.layer(options)).pipe(Layer.provide(FetchHttpClient.layer))
   const runtime = ManagedRuntime.make(AssistantsServer.layer({ timings: { queued: 0, step: 0 }, model }))
   let openai: OpenAI
   beforeAll(async () => {
