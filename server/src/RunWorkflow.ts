@@ -156,7 +156,16 @@ const ended: TurnResult = { _tag: "Ended" }
  * @since 0.1.0
  * @category constructors
  */
-export const make = (timings: Timings = defaultTimings) =>
+export const make = (timings: Timings = defaultTimings, options: {
+  /**
+   * Set for `WorkflowEngine.layerMemory`: it resumes a workflow at a signal only when the workflow
+   * is not running, so a signal that lands between the wait's look and its suspension would leave
+   * the run waiting. After each signal the engine follows the workflow until it stops and resumes
+   * it then (a resume of a workflow that saw the signal replays and waits again: harmless).
+   * `ClusterWorkflowEngine` delivers a signal only after the workflow stopped.
+   */
+  readonly resumeAfterSignal?: boolean | undefined
+} = {}) =>
   Effect.gen(function*() {
     const store = yield* Store
     const model = yield* Model
@@ -767,6 +776,19 @@ export const make = (timings: Timings = defaultTimings) =>
 
     yield* engine.register(RunWorkflow, execute)
 
+    const resumed = (runId: string) =>
+      options.resumeAfterSignal !== true ? Effect.void : Effect.gen(function*() {
+        // the window is a few steps of the workflow's own fiber: yields, not time
+        for (let i = 0; i < 1000; i++) {
+          const result = yield* engine.poll(RunWorkflow, runId)
+          if (result !== undefined) {
+            if (result._tag === "Suspended") yield* engine.resume(RunWorkflow, runId)
+            return
+          }
+          yield* Effect.yieldNow()
+        }
+      })
+
     const isLive = (run: Run) => !terminalStatuses.has(run.status) && run.status !== "cancelling"
     const tokenFor = <A extends Schema.Schema.Any>(deferred: DurableDeferred.DurableDeferred<A>, runId: string) =>
       DurableDeferred.tokenFromExecutionId(deferred, { workflow: RunWorkflow, executionId: runId })
@@ -819,6 +841,7 @@ export const make = (timings: Timings = defaultTimings) =>
             DurableDeferred.succeed(signal, { token: tokenFor(signal, run.id), value: outputs })
           )).pipe(Effect.orDie)
           yield* publish({ event: "thread.run.queued", data: next })
+          yield* resumed(run.id)
           return next
         }).pipe(Effect.provideService(WorkflowEngine.WorkflowEngine, engine)),
       cancel: (run) =>
@@ -832,6 +855,7 @@ export const make = (timings: Timings = defaultTimings) =>
             DurableDeferred.succeed(CancelSignal, { token: tokenFor(CancelSignal, run.id), value: undefined })
           )).pipe(Effect.orDie)
           yield* publish({ event: "thread.run.cancelling", data: next })
+          yield* resumed(run.id)
           const latch = cancels.get(run.id)
           if (latch !== undefined) yield* Deferred.succeed(latch, undefined)
           return next
@@ -863,7 +887,7 @@ export interface Options {
  * @category layers
  */
 export const layerMemory = (timings: Partial<Timings> = {}): Layer.Layer<RunEngine, never, Store | Model> =>
-  Layer.scoped(RunEngine, make({ ...defaultTimings, ...timings })).pipe(
+  Layer.scoped(RunEngine, make({ ...defaultTimings, ...timings }, { resumeAfterSignal: true })).pipe(
     Layer.provide(WorkflowEngine.layerMemory)
   )
 
