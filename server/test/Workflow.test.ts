@@ -64,10 +64,14 @@ const steps = (url: string, thread: string, run: string) =>
 const messages = (url: string, thread: string) =>
   Effect.map(call(url, "GET", `/threads/${thread}/messages?order=asc`), (r) => r.body.data as Array<any>)
 
+/** The store's objects in memory, the workflows' messages in SQLite: the engine alone on SQL. */
 const sqlite = () => {
   const dir = mkdtempSync(join(tmpdir(), "workflow-"))
   return Layer.merge(Store.layerMemory, SqliteClient.layer({ filename: join(dir, "runs.db") }))
 }
+
+/** Objects and workflows in one SQLite file, as the bin keeps them. */
+const sqliteStore = () => Store.layerSqlite({ filename: join(mkdtempSync(join(tmpdir(), "workflow-")), "all.db") })
 
 const engines = [
   { name: "in-memory workflow engine", server: () => AssistantsServer.layer({ timings }) },
@@ -77,6 +81,15 @@ const engines = [
       AssistantsServer.layer({
         timings,
         database: sqlite(),
+        shardingConfig: { entityMessagePollInterval: "50 millis" }
+      })
+  },
+  {
+    name: "ClusterWorkflowEngine and the store in one SQLite file",
+    server: () =>
+      AssistantsServer.layer({
+        timings,
+        database: sqliteStore(),
         shardingConfig: { entityMessagePollInterval: "50 millis" }
       })
   }
@@ -149,7 +162,10 @@ for (const engine of engines) {
       AssistantsServer.layer({
         timings: { ...timings, expiresAfter: "1 second" },
         ...(engine.name.includes("SQL")
-          ? { database: sqlite(), shardingConfig: { entityMessagePollInterval: "50 millis" } }
+          ? {
+            database: engine.name.includes("store") ? sqliteStore() : sqlite(),
+            shardingConfig: { entityMessagePollInterval: "50 millis" }
+          }
           : {})
       }),
       { timeout: 30_000, excludeTestServices: true }
