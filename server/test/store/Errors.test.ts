@@ -1,17 +1,24 @@
 /**
  * A database failure reaches the caller as the API's 500 `server_error`, naming what failed, and
- * the server goes on answering.
+ * the server goes on answering: a `StoreError` through the middleware, then the whole server on a
+ * SQLite file that fills up (`PRAGMA max_page_count`) or turns read-only.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
+import { AssistantsServer } from "effect-assistants-server"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { join } from "node:path"
 import * as Middleware from "../../src/routes/Middleware.js"
+import * as Store from "../../src/Store.js"
 import { StoreError } from "../../src/Store.js"
+import { tempDir } from "./databases.js"
 
 const router = HttpRouter.empty.pipe(
   HttpRouter.get(
@@ -43,4 +50,82 @@ describe("routes over a failing database", () => {
       const fine = yield* client.get("/v1/fine", { headers })
       assert.strictEqual(yield* fine.text, "fine")
     }).pipe(Effect.provide(Server)))
+})
+
+const post = (url: string, body: unknown) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "OpenAI-Beta": "assistants=v2", "content-type": "application/json" },
+      body: JSON.stringify(body)
+    })
+    return { status: response.status, body: await response.json() as any }
+  })
+
+/** The server on a fresh SQLite file, and the file's client. */
+const served = Effect.gen(function*() {
+  const filename = join(yield* tempDir, "served.db")
+  const database = yield* Layer.build(Store.layerSqlite({ filename }))
+  const context = yield* Layer.build(AssistantsServer.layer({ database: Layer.succeedContext(database) }))
+  return {
+    url: Context.get(context, AssistantsServer.AssistantsServer).url,
+    sql: Context.get(database, SqlClient.SqlClient)
+  }
+})
+
+describe("the server on a SQLite file that fails", () => {
+  for (
+    const [what, breakIt, mendIt, reason] of [
+      [
+        "full",
+        (sql: SqlClient.SqlClient) =>
+          Effect.flatMap(
+            sql<{ page_count: number }>`PRAGMA page_count`,
+            ([{ page_count }]) => sql.unsafe(`PRAGMA max_page_count = ${page_count}`)
+          ),
+        (sql: SqlClient.SqlClient) => sql.unsafe("PRAGMA max_page_count = 1073741823"),
+        "database or disk is full (SQLITE_FULL)"
+      ],
+      [
+        "read-only",
+        (sql: SqlClient.SqlClient) => sql.unsafe("PRAGMA query_only = ON"),
+        (sql: SqlClient.SqlClient) => sql.unsafe("PRAGMA query_only = OFF"),
+        "attempt to write a readonly database (SQLITE_READONLY)"
+      ]
+    ] as const
+  ) {
+    it.live(
+      `${what}: a create is a 500 server_error saying so, reads go on, and writes once mended`,
+      () =>
+        Effect.gen(function*() {
+          const { sql, url } = yield* served
+          const thread = yield* post(`${url}/threads`, {})
+          assert.strictEqual(thread.status, 200)
+          yield* breakIt(sql)
+          const refused = yield* post(`${url}/threads/${thread.body.id}/messages`, {
+            role: "user",
+            content: "x".repeat(100_000)
+          })
+          assert.deepStrictEqual(refused, {
+            status: 500,
+            body: {
+              error: {
+                message: `The server's database failed: could not write to messages: ${reason}.`,
+                type: "server_error",
+                param: null,
+                code: null
+              }
+            }
+          })
+          const read = yield* Effect.promise(() =>
+            fetch(`${url}/threads/${thread.body.id}/messages`, { headers: { "OpenAI-Beta": "assistants=v2" } })
+          )
+          assert.strictEqual(read.status, 200)
+          yield* mendIt(sql)
+          const kept = yield* post(`${url}/threads/${thread.body.id}/messages`, { role: "user", content: "hello" })
+          assert.strictEqual(kept.status, 200)
+        }).pipe(Effect.scoped),
+      60_000
+    )
+  }
 })
