@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freshPgUrl, pgSkipped } from "./store/databases.js"
 
 const headers = { "content-type": "application/json", "openai-beta": "assistants=v2" }
 
@@ -65,15 +66,25 @@ const messages = (url: string, thread: string) =>
   Effect.map(call(url, "GET", `/threads/${thread}/messages?order=asc`), (r) => r.body.data as Array<any>)
 
 /** The store's objects in memory, the workflows' messages in SQLite: the engine alone on SQL. */
-const sqlite = () => {
+type Database = Layer.Layer<Store.Store | SqlClient.SqlClient, unknown>
+
+const sqlite = (): Database => {
   const dir = mkdtempSync(join(tmpdir(), "workflow-"))
   return Layer.merge(Store.layerMemory, SqliteClient.layer({ filename: join(dir, "runs.db") }))
 }
 
-/** Objects and workflows in one SQLite file, as the bin keeps them. */
-const sqliteStore = () => Store.layerSqlite({ filename: join(mkdtempSync(join(tmpdir(), "workflow-")), "all.db") })
+/** Objects and workflows in a fresh PostgreSQL database (see `store/databases`). */
+const pg = (): Database => Layer.unwrapScoped(Effect.map(freshPgUrl, (url) => Store.layerPg({ url })))
 
-const engines = [
+/** Objects and workflows in one SQLite file, as the bin keeps them. */
+const sqliteStore = (): Database =>
+  Store.layerSqlite({ filename: join(mkdtempSync(join(tmpdir(), "workflow-")), "all.db") })
+
+const engines: ReadonlyArray<{
+  readonly name: string
+  readonly skipped?: string | undefined
+  readonly server: () => ReturnType<typeof AssistantsServer.layer<unknown>>
+}> = [
   { name: "in-memory workflow engine", server: () => AssistantsServer.layer({ timings }) },
   {
     name: "ClusterWorkflowEngine over SQLite",
@@ -81,6 +92,16 @@ const engines = [
       AssistantsServer.layer({
         timings,
         database: sqlite(),
+        shardingConfig: { entityMessagePollInterval: "50 millis" }
+      })
+  },
+  {
+    name: "ClusterWorkflowEngine and the store in PostgreSQL",
+    skipped: pgSkipped,
+    server: () =>
+      AssistantsServer.layer({
+        timings,
+        database: pg(),
         shardingConfig: { entityMessagePollInterval: "50 millis" }
       })
   },
@@ -96,6 +117,10 @@ const engines = [
 ]
 
 for (const engine of engines) {
+  if (engine.skipped !== undefined) {
+    describe.skip(`${engine.name} (${engine.skipped})`, () => {})
+    continue
+  }
   describe(engine.name, () => {
     layer(engine.server(), { timeout: 30_000, excludeTestServices: true })((it) => {
       it.effect("a tool round: requires_action, the outputs, then the reply; each step once", () =>
@@ -163,7 +188,11 @@ for (const engine of engines) {
         timings: { ...timings, expiresAfter: "1 second" },
         ...(engine.name.includes("SQL")
           ? {
-            database: engine.name.includes("store") ? sqliteStore() : sqlite(),
+            database: engine.name.includes("PostgreSQL")
+              ? pg()
+              : engine.name.includes("store")
+              ? sqliteStore()
+              : sqlite(),
             shardingConfig: { entityMessagePollInterval: "50 millis" }
           }
           : {})
