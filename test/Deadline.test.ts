@@ -7,6 +7,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -16,6 +17,7 @@ import * as TestClock from "effect/TestClock"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { AssistantsClient, type AssistantsError, AssistantsLive, RetryPolicy, Threads } from "../src/index.js"
+import * as Deadline from "../src/layers/internal/deadline.js"
 import { deadlineSuite } from "./utils/deadlines.js"
 import * as fx from "./utils/fixtures.js"
 
@@ -110,6 +112,33 @@ describe("deadlines", () => {
       assert.deepStrictEqual(mock.aborted, ["hang", "hang"])
     }).pipe(Effect.provide(layer))
   })
+
+  it.effect("while calls overlap, the deadlines they passed are not kept", () =>
+    Effect.gen(function*() {
+      const clock = yield* Effect.clock
+      // a limit no other test uses: a watchdog of its own
+      const limit = Duration.millis(7_001)
+      const start = (gate: Deferred.Deferred<void>) =>
+        Effect.fork(Deadline.withDeadline(Deferred.await(gate), limit, () => "timed out"))
+      let gate = yield* Deferred.make<void>()
+      let fiber = yield* start(gate)
+      // one attempt always in flight as the next starts: something is pending throughout
+      let most = 0
+      for (let i = 0; i < 2_500; i++) {
+        const nextGate = yield* Deferred.make<void>()
+        const next = yield* start(nextGate)
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(fiber)
+        most = Math.max(most, Deadline.queued(clock, 7_001))
+        gate = nextGate
+        fiber = next
+      }
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(fiber)
+      // 2,501 deadlines went through this watchdog; it held a bounded number at any time
+      assert.isAbove(most, 0)
+      assert.isAtMost(most, 2 * 1024 + 2)
+    }))
 
   it.live("no timer outlives the calls: a program exits once its call is done", () =>
     Effect.gen(function*() {

@@ -7,6 +7,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientPlatform from "@effect/platform/HttpClient"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -17,6 +18,7 @@ import * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import type * as Http from "node:http"
 import { AssistantsClient, type AssistantsConfig, AssistantsLive, Runs, Threads } from "../src/index.js"
+import * as Tracing from "../src/layers/internal/tracing.js"
 import * as NodeTransport from "../src/layers/NodeTransport.js"
 import * as fx from "./utils/fixtures.js"
 import { type Seen, server } from "./utils/loopback.js"
@@ -52,6 +54,22 @@ const transports = [
   ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
   ["NodeTransport", NodeTransport.layer]
 ] as const
+
+describe("traceparent", () => {
+  it.effect("is the platform's W3C encoding of the span, sampled or not, its parent's trace or a new one", () =>
+    Effect.gen(function*() {
+      const root = yield* Effect.makeSpan("root")
+      const child = yield* Effect.makeSpan("child", { parent: root })
+      // the default tracer samples every span: one a sampling tracer left out
+      const unsampled: Tracer.Span = { ...(yield* Effect.makeSpan("unsampled")), sampled: false }
+      for (const span of [root, child, unsampled]) {
+        assert.strictEqual(Tracing.traceparent(span), HttpTraceContext.toHeaders(span).traceparent)
+        assert.match(Tracing.traceparent(span), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+      }
+      assert.isTrue(Tracing.traceparent(unsampled).endsWith("-00"))
+      assert.strictEqual(Tracing.traceparent(child).split("-")[1], root.traceId)
+    }))
+})
 
 describe.each(transports)("tracing over %s", (_, transport) => {
   /** A loopback server answering from `reply`, recording every request, and the services over it. */

@@ -31,7 +31,7 @@ import type * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
 import { type AssistantsError, TimeoutError } from "../errors/AssistantsError.js"
 import * as AssistantsConfig from "./AssistantsConfig.js"
-import { withDeadline } from "./internal/deadline.js"
+import * as deadline from "./internal/deadline.js"
 import { decodeError, statusError, transportError } from "./internal/errors.js"
 import { retrying } from "./internal/retry.js"
 import * as Tracing from "./internal/tracing.js"
@@ -190,9 +190,9 @@ export const withHeaders: {
 export const make = (options: AssistantsConfig.Options = {}) =>
   Effect.gen(function*() {
     // Each attempt's request is tied to a scope of its own (see internal/deadline.ts). The
-    // platform's per-request span is off: each call has one span of ours, whose trace context
-    // the request carries (see `prepare`).
-    const http = HttpClient.withScope(HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, constTrue))
+    // platform's per-request span is off for our requests (`locals`): each call has one span of
+    // ours, whose trace context the request carries (see `prepare`).
+    const http = HttpClient.withScope(yield* HttpClient.HttpClient)
     const baseUrl = (options.baseUrl ?? AssistantsConfig.defaultBaseUrl).replace(/\/+$/, "")
     const authHeader = (options.authHeader ?? "authorization").toLowerCase()
     const baseHeaders: Record<string, string> = {
@@ -248,19 +248,24 @@ export const make = (options: AssistantsConfig.Options = {}) =>
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       span: Tracer.Span | undefined,
       once: Effect.Effect<A, AssistantsError>
-    ): Effect.Effect<A, AssistantsError> => {
-      const effect = retrying(
+    ): Effect.Effect<A, AssistantsError> =>
+      retrying(
         once,
         () => ({ create: call.create === true, retryCreates, maxRetryAfterMillis }),
         () => fiber.getFiberRef(currentRetryPolicy) ?? basePolicy,
         span === undefined ? undefined : (count) => span.attribute("http.request.resend_count", count)
       )
-      if (redactedName === undefined) return effect
-      return Effect.locally(effect, Headers.currentRedactedNames, [
-        ...fiber.getFiberRef(Headers.currentRedactedNames),
-        redactedName
-      ])
-    }
+
+    /**
+     * The fiber refs each attempt runs with: the platform's own request span off (ours is the
+     * call's one span), and a custom auth header among the names the platform redacts.
+     */
+    const platformOff: deadline.Locals = [[HttpClient.currentTracerDisabledWhen, constTrue]]
+    const localsOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): deadline.Locals =>
+      redactedName === undefined ? platformOff : [
+        ...platformOff,
+        [Headers.currentRedactedNames, [...fiber.getFiberRef(Headers.currentRedactedNames), redactedName]]
+      ]
 
     const timeoutError = (call: Call, limit: Duration.Duration) => () =>
       new TimeoutError({
@@ -315,10 +320,12 @@ export const make = (options: AssistantsConfig.Options = {}) =>
             operation,
             fiber,
             span,
-            withDeadline(
+            deadline.withDeadline(
               attempt(operation, prepare(operation, fiber, span, undefined), span, result),
               limit,
-              timeoutError(operation, limit)
+              timeoutError(operation, limit),
+              undefined,
+              localsOf(fiber)
             )
           )
         // with the tracer off there is no span to make, nor a context to send
@@ -356,11 +363,12 @@ export const make = (options: AssistantsConfig.Options = {}) =>
               call,
               fiber,
               span,
-              withDeadline(
+              deadline.withDeadline(
                 attemptStream(call, prepare(call, fiber, span, streamHeaders), span),
                 limit,
                 timeoutError(call, limit),
-                scope
+                scope,
+                localsOf(fiber)
               )
             )
           if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return run(undefined)

@@ -10,7 +10,6 @@
  * @internal
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import type * as Tracer from "effect/Tracer"
 
 /** Path segments that name a collection: the segment after one is its id. */
@@ -75,13 +74,14 @@ export const recordResponse = (span: Tracer.Span, response: HttpClientResponse.H
 }
 
 /**
- * The W3C `traceparent` of `span`, as the platform's own client encodes it (the platform also
- * sends `b3`; the W3C header is the one tracing backends share, and each header costs a little
- * on every request).
+ * The W3C `traceparent` of `span`: version 00, the trace id, the span id and the sampled flag,
+ * as the platform's `HttpTraceContext.toHeaders` writes it (which also builds a `b3` header,
+ * that the request does not send: the W3C header is the one tracing backends share).
  *
  * @internal
  */
-export const traceparent = (span: Tracer.Span): string => HttpTraceContext.toHeaders(span).traceparent
+export const traceparent = (span: Tracer.Span): string =>
+  `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
 
 /**
  * The options of a call's one span: a client span named after the call, with its request's
