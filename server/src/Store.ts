@@ -18,9 +18,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as EffectScope from "effect/Scope"
 import * as Ids from "./Ids.js"
-import * as Pg from "./store/Pg.js"
+import type * as Pg from "./store/Pg.js"
 import * as Sql from "./store/Sql.js"
-import * as Sqlite from "./store/Sqlite.js"
+import type * as Sqlite from "./store/Sqlite.js"
 import type { Page, PageQuery, Scope, Service, StoreError, Table } from "./store/Table.js"
 
 export type {
@@ -347,7 +347,11 @@ const layerSql = <E>(
  * @category layers
  */
 export const layerSqlite = (options: Sqlite.Options): Layer.Layer<Store | SqlClient.SqlClient, StoreError> =>
-  layerSql(Sqlite.open(options), Sql.groupCommit)
+  // the driver (a native module) loads only when a SQLite store is built
+  layerSql(
+    Effect.flatMap(Effect.promise(() => import("./store/Sqlite.js")), (Sqlite) => Sqlite.open(options)),
+    Sql.groupCommit
+  )
 
 /**
  * The store in a PostgreSQL database; an answered write is committed.
@@ -356,4 +360,8 @@ export const layerSqlite = (options: Sqlite.Options): Layer.Layer<Store | SqlCli
  * @category layers
  */
 export const layerPg = (options: Pg.Options): Layer.Layer<Store | SqlClient.SqlClient, StoreError> =>
-  layerSql(Pg.open(options), () => Effect.succeed(Sql.direct))
+  // the driver loads only when a PostgreSQL store is built
+  layerSql(
+    Effect.flatMap(Effect.promise(() => import("./store/Pg.js")), (Pg) => Pg.open(options)),
+    () => Effect.succeed(Sql.direct)
+  )
