@@ -8,6 +8,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { build } from "esbuild"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -159,8 +160,10 @@ layer(PackedLive, { timeout: "6 minutes", excludeTestServices: true })("packed t
           /\.test\.[jt]s$/.test(path)
         )
         assert.deepStrictEqual(unwanted, [], `${name} tarball: tests, keys or build leftovers`)
-        // every compiled module comes with its declarations and both maps
-        const js = tarball.files.filter((path) => path.startsWith("dist/") && path.endsWith(".js"))
+        // every module tsc compiled comes with its declarations and both maps
+        const js = tarball.files.filter((path) =>
+          path.startsWith("dist/") && !path.startsWith("dist/bundle/") && path.endsWith(".js")
+        )
         for (const file of js) {
           const base = file.slice(0, -3)
           for (const companion of [`${base}.js.map`, `${base}.d.ts`, `${base}.d.ts.map`]) {
@@ -170,6 +173,12 @@ layer(PackedLive, { timeout: "6 minutes", excludeTestServices: true })("packed t
       }
       assert.include(client.files, "dist/layers/NodeTransport.js")
       assert.include(server.files, "dist/bin.js")
+      // Node's build of the client (scripts/bundle.mjs): a module per subpath over one bundled
+      // module with its map, and the transport on its own
+      for (const path of ["index.js", "services/Runs.js", "internal/client.js", "internal/client.js.map"]) {
+        assert.include(client.files, `dist/bundle/${path}`)
+      }
+      assert.include(client.files, "dist/bundle/layers/NodeTransport.js")
     }))
 
   it.effect("import under plain node: the client's ., ./node and a module subpath, and the server's .", () =>
@@ -190,7 +199,39 @@ layer(PackedLive, { timeout: "6 minutes", excludeTestServices: true })("packed t
       yield* succeed("node", output)
       const [kinds, resolved] = output.stdout.trim().split("\n")
       assert.strictEqual(kinds, "function object true function")
-      assert.match(resolved!, /\/node_modules\/effect-assistants\/dist\/services\/Runs\.js$/)
+      // Node resolves the `default` condition: its bundled build (bundlers take `module`, tsc's)
+      assert.match(resolved!, /\/node_modules\/effect-assistants\/dist\/bundle\/services\/Runs\.js$/)
+    }))
+
+  it.effect("a bundler takes tsc's module-per-file build, so that it drops the modules a program never reaches", () =>
+    Effect.gen(function*() {
+      const { app } = yield* Packed
+      const result = yield* Effect.promise(() =>
+        build({
+          stdin: {
+            contents: `import * as Runs from "effect-assistants/Runs"\nconsole.log(typeof Runs.get)`,
+            resolveDir: app
+          },
+          absWorkingDir: app,
+          bundle: true,
+          platform: "node",
+          format: "esm",
+          write: false,
+          metafile: true,
+          logLevel: "silent"
+        })
+      )
+      // the modules of ours whose code reaches the output
+      const ours = Object.values(result.metafile.outputs).flatMap((output) =>
+        Object.entries(output.inputs).filter(([path, input]) =>
+          path.includes("node_modules/effect-assistants/") && input.bytesInOutput > 0
+        ).map(([path]) => path.slice(path.indexOf("node_modules/effect-assistants/")))
+      )
+      assert.include(ours, "node_modules/effect-assistants/dist/services/Runs.js")
+      assert.deepStrictEqual(ours.filter((path) => path.includes("/dist/bundle/")), [])
+      // a program of the runs service reaches neither the stream events nor the Node transport
+      assert.notInclude(ours, "node_modules/effect-assistants/dist/schema/StreamEvent.js")
+      assert.notInclude(ours, "node_modules/effect-assistants/dist/layers/NodeTransport.js")
     }))
 
   for (const [resolution, module] of [["NodeNext", "NodeNext"], ["Bundler", "ESNext"]] as const) {
@@ -263,8 +304,22 @@ layer(PackedLive, { timeout: "6 minutes", excludeTestServices: true })("packed t
 })
 
 describe("exports maps", () => {
-  const packages = [["effect-assistants", root], ["effect-assistants-server", join(root, "server")]] as const
-  for (const [name, dir] of packages) {
+  // the client gives bundlers tsc's module-per-file build (`module`, which Node ignores) and Node its
+  // bundled build (`default`, scripts/bundle.mjs); the server ships tsc's build only
+  const packages = [
+    ["effect-assistants", root, (module: string) => ({
+      "effect-assistants-source": `./src/${module}.ts`,
+      types: `./dist/${module}.d.ts`,
+      module: `./dist/${module}.js`,
+      default: `./dist/bundle/${module}.js`
+    })],
+    ["effect-assistants-server", join(root, "server"), (module: string) => ({
+      "effect-assistants-source": `./src/${module}.ts`,
+      types: `./dist/${module}.d.ts`,
+      default: `./dist/${module}.js`
+    })]
+  ] as const
+  for (const [name, dir, expected] of packages) {
     it(`${name}: one subpath per namespace of the root entry, each with its source, types and code`, () => {
       const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
         exports: Record<string, string | Record<string, string>>
@@ -273,15 +328,11 @@ describe("exports maps", () => {
       const namespaces = [...index.matchAll(/^export \* as (\w+) from "\.\/(.+)\.js"$/gm)]
       assert.isAbove(namespaces.length, 0)
       for (const [, namespace, module] of namespaces) {
-        assert.deepStrictEqual(manifest.exports[`./${namespace}`], {
-          "effect-assistants-source": `./src/${module}.ts`,
-          types: `./dist/${module}.d.ts`,
-          default: `./dist/${module}.js`
-        }, `${name}/${namespace}`)
+        assert.deepStrictEqual(manifest.exports[`./${namespace}`], expected(module!), `${name}/${namespace}`)
       }
       for (const [subpath, target] of Object.entries(manifest.exports)) {
         if (typeof target === "string") continue
-        assert.deepStrictEqual(Object.keys(target), ["effect-assistants-source", "types", "default"], subpath)
+        assert.deepStrictEqual(Object.keys(target), Object.keys(expected("index")), subpath)
         assert.isTrue(existsSync(join(dir, target["effect-assistants-source"]!)), `${name} ${subpath}: no source`)
       }
     })
