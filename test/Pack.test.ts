@@ -51,7 +51,14 @@ const PackedLive = Layer.scoped(
   Packed,
   Effect.gen(function*() {
     for (
-      const built of ["dist/index.js", "dist/layers/NodeTransport.js", "server/dist/index.js", "server/dist/bin.js"]
+      const built of [
+        "dist/index.js",
+        "dist/layers/NodeTransport.js",
+        "dist/bundle/index.js",
+        "dist/bundle/internal/client.js",
+        "server/dist/index.js",
+        "server/dist/bin.js"
+      ]
     ) {
       if (!existsSync(join(root, built))) return yield* Effect.dieMessage(`${built} is missing: run npm run build`)
     }
