@@ -839,7 +839,7 @@ export const make = (timings: Timings = defaultTimings, options: {
           yield* store.transaction(Effect.zipRight(
             store.runs.put(next),
             DurableDeferred.succeed(signal, { token: tokenFor(signal, run.id), value: outputs })
-          )).pipe(Effect.orDie)
+          ))
           yield* publish({ event: "thread.run.queued", data: next })
           yield* resumed(run.id)
           return next
@@ -853,7 +853,7 @@ export const make = (timings: Timings = defaultTimings, options: {
           yield* store.transaction(Effect.zipRight(
             store.runs.put(next),
             DurableDeferred.succeed(CancelSignal, { token: tokenFor(CancelSignal, run.id), value: undefined })
-          )).pipe(Effect.orDie)
+          ))
           yield* publish({ event: "thread.run.cancelling", data: next })
           yield* resumed(run.id)
           const latch = cancels.get(run.id)
