@@ -247,6 +247,20 @@ describe("accumulate", () => {
       assert.deepStrictEqual([last.status, last.incompleteDetails?.reason], ["incomplete", "max_completion_tokens"])
     }))
 
+  it.effect("the stream's finalizers have run when accumulate returns; a failure of the stream is accumulate's", () =>
+    Effect.gen(function*() {
+      const finalized = yield* Deferred.make<void>()
+      const final = yield* AssistantStream.accumulate(
+        Stream.ensuring(events(sse("thread.run.completed", run("completed"))), Deferred.succeed(finalized, undefined))
+      )
+      assert.isTrue(yield* Deferred.isDone(finalized))
+      assert.strictEqual(Option.getOrThrow(final.run).status, "completed")
+      const error = yield* Effect.flip(AssistantStream.accumulate(
+        Stream.concat(events(sse("thread.run.created", run("queued"))), Stream.fail("broken" as const))
+      ))
+      assert.strictEqual(error, "broken")
+    }))
+
   it.effect("unknown events change nothing", () =>
     Effect.gen(function*() {
       const final = yield* AssistantStream.accumulate(events(sse("thread.run.paused_for_lunch", { id: "run_x" })))
@@ -373,6 +387,20 @@ describe.each(transports)("the streaming calls over %s, against a raw loopback s
       const { client } = yield* setup(handler)
       const head = yield* Effect.provide(Stream.runHead(create), client)
       assert.strictEqual(Option.getOrThrow(head).event, "thread.run.created")
+      yield* Deferred.await(closed)
+    })))
+
+  it.live("ended by done: the caller holds the final run first, then the request is released and the server sees it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      // the server leaves the response open after done: only the client's release closes it
+      const { closed, handler } = yield* streaming(
+        sse("thread.run.created", run("queued")) + sse("thread.run.completed", run("completed")) +
+          sse("done", "[DONE]").replace("\"[DONE]\"", "[DONE]")
+      )
+      const { client } = yield* setup(handler)
+      const final = yield* Effect.provide(AssistantStream.accumulate(create), client)
+      assert.strictEqual(Option.getOrThrow(final.run).status, "completed")
+      assert.isFalse(yield* Deferred.isDone(closed))
       yield* Deferred.await(closed)
     })))
 

@@ -287,6 +287,56 @@ const describeCause = (cause: unknown): string => {
   return parts.length > 0 ? parts.join(": ") : "transport failure"
 }
 
+/** A channel that emits decoded events. */
+type Events<InElem, InErr> = Channel.Channel<
+  Chunk.Chunk<AssistantStreamEvent>,
+  InElem,
+  AssistantsError,
+  InErr,
+  void,
+  unknown
+>
+
+const emit = <InElem, InErr>(
+  out: Array<AssistantStreamEvent>,
+  next: Events<InElem, InErr>
+): Events<
+  InElem,
+  InErr
+> => (out.length === 0 ? next : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), next))
+
+/** The events of one chunk of the body, then `next`, unless the chunk held `done` or a failure. */
+const chunkOf = <InElem, InErr>(
+  state: Decoding,
+  input: Chunk.Chunk<Uint8Array>,
+  next: Events<InElem, InErr>
+): Events<InElem, InErr> => {
+  const out: Array<AssistantStreamEvent> = []
+  for (const bytes of input) {
+    const failure = state.feed(state.text.decode(bytes, { stream: true }), out)
+    if (failure !== undefined) return emit(out, Channel.fail(failure))
+    if (state.done) return emit(out, Channel.void)
+  }
+  return emit(out, next)
+}
+
+/** The end of the body: it ends a last line; a last event without its blank line is incomplete. */
+const endOf = <InElem, InErr>(state: Decoding): Events<InElem, InErr> => {
+  const out: Array<AssistantStreamEvent> = []
+  const failure = state.feed(state.text.decode() + (state.heldCR ? "\n" : ""), out)
+  if (failure !== undefined) return emit(out, Channel.fail(failure))
+  return emit(
+    out,
+    state.done ? Channel.void : Channel.fail(state.broken("the stream ended before the server said it was done"))
+  )
+}
+
+/** A failure of the body: an interruption goes on as it is, anything else broke the stream off. */
+const brokenOf = <InElem, InErr>(state: Decoding, cause: Cause.Cause<unknown>): Events<InElem, InErr> =>
+  Cause.isInterruptedOnly(cause)
+    ? Channel.failCause(cause as Cause.Cause<never>)
+    : Channel.fail(state.broken(`the stream broke off: ${describeCause(Cause.squash(cause))}`))
+
 /**
  * Decodes the bytes of a `text/event-stream` body into events. A failure of `bytes` (the
  * connection broke) and a body that ends without `done` fail with `ConnectionError`
@@ -302,51 +352,32 @@ export const decodeEvents = <E>(
 ): Stream.Stream<AssistantStreamEvent, AssistantsError> =>
   Stream.suspend(() => {
     const state = new Decoding(origin)
-    const emit = (
-      out: Array<AssistantStreamEvent>,
-      next: Channel.Channel<
-        Chunk.Chunk<AssistantStreamEvent>,
-        Chunk.Chunk<Uint8Array>,
-        AssistantsError,
-        E,
-        void,
-        unknown
-      >
-    ) => (out.length === 0 ? next : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), next))
-    const loop: Channel.Channel<
-      Chunk.Chunk<AssistantStreamEvent>,
-      Chunk.Chunk<Uint8Array>,
-      AssistantsError,
-      E,
-      void,
-      unknown
-    > = Channel.readWithCause({
-      onInput: (input: Chunk.Chunk<Uint8Array>) => {
-        const out: Array<AssistantStreamEvent> = []
-        for (const bytes of input) {
-          const failure = state.feed(state.text.decode(bytes, { stream: true }), out)
-          if (failure !== undefined) return emit(out, Channel.fail(failure))
-          if (state.done) return emit(out, Channel.void)
-        }
-        return emit(out, loop)
-      },
-      onFailure: (cause: Cause.Cause<E>) =>
-        Cause.isInterruptedOnly(cause) ? Channel.failCause(cause as Cause.Cause<never>) : Channel.fail(
-          state.broken(`the stream broke off: ${describeCause(Cause.squash(cause))}`)
-        ),
-      onDone: () => {
-        const out: Array<AssistantStreamEvent> = []
-        // the end of the body ends a last line; a last event without its blank line is incomplete
-        const failure = state.feed(state.text.decode() + (state.heldCR ? "\n" : ""), out)
-        if (failure !== undefined) return emit(out, Channel.fail(failure))
-        return emit(
-          out,
-          state.done ? Channel.void : Channel.fail(state.broken("the stream ended before the server said it was done"))
-        )
-      }
+    const loop: Events<Chunk.Chunk<Uint8Array>, E> = Channel.readWithCause({
+      onInput: (input: Chunk.Chunk<Uint8Array>) => chunkOf(state, input, loop),
+      onFailure: (cause: Cause.Cause<E>) => brokenOf(state, cause),
+      onDone: () => endOf(state)
     })
     return Stream.pipeThroughChannel(bytes, loop)
   })
+
+/**
+ * The events of the chunks `pull` reads (as {@link decodeEvents} decodes them), in the channel
+ * that reads them: no channel of its own to pipe through, so that ending after `done` unwinds
+ * as little as it can.
+ */
+const pullEvents = <E>(
+  pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<E>>,
+  state: Decoding
+): Events<unknown, unknown> => {
+  const loop: Events<unknown, unknown> = Channel.unwrap(Effect.matchCause(pull, {
+    onSuccess: (input) => chunkOf(state, input, loop),
+    onFailure: (cause) => {
+      const failure = Cause.failureOption(cause)
+      return Option.isSome(failure) && Option.isNone(failure.value) ? endOf(state) : brokenOf(state, cause)
+    }
+  }))
+  return loop
+}
 
 // ---------------------------------------------------------------------------------------------
 // folding
@@ -599,7 +630,6 @@ export const apply: {
  * import { AssistantStream, Runs } from "effect-assistants"
  * import * as Effect from "effect/Effect"
  * import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
  *
  * const program = Effect.gen(function*() {
  *   const final = yield* AssistantStream.accumulate(
@@ -616,7 +646,19 @@ import * as Scope from "effect/Scope"
  * @category folding
  */
 export const accumulate = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, R>): Effect.Effect<Snapshot, E, R> =>
-  Stream.runFold(events, empty, (snapshot, event) => apply(snapshot, event))
+  // pulled in a loop rather than run with `Stream.runFold`: its sink and drain add steps to unwind
+  // once the stream has ended, between the last event and the caller holding the final run
+  Effect.scoped(Effect.flatMap(Stream.toPull(events), (pull) => {
+    let snapshot = empty
+    const loop: Effect.Effect<Snapshot, E, R> = Effect.matchEffect(pull, {
+      onSuccess: (chunk) => {
+        for (const event of chunk) snapshot = apply(snapshot, event)
+        return loop
+      },
+      onFailure: (error) => Option.isNone(error) ? Effect.succeed(snapshot) : Effect.fail(error.value)
+    })
+    return loop
+  }))
 
 /**
  * The snapshot after each event.
@@ -718,37 +760,58 @@ const createThreadAndRunSpec: Spec<CreateThreadAndRunParams, never> = {
   response: never
 }
 
+/** Resumes on the next turn of the event loop, after everything already queued. */
+const nextTurn = Effect.async<void>((resume) => {
+  const timer = setTimeout(() => resume(Effect.void), 0)
+  return Effect.sync(() => clearTimeout(timer))
+})
+
 /**
  * Sends `call` and decodes its answer as it arrives; the request lives as long as the stream.
  *
- * When the stream ends or is interrupted, the request is aborted first and the body's reader
- * released after: some transports' bodies cannot let go of a read still waiting for bytes (Node's
- * readable iterator holds `return()` until its pending `next()` settles), so releasing the reader
- * first would hold the interruption, and the connection, until the server wrote again.
+ * The request (its abort, its span) and the body's reader each hold a scope of their own. When
+ * the stream fails, is interrupted or is left before `done`, the request is aborted first and the
+ * body's reader released after: some transports' bodies cannot let go of a read still waiting for
+ * bytes (Node's readable iterator holds `return()` until its pending `next()` settles), so
+ * releasing the reader first would hold the interruption, and the connection, until the server
+ * wrote again.
+ *
+ * When the stream ends at `done`, the server has finished: the same two are released on the next
+ * turn of the event loop, by a fiber of their own, so that the caller does not wait for them.
+ * Aborting an AbortController builds a `DOMException` (with its stack) that the transport then
+ * destroys the body with, and closing a reader unwinds its channel: together they cost the caller
+ * more than every other step from the last bytes to the final run.
  */
 const send = (
   call: InvalidRequestError | Call,
   runId?: string
 ): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> =>
-  call instanceof InvalidRequestError ? Stream.fail(call) : Stream.unwrapScoped(
-    Effect.gen(function*() {
-      const client = yield* AssistantsClient
-      const request = yield* Scope.make()
-      const abort = Scope.close(request, Exit.void)
-      yield* Effect.addFinalizer(() => abort)
-      const response = yield* Scope.extend(client.stream(call), request)
-      const pull = yield* Stream.toPull(response.stream)
-      // added last, so run first: the abort, then the reader's release
-      yield* Effect.addFinalizer(() => abort)
-      return decodeEvents(Stream.repeatEffectChunkOption(pull), {
-        method: call.method,
-        path: call.path,
-        status: response.status,
-        requestId: response.headers["x-request-id"],
-        runId
-      })
-    })
-  )
+  call instanceof InvalidRequestError ? Stream.fail(call) : Stream.fromChannel(Channel.unwrap(Effect.map(
+    Effect.zip(Scope.make(), Scope.make()),
+    ([request, reader]) => {
+      let state: Decoding | undefined
+      const release = Effect.zipRight(Scope.close(request, Exit.void), Scope.close(reader, Exit.void))
+      return Channel.ensuringWith(
+        Channel.unwrap(Effect.gen(function*() {
+          const client = yield* AssistantsClient
+          const response = yield* Scope.extend(client.stream(call), request)
+          const pull = yield* Scope.extend(Stream.toPull(response.stream), reader)
+          state = new Decoding({
+            method: call.method,
+            path: call.path,
+            status: response.status,
+            requestId: response.headers["x-request-id"],
+            runId
+          })
+          return pullEvents(pull, state)
+        })),
+        (exit) =>
+          Exit.isSuccess(exit) && state?.done === true
+            ? Effect.asVoid(Effect.forkDaemon(Effect.zipRight(nextTurn, release)))
+            : release
+      )
+    }
+  )))
 
 /**
  * Starts a run and streams its events until it is terminal or requires action (then `done`
