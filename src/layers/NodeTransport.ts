@@ -58,37 +58,39 @@ export const make = (options: Options = {}): HttpClient.HttpClient => {
         })
       )
     }
-    return Effect.flatMap(
-      requestBody(request),
-      (body) =>
-        Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-          const req = (secure ? Https.request : Http.request)({
-            protocol: url.protocol,
-            // URL keeps an IPv6 host in brackets; node:http wants it bare
-            hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
-            port: url.port,
-            path: url.pathname + url.search,
-            method: request.method,
-            headers: body.headers === undefined ? request.headers : { ...request.headers, ...body.headers },
-            agent: secure ? httpsAgent : httpAgent
-          })
-          const onAbort = () => req.destroy()
-          signal.addEventListener("abort", onAbort, { once: true })
-          const release = () => signal.removeEventListener("abort", onAbort)
-          req.on("error", (cause) => {
-            release()
-            resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-          })
-          req.on("response", (source) => resume(Effect.succeed(new NodeResponse(request, source, release))))
-          if (body.readable !== undefined) {
-            body.readable.on("error", (cause) => req.destroy(cause))
-            body.readable.pipe(req)
-          } else {
-            req.end(body.bytes)
-          }
-          // no canceler: `signal` is aborted when the call is interrupted or its deadline passes
+    const send = (body: Body) =>
+      Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+        const req = (secure ? Https.request : Http.request)({
+          protocol: url.protocol,
+          // URL keeps an IPv6 host in brackets; node:http wants it bare
+          hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method: request.method,
+          headers: body.headers === undefined ? request.headers : { ...request.headers, ...body.headers },
+          agent: secure ? httpsAgent : httpAgent
         })
-    )
+        const onAbort = () => req.destroy()
+        signal.addEventListener("abort", onAbort, { once: true })
+        const release = () => signal.removeEventListener("abort", onAbort)
+        req.on("error", (cause) => {
+          release()
+          resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+        })
+        req.on("response", (source) => resume(Effect.succeed(new NodeResponse(request, source, release))))
+        if (body.readable !== undefined) {
+          body.readable.on("error", (cause) => req.destroy(cause))
+          body.readable.pipe(req)
+        } else {
+          req.end(body.bytes)
+        }
+        // no canceler: `signal` is aborted when the call is interrupted or its deadline passes
+      })
+    // most requests have no body or a JSON one: sent without a step to prepare it
+    const body = request.body
+    if (body._tag === "Empty") return send(noBody)
+    if (body._tag === "Uint8Array") return send({ bytes: body.body })
+    return Effect.flatMap(requestBody(request), send)
   })
 }
 
@@ -122,6 +124,8 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
  */
 export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
   Layer.succeed(HttpClient.HttpClient, make(options))
+
+type Reader = (failure: unknown, body: Buffer | undefined) => void
 
 interface Body {
   readonly bytes?: string | Uint8Array | undefined
@@ -179,7 +183,11 @@ class NodeResponse extends Inspectable.Class implements HttpClientResponse.HttpC
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   private cachedHeaders: Headers.Headers | undefined
   private cachedCookies: Cookies.Cookies | undefined
-  private body: Promise<Buffer> | undefined
+  /** The whole body once read, or why it cannot be. */
+  private body: Buffer | undefined
+  private failure: unknown = undefined
+  /** Readers waiting for the end of the body; `undefined` until a first reader starts reading. */
+  private readers: Array<Reader> | undefined
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
@@ -210,39 +218,67 @@ class NodeResponse extends Inspectable.Class implements HttpClientResponse.HttpC
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
-  /** The whole body, read once; an early close rejects rather than passing a cut body as whole. */
-  private read(): Promise<Buffer> {
-    return this.body ??= new Promise<Buffer>((resolve, reject) => {
-      const source = this.source
-      const chunks: Array<Buffer> = []
-      source.on("data", (chunk: Buffer) => chunks.push(chunk))
-      source.on("error", (cause) => {
-        this.release()
-        reject(cause)
-      })
-      source.on("end", () => {
-        this.release()
-        resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
-      })
-      source.on("close", () => {
-        if (!source.complete) reject(new Error("the connection closed before the body ended"))
-      })
+  private settle(failure: unknown, body: Buffer | undefined): void {
+    const readers = this.readers!
+    this.readers = []
+    this.failure = failure
+    this.body = body
+    for (const reader of readers) reader(failure, body)
+  }
+
+  /**
+   * Hands `reader` the whole body, read once; an early close is a failure rather than a cut body
+   * passed as whole. Callbacks, not a promise: a body read through `text` is one step of the
+   * caller's fiber.
+   */
+  private read(reader: Reader): void {
+    if (this.body !== undefined || this.failure !== undefined) return reader(this.failure, this.body)
+    if (this.readers !== undefined) {
+      this.readers.push(reader)
+      return
+    }
+    this.readers = [reader]
+    const source = this.source
+    const chunks: Array<Buffer> = []
+    source.on("data", (chunk: Buffer) => chunks.push(chunk))
+    source.on("error", (cause) => {
+      this.release()
+      if (this.body === undefined && this.failure === undefined) this.settle(cause, undefined)
     })
+    source.on("end", () => {
+      this.release()
+      if (this.failure === undefined) this.settle(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
+    })
+    source.on("close", () => {
+      if (!source.complete && this.body === undefined && this.failure === undefined) {
+        this.settle(new Error("the connection closed before the body ended"), undefined)
+      }
+    })
+  }
+
+  /** The body, as an effect that fails with a decode error. */
+  private readWith<A>(f: (body: Buffer) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+    return Effect.async((resume) =>
+      this.read((failure, body) => {
+        if (failure !== undefined) return resume(Effect.fail(this.decodeError(failure)))
+        let value: A
+        try {
+          value = f(body!)
+        } catch (cause) {
+          return resume(Effect.fail(this.decodeError(cause)))
+        }
+        resume(Effect.succeed(value))
+      })
+    )
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return Effect.tryPromise({
-      try: () => this.read().then((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer),
-      catch: (cause) => this.decodeError(cause)
-    })
+    return this.readWith((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer)
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.tryPromise({
-      // as fetch's text(): UTF-8, a leading byte-order mark dropped
-      try: () => this.read().then((b) => b.toString("utf8", b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0)),
-      catch: (cause) => this.decodeError(cause)
-    })
+    // as fetch's text(): UTF-8, a leading byte-order mark dropped
+    return this.readWith((b) => b.toString("utf8", b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0))
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -265,22 +301,21 @@ class NodeResponse extends Inspectable.Class implements HttpClientResponse.HttpC
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return Effect.tryPromise({
-      try: () =>
-        this.read().then((b) =>
-          new Response(new Uint8Array(b) as Uint8Array<ArrayBuffer>, {
+    return Effect.flatMap(this.arrayBuffer, (b) =>
+      Effect.tryPromise({
+        try: () =>
+          new Response(new Uint8Array(b), {
             headers: { "content-type": this.source.headers["content-type"] ?? "" }
-          }).formData()
-        ),
-      catch: (cause) => this.decodeError(cause)
-    })
+          }).formData(),
+        catch: (cause) => this.decodeError(cause)
+      }))
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    if (this.body !== undefined) return Stream.fromEffect(Effect.map(this.arrayBuffer, (b) => new Uint8Array(b)))
+    if (this.readers !== undefined) return Stream.fromEffect(Effect.map(this.arrayBuffer, (b) => new Uint8Array(b)))
     // the body goes to the stream: a later text or json fails instead of waiting for an end already past
-    this.body = Promise.reject(new Error("the body was already read as a stream"))
-    this.body.catch(() => {})
+    this.readers = []
+    this.failure = new Error("the body was already read as a stream")
     return Stream.ensuring(
       Stream.fromAsyncIterable(this.source, (cause) => this.decodeError(cause)),
       Effect.sync(this.release)
