@@ -17,6 +17,11 @@
  * `anthropic` (Anthropic's Messages API, or a server at `--model-base-url` that speaks it).
  * A bad combination exits with code 2 and one line saying what is wrong.
  *
+ * Data goes to `./effect-assistants.db` (SQLite) unless `--db PATH` names another file,
+ * `--database-url` (or `DATABASE_URL`) a PostgreSQL database, or `--memory` keeps nothing; the ready
+ * line says which. A database that cannot be opened, reached or migrated is one line on stderr and
+ * exit code 1.
+ *
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -32,6 +37,8 @@ import type * as Graceful from "./Graceful.js"
 import * as Limits from "./Limits.js"
 import * as Upstream from "./models/Upstream.js"
 import type { Timings } from "./RunEngine.js"
+import * as Store from "./Store.js"
+import { describe as describePg } from "./store/Pg.js"
 
 const help = `usage: effect-assistants-server [flags]
 
@@ -40,6 +47,10 @@ const help = `usage: effect-assistants-server [flags]
   --api-key K               accept bearer token K; repeat for several keys
   --api-key-file F          accept each non-empty line of file F as a key (# starts a comment)
                             (also: the ASSISTANTS_API_KEY environment variable, comma-separated)
+  --db PATH                 keep the data in the SQLite file PATH (default ./effect-assistants.db)
+  --database-url URL        keep the data in PostgreSQL, e.g. postgres://user@127.0.0.1:5432/db
+                            (also: DATABASE_URL)
+  --memory                  keep the data in memory: nothing survives the process
   --queued-ms N             time a run stays queued (default 250)
   --step-ms N               time of each step of the scripted model (default 400)
   --max-body SIZE           largest request body, e.g. 4mb, 512kb, 1000000 (default 4mb)
@@ -60,7 +71,31 @@ const help = `usage: effect-assistants-server [flags]
   --model-timeout T         longest upstream request, e.g. 120s, 10m (default 10m)
   -h, --help                this text`
 
-const usage = "usage: effect-assistants-server [--port N] [--host H] [--api-key K]... (--help lists every flag)"
+const usage =
+  "usage: effect-assistants-server [--port N] [--host H] [--api-key K]... [--db PATH | --database-url URL | --memory] (--help lists every flag)"
+
+/**
+ * Where the data goes: the default file unless a flag (or `DATABASE_URL`) says otherwise.
+ */
+const defaultDb = "./effect-assistants.db"
+
+interface Storage {
+  readonly database: Options<Store.StoreError>["database"]
+  /** For the ready line. */
+  readonly where: string
+}
+
+const storage = (db: string | undefined, databaseUrl: string | undefined, memory: boolean): Storage => {
+  if (memory) return { database: undefined, where: "in memory: nothing is kept" }
+  if (databaseUrl !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      throw new UsageError(`--database-url needs a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/assistants`)
+    }
+    return { database: Store.layerPg({ url: databaseUrl }), where: `in ${describePg(databaseUrl)}` }
+  }
+  const filename = db ?? defaultDb
+  return { database: Store.layerSqlite({ filename }), where: `in ${filename}` }
+}
 
 class UsageError extends Error {}
 
@@ -81,6 +116,10 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
   let modelKey = env.MODEL_API_KEY || undefined
   const modelMap: Array<string> = []
   let modelTimeout: Duration.Duration | undefined
+  const storageFlags: Array<string> = []
+  let db: string | undefined
+  let databaseUrl: string | undefined
+  let memory = false
   const providerFlags: Array<string> = []
   const time = (value: string, flag: string) => {
     const match = /^(\d+)\s*(ms|s|m)?$/.exec(value)
@@ -110,6 +149,18 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
         break
       case "--host":
         host = text()
+        break
+      case "--db":
+        db = text()
+        storageFlags.push(flag)
+        break
+      case "--database-url":
+        databaseUrl = text()
+        storageFlags.push(flag)
+        break
+      case "--memory":
+        memory = true
+        storageFlags.push(flag)
         break
       case "--api-key":
         apiKeys.push(text())
@@ -192,7 +243,15 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
     timings.queued ??= Duration.zero
     timings.step ??= Duration.zero
   }
-  const options: Options = {
+  if (storageFlags.length > 1) {
+    throw new UsageError(`${storageFlags[0]} and ${storageFlags[1]}: give one of --db, --database-url and --memory`)
+  }
+  // the environment's database counts only when no flag chose
+  if (storageFlags.length === 0 && env.DATABASE_URL) databaseUrl = env.DATABASE_URL
+  const { database, where } = storage(db, databaseUrl, memory)
+  const options: Options<Store.StoreError> & { readonly where: string } = {
+    where,
+    ...(database !== undefined ? { database } : {}),
     port,
     host,
     apiKeys,
@@ -267,7 +326,7 @@ const anthropicBaseUrl = "https://api.anthropic.com/v1"
 const loopback = (host: string) =>
   host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host)
 
-let options: Options
+let options: Options<Store.StoreError> & { readonly where: string }
 try {
   const parsed = parse(process.argv.slice(2), process.env)
   if (parsed === "help") {
@@ -289,7 +348,7 @@ const announce = Layer.effectDiscard(
           `warning: listening on ${host} with no API key: anyone who can reach the port can use the server (set --api-key, --api-key-file or ASSISTANTS_API_KEY)`
         )
         : Effect.void,
-      Console.log(`effect-assistants server listening on ${url}`)
+      Console.log(`effect-assistants server listening on ${url} (data ${options.where})`)
     ))
 )
 
@@ -298,4 +357,19 @@ const onStopped = (stats: Graceful.Stats) =>
     `effect-assistants server stopped: ${stats.requests} requests read, ${stats.answered} answered, ${stats.forced} connections closed by the shutdown timeout`
   )
 
-NodeRuntime.runMain(Layer.launch(announce.pipe(Layer.provide(layer({ ...options, onStopped })))))
+/** A database the server cannot open, reach or migrate: the failures that stop it at start. */
+const isDatabaseError = (e: unknown): e is { readonly _tag: string; readonly message: string } => {
+  const tag = (e as { readonly _tag?: unknown } | null)?._tag
+  return tag === "StoreError" || tag === "SqlError" || tag === "MigrationError"
+}
+
+NodeRuntime.runMain(
+  Layer.launch(announce.pipe(Layer.provide(layer({ ...options, onStopped })))).pipe(
+    // one line and exit code 1, never a half-started server
+    Effect.catchIf(isDatabaseError, (e) =>
+      Effect.zipRight(
+        Console.error(`effect-assistants-server: ${e.message}`),
+        Effect.sync(() => process.exit(1))
+      ))
+  )
+)

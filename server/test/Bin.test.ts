@@ -1,16 +1,19 @@
 /**
  * The compiled bin as a user starts it: its ready line, its flags, its keys (flags, a file, the
  * environment; several at once), its warning when it listens beyond loopback without a key, its
- * connection limit, and ids that keep list cursors right across a restart.
+ * connection limit, ids that keep list cursors right across a restart, and where it keeps its data
+ * (`./effect-assistants.db` by default, `--db`, `--database-url`, `--memory`) with the one line it
+ * stops with when that database cannot be used.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { freshPgUrl, pgSkipped } from "./store/databases.js"
 import * as Bin from "./utils/bin.js"
 
 const get = (url: string, token?: string) =>
@@ -29,11 +32,22 @@ const post = (url: string, body: unknown) =>
     }).then((r) => r.json() as Promise<any>)
   )
 
+/** The environment without a database chosen by the caller's `DATABASE_URL`. */
+const noDatabaseUrl = () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ASSISTANTS_API_KEY: "" }
+  delete env.DATABASE_URL
+  return env
+}
+
 /** Runs the bin to its exit (for flags that exit at once). */
-const run = (args: ReadonlyArray<string>) =>
+const run = (args: ReadonlyArray<string>, cwd?: string) =>
   Effect.promise(() =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [Bin.path, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      const child = spawn(process.execPath, [Bin.path, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: noDatabaseUrl(),
+        ...(cwd ? { cwd } : {})
+      })
       let stdout = ""
       let stderr = ""
       child.stdout.on("data", (d) => (stdout += d))
@@ -166,6 +180,111 @@ describe("effect-assistants-server", () => {
           Array.from({ length: 10 }, (_, i) => `new ${i}`)
         )
         assert.notInclude(asc.data.map((m: any) => m.id), cursor)
+      })),
+    60_000
+  )
+
+  it.live(
+    "with no storage flag, keeps its data in ./effect-assistants.db, named in the ready line",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const dir = mkdtempSync(join(tmpdir(), "bin-db-"))
+        const started = () =>
+          Effect.promise(() =>
+            new Promise<{ url: string; line: string; stop: () => Promise<unknown> }>((resolve, reject) => {
+              const child = spawn(process.execPath, [Bin.path, "--port", "0"], {
+                cwd: dir,
+                env: noDatabaseUrl(),
+                stdio: ["ignore", "pipe", "pipe"]
+              })
+              let out = ""
+              const exited = new Promise((done) => child.once("exit", done))
+              child.stdout.on("data", (chunk) => {
+                out += chunk
+                const match = /^.*listening on (http:\/\/\S+\/v1).*$/m.exec(out)
+                if (match) {
+                  resolve({ url: match[1], line: match[0], stop: () => (child.kill("SIGTERM"), exited) })
+                }
+              })
+              child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)))
+            })
+          )
+        const first = yield* started()
+        assert.match(
+          first.line,
+          /^effect-assistants server listening on http:\/\/127\.0\.0\.1:\d+\/v1 \(data in \.\/effect-assistants\.db\)$/
+        )
+        const assistant = yield* post(`${first.url}/assistants`, { model: "gpt-4o", name: "kept" })
+        yield* Effect.promise(first.stop)
+        assert.isTrue(existsSync(join(dir, "effect-assistants.db")))
+        const second = yield* started()
+        yield* Effect.addFinalizer(() => Effect.promise(second.stop))
+        assert.strictEqual(yield* get(`${second.url}/assistants/${assistant.id}`), 200)
+      })),
+    60_000
+  )
+
+  it.live("--memory keeps nothing and says so in the ready line", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const bin = yield* Bin.start(["--memory"])
+      assert.match(bin.stdout(), /listening on http:\/\/\S+\/v1 \(data in memory: nothing is kept\)\n/)
+    })))
+
+  it.live(
+    "a second server on a --db file another one serves stops at start: one line naming the file, exit 1",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const file = join(mkdtempSync(join(tmpdir(), "bin-db-")), "owned.db")
+        const first = yield* Bin.start(["--db", file])
+        assert.include(first.stdout(), `(data in ${file})`)
+        const second = yield* run(["--port", "0", "--db", file])
+        assert.strictEqual(second.code, 1)
+        assert.strictEqual(second.stdout, "")
+        assert.strictEqual(
+          second.stderr,
+          `effect-assistants-server: ${file} is in use by another process: one server owns a SQLite database\n`
+        )
+        // the first goes on serving
+        assert.strictEqual(yield* get(`${first.url}/assistants`), 200)
+      })),
+    60_000
+  )
+
+  it.live("a database it cannot open or reach: one line saying so, exit 1", () =>
+    Effect.gen(function*() {
+      const missing = join(mkdtempSync(join(tmpdir(), "bin-db-")), "no-such-dir", "x.db")
+      const file = yield* run(["--port", "0", "--db", missing])
+      assert.strictEqual(file.code, 1)
+      assert.match(file.stderr, new RegExp(`^effect-assistants-server: cannot open ${missing}: [^\n]+\n$`))
+      const pg = yield* run(["--port", "0", "--database-url", "postgres://someone:secret@127.0.0.1:1/nothing"])
+      assert.strictEqual(pg.code, 1)
+      assert.match(
+        pg.stderr,
+        /^effect-assistants-server: cannot connect to postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/nothing: [^\n]+\n$/
+      )
+      assert.notInclude(pg.stderr, "secret")
+    }), 60_000)
+
+  it.live("two storage flags, or a --database-url that is not postgres://, exit 2 with the usage", () =>
+    Effect.gen(function*() {
+      const both = yield* run(["--db", "x.db", "--memory"])
+      assert.strictEqual(both.code, 2)
+      assert.match(both.stderr, /^--db and --memory: give one of --db, --database-url and --memory\n/)
+      assert.strictEqual((yield* run(["--database-url", "mysql://x"])).code, 2)
+    }))
+
+  it.live.skipIf(pgSkipped !== undefined)(
+    `--database-url: the data outlives the process${pgSkipped ? ` (skipped: ${pgSkipped})` : ""}`,
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const url = yield* freshPgUrl
+        const first = yield* Bin.start(["--database-url", url])
+        assert.match(first.stdout(), /\(data in postgres:\/\/postgres@127\.0\.0\.1:\d+\/ea_test_\w+\)/)
+        const assistant = yield* post(`${first.url}/assistants`, { model: "gpt-4o" })
+        first.process.kill("SIGTERM")
+        yield* Bin.exit(first)
+        const second = yield* Bin.start(["--database-url", url])
+        assert.strictEqual(yield* get(`${second.url}/assistants/${assistant.id}`), 200)
       })),
     60_000
   )
