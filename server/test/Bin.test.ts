@@ -59,7 +59,7 @@ const run = (args: ReadonlyArray<string>, cwd?: string) =>
 describe("effect-assistants-server", () => {
   it.live("prints its base URL once it accepts connections, then serves the API", () =>
     Effect.scoped(Effect.gen(function*() {
-      const bin = yield* Bin.start(["--api-key", "sk-bin"])
+      const bin = yield* Bin.start(["--memory", "--api-key", "sk-bin"])
       assert.match(bin.url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/)
       assert.strictEqual(yield* get(`${bin.url}/assistants`, "sk-bin"), 200)
       assert.strictEqual(yield* get(`${bin.url}/assistants`), 401)
@@ -90,7 +90,7 @@ describe("effect-assistants-server", () => {
     Effect.scoped(Effect.gen(function*() {
       const file = join(mkdtempSync(join(tmpdir(), "keys-")), "keys")
       writeFileSync(file, "# team keys\nsk-file-1\n\n  sk-file-2  \n")
-      const bin = yield* Bin.start(["--api-key", "sk-flag", "--api-key-file", file], {
+      const bin = yield* Bin.start(["--memory", "--api-key", "sk-flag", "--api-key-file", file], {
         ASSISTANTS_API_KEY: "sk-env-1,sk-env-2"
       })
       for (const key of ["sk-flag", "sk-file-1", "sk-file-2", "sk-env-1", "sk-env-2"]) {
@@ -104,17 +104,17 @@ describe("effect-assistants-server", () => {
 
   it.live("one line of warning when it listens beyond loopback without a key; none with a key", () =>
     Effect.scoped(Effect.gen(function*() {
-      const open = yield* Bin.start(["--host", "0.0.0.0"])
+      const open = yield* Bin.start(["--memory", "--host", "0.0.0.0"])
       const lines = open.stderr().trim().split("\n")
       assert.strictEqual(lines.length, 1)
       assert.match(lines[0], /^warning: listening on 0\.0\.0\.0 with no API key/)
-      const keyed = yield* Bin.start(["--host", "0.0.0.0"], { ASSISTANTS_API_KEY: "sk-x" })
+      const keyed = yield* Bin.start(["--memory", "--host", "0.0.0.0"], { ASSISTANTS_API_KEY: "sk-x" })
       assert.strictEqual(keyed.stderr(), "")
     })))
 
   it.live("--max-connections: connections past the limit are closed at accept; freed slots serve again", () =>
     Effect.scoped(Effect.gen(function*() {
-      const bin = yield* Bin.start(["--max-connections", "2"])
+      const bin = yield* Bin.start(["--memory", "--max-connections", "2"])
       const open = (): Promise<{ socket: net.Socket; closed: Promise<void> }> =>
         new Promise((resolve) => {
           const socket = net.connect(bin.port, "127.0.0.1")
@@ -151,7 +151,7 @@ describe("effect-assistants-server", () => {
     "after a restart, a cursor from the old process pages the new one's objects right",
     () =>
       Effect.scoped(Effect.gen(function*() {
-        const first = yield* Bin.start([])
+        const first = yield* Bin.start(["--memory"])
         const old = yield* post(`${first.url}/threads`, { messages: [{ role: "user", content: "old" }] })
         const oldMessages = yield* Effect.promise(() =>
           fetch(`${first.url}/threads/${old.id}/messages`, { headers: { "OpenAI-Beta": "assistants=v2" } }).then((r) =>
@@ -161,7 +161,7 @@ describe("effect-assistants-server", () => {
         const cursor = oldMessages.data[0].id as string
         first.process.kill("SIGTERM")
         yield* Bin.exit(first)
-        const second = yield* Bin.start([])
+        const second = yield* Bin.start(["--memory"])
         const thread = yield* post(`${second.url}/threads`, {
           messages: Array.from({ length: 10 }, (_, i) => ({ role: "user", content: `new ${i}` }))
         })
