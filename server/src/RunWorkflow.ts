@@ -291,32 +291,47 @@ export const make = (timings: Timings = defaultTimings, options: {
         }).pipe(Effect.orDie))
 
     /**
-     * What an earlier attempt of this turn left, when the process stopped in the middle of it: a
-     * turn that had reached `requires_action` is taken as it stands; steps and messages still
-     * `in_progress` are removed, the turn writes them again.
+     * What an earlier attempt of this turn left, when the process stopped in the middle of it. A
+     * tool_calls step that holds its calls means the model had answered: the turn is taken as it
+     * stands (its calls keep their ids, which a client may already have answered; the run is moved
+     * to `requires_action` if it had not got there), so the upstream is not asked again. Otherwise
+     * the steps and messages still `in_progress` are removed, and the turn writes them again.
+     * Only the token counts of such a turn are estimated, as for a model that reports none.
      */
     const recover = (run: Run, tokens: { readonly promptTokens: number; readonly completionTokens: number }) =>
       Effect.gen(function*() {
         const open = (yield* store.steps.children({ index: "run", key: run.id })).filter((s) =>
           s.status === "in_progress"
         )
-        if (run.status === "requires_action" && run.requiredAction !== null) {
-          const calls = run.requiredAction.submitToolOutputs.toolCalls
-          const toolStep = open.find((s) =>
-            s.stepDetails.type === "tool_calls" &&
-            s.stepDetails.toolCalls.some((c) =>
-              c.type === "function" && c.id === calls[0]?.id
-            )
-          )
-          if (toolStep !== undefined) {
-            const waiting: TurnResult = {
-              _tag: "Waiting",
-              stepId: toolStep.id,
-              calls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
-              ...tokens
-            }
-            return waiting
+        for (const s of open) {
+          if (s.stepDetails.type !== "tool_calls" || s.stepDetails.toolCalls.length === 0) {
+            continue
           }
+          const calls = s.stepDetails.toolCalls.flatMap((c) =>
+            c.type === "function"
+              ? [{
+                id: c.id,
+                type: "function" as const,
+                function: { name: c.function.name, arguments: c.function.arguments }
+              }]
+              : []
+          )
+          if (run.status === "in_progress") {
+            yield* saveRun({
+              ...run,
+              status: "requires_action",
+              requiredAction: { type: "submit_tool_outputs", submitToolOutputs: { toolCalls: calls } }
+            })
+          }
+          const waiting: TurnResult = {
+            _tag: "Waiting",
+            stepId: s.id,
+            calls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
+            promptTokens: tokens.promptTokens,
+            completionTokens: tokens.completionTokens + calls.reduce((n, c) =>
+              n + words(c.function.arguments), 0)
+          }
+          return waiting
         }
         for (const s of open) {
           if (s.stepDetails.type === "message_creation") {
@@ -340,21 +355,29 @@ export const make = (timings: Timings = defaultTimings, options: {
         cancels.set(input.runId, latch)
         const stored = yield* store.runs.get(input.runId)
         // a deleted thread takes its runs with it
-        if (stored === undefined || terminalStatuses.has(stored.status)) return ended
+        if (stored === undefined || terminalStatuses.has(stored.status)) {
+          return ended
+        }
         const recovered = yield* recover(stored, input)
-        if (recovered !== undefined) return recovered
+        if (recovered !== undefined) {
+          return recovered
+        }
         let run = stored
         const { outputs, round } = input
         let promptTokens = input.promptTokens
         let completionTokens = input.completionTokens
 
         yield* Effect.sleep(queued)
-        if (yield* interruption(run)) return ended
+        if (yield* interruption(run)) {
+          return ended
+        }
         run = yield* current(run)
         run = { ...run, status: "in_progress", startedAt: run.startedAt ?? (yield* seconds) }
         yield* saveRun(run)
         yield* Effect.sleep(step)
-        if (yield* interruption(run)) return ended
+        if (yield* interruption(run)) {
+          return ended
+        }
         run = yield* current(run)
 
         const messages = truncate(
@@ -400,8 +423,12 @@ export const make = (timings: Timings = defaultTimings, options: {
         })
         const onText = (piece: string) =>
           Effect.gen(function*() {
-            if (piece === "") return
-            if (streamed === undefined) streamed = yield* openMessage
+            if (piece === "") {
+              return
+            }
+            if (streamed === undefined) {
+              streamed = yield* openMessage
+            }
             streamedText += piece
             yield* publish({
               event: "thread.message.delta",
@@ -416,7 +443,9 @@ export const make = (timings: Timings = defaultTimings, options: {
         // text before tool calls is a message of its own, complete once the calls begin
         let streamedDone: RunStep | undefined
         const completeStreamed = Effect.gen(function*() {
-          if (streamed === undefined || streamedDone !== undefined) return
+          if (streamed === undefined || streamedDone !== undefined) {
+            return
+          }
           const now = yield* seconds
           yield* saveMessage({
             ...streamed.message,
@@ -464,7 +493,9 @@ export const make = (timings: Timings = defaultTimings, options: {
           }).pipe(Effect.orDie)
         const endStreamed = (reason: "run_cancelled" | "run_expired" | "run_failed" | "max_tokens") =>
           Effect.gen(function*() {
-            if (streamed === undefined || streamedDone !== undefined) return
+            if (streamed === undefined || streamedDone !== undefined) {
+              return
+            }
             const now = yield* seconds
             yield* saveMessage({
               ...streamed.message,
@@ -474,7 +505,8 @@ export const make = (timings: Timings = defaultTimings, options: {
               content: streamedText === "" ? [] : [{ type: "text", text: { value: streamedText, annotations: [] } }]
             }, "incomplete")
           })
-        const estimatedPrompt = words(instructions) + messages.reduce((n, m) => n + words(messageText(m)), 0)
+        const estimatedPrompt = words(instructions) + messages.reduce((n, m) =>
+          n + words(messageText(m)), 0)
         // a cancel arriving while the model works interrupts it: the upstream request is aborted
         const answered = yield* Effect.raceFirst(
           Effect.map(
