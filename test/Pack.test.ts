@@ -86,7 +86,7 @@ const PackedLive = Layer.scoped(
         ...peers,
         "@types/node@20.19.25"
       ],
-      { cwd: app, timeout: "4 minutes" }
+      { cwd: app, timeout: "8 minutes" }
     )
     yield* succeed("npm install", install)
     return { client, server, app }
@@ -140,7 +140,7 @@ const strictFlags = {
   noEmit: true
 }
 
-layer(PackedLive, { timeout: "6 minutes", excludeTestServices: true })("packed tarballs", (it) => {
+layer(PackedLive, { timeout: "10 minutes", excludeTestServices: true })("packed tarballs", (it) => {
   it.effect("hold dist/, src/, README, LICENSE and CHANGELOG, and nothing else", () =>
     Effect.gen(function*() {
       const { client, server } = yield* Packed
