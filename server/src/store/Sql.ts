@@ -74,14 +74,15 @@ const createTable = (sql: SqlClient.SqlClient, name: string, parents: ReadonlyAr
     const keyType = pg ? `text COLLATE "C"` : "TEXT"
     const jsonType = pg ? "json" : "TEXT"
     const columns = [
-      "id TEXT PRIMARY KEY",
+      `id ${keyType} PRIMARY KEY`,
       `sort_key ${keyType} NOT NULL`,
       ...parents.map((p) => `${p} TEXT`),
       `data ${jsonType} NOT NULL`
     ]
     yield* sql.unsafe(`CREATE TABLE ${name} (${columns.join(", ")})`)
-    if (parents.length === 0) yield* sql.unsafe(`CREATE INDEX ${name}_by_key ON ${name} (sort_key)`)
-    for (const p of parents) yield* sql.unsafe(`CREATE INDEX ${name}_by_${p} ON ${name} (${p}, sort_key)`)
+    // the id closes each index, as it closes each ORDER BY: a page is a walk of the index, no sort
+    if (parents.length === 0) yield* sql.unsafe(`CREATE INDEX ${name}_by_key ON ${name} (sort_key, id)`)
+    for (const p of parents) yield* sql.unsafe(`CREATE INDEX ${name}_by_${p} ON ${name} (${p}, sort_key, id)`)
   })
 
 /**
@@ -240,7 +241,11 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
       const asc = query.order === "asc"
       const conditions = []
       if (scope !== undefined) conditions.push(sql`${columnOf(scope.index)} = ${scope.key}`)
-      if (where?.also !== undefined) conditions.push(sql`${columnOf(where.also.index)} = ${where.also.key}`)
+      if (where?.also !== undefined) {
+        // written so that no index can answer it: the page walks the scope's index (a run's few
+        // messages), never the second parent's (a thread's million)
+        conditions.push(sql`${columnOf(where.also.index)} || '' = ${where.also.key}`)
+      }
       // the cursors' semantics are `paginateSorted`'s: exclusive, in the requested order
       if (query.after !== undefined) {
         const key = keyOf(query.after)

@@ -129,7 +129,7 @@ describe("the server over each store", () => {
       const memory = yield* Effect.scoped(serve())
       const filename = join(yield* tempDir, "served.db")
       const sqlite = yield* Effect.scoped(serve(Store.layerSqlite({ filename })))
-      assert.isAbove(memory.length, 60)
+      assert.isAbove(memory.length, 40)
       assert.deepStrictEqual(sqlite, memory)
     }).pipe(Effect.scoped), 120_000)
 
