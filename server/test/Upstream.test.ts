@@ -1,8 +1,11 @@
 /**
  * The providers' shared upstream rules: the retry schedule (retry-after honoured and capped,
  * exponential otherwise, only retryable failures, a bounded number of attempts) under the
- * TestClock, model renaming, and the upstream's message taken from its error body.
+ * TestClock, model renaming, the upstream's message taken from its error body, and the events
+ * of an upstream's stream however its body is cut.
  */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -11,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as Upstream from "../src/models/Upstream.js"
 
@@ -86,4 +90,33 @@ describe("Upstream", () => {
     assert.strictEqual(Upstream.messageOf(502, "Bad Gateway"), "Bad Gateway")
     assert.strictEqual(Upstream.messageOf(503, ""), "The model upstream answered with status 503.")
   })
+})
+
+describe("Upstream.sseData", () => {
+  const body = "event: x\r\ndata: {\"a\":1}\r\n\r\n: a comment\n\ndata: one\ndata:two\n\ndata: é\r\rdata: [DONE]\n\n"
+  const dataOf = (pieces: ReadonlyArray<Uint8Array>) =>
+    Stream.runCollect(Upstream.sseData(HttpClientResponse.fromWeb(
+      HttpClientRequest.post("http://127.0.0.1:1/v1/chat/completions"),
+      new Response(
+        new ReadableStream({
+          start: (controller) => {
+            for (const piece of pieces) controller.enqueue(piece)
+            controller.close()
+          }
+        }),
+        { headers: { "content-type": "text/event-stream" } }
+      )
+    ))).pipe(Effect.map((chunk) => Array.from(chunk)))
+
+  it.effect("each event's data, however the body is cut: through a CRLF, a lone CR, a character's bytes", () =>
+    Effect.gen(function*() {
+      const bytes = new TextEncoder().encode(body)
+      const expected = ["{\"a\":1}", "one\ntwo", "é", "[DONE]"]
+      assert.deepStrictEqual(yield* dataOf([bytes]), expected)
+      // every cut of the body in two, then byte by byte
+      for (let at = 1; at < bytes.length; at++) {
+        assert.deepStrictEqual(yield* dataOf([bytes.slice(0, at), bytes.slice(at)]), expected, `cut at ${at}`)
+      }
+      assert.deepStrictEqual(yield* dataOf(Array.from(bytes, (b) => Uint8Array.of(b))), expected)
+    }))
 })

@@ -174,53 +174,56 @@ export const make = (options: Options): Effect.Effect<Model["Type"], never, Http
         const position = new Map<number, number>()
         yield* Upstream.sseData(response).pipe(
           Stream.takeUntil((data) => data === "[DONE]"),
-          Stream.runForEach((data) =>
+          // a chunk of events at a time: one effect per network chunk, not per event
+          Stream.runForEachChunk((events) =>
             Effect.gen(function*() {
-              if (data === "[DONE]") {
-                done = true
-                return
-              }
-              let chunk: any
-              try {
-                chunk = JSON.parse(data)
-              } catch {
-                return yield* Effect.fail(malformed())
-              }
-              usage = usageOf(chunk.usage) ?? usage
-              const choice = chunk.choices?.[0]
-              if (choice === undefined) return
-              if (choice.finish_reason != null) finishReason = choice.finish_reason
-              for (const d of choice.delta?.tool_calls ?? []) {
-                const key = typeof d.index === "number" ? d.index : -1 - calls.length
-                let at = position.get(key)
-                if (at === undefined) {
-                  at = calls.length
-                  position.set(key, at)
-                  calls.push({ name: "", arguments: "", chunks: [], live: false, sent: 0 })
+              for (const data of events) {
+                if (data === "[DONE]") {
+                  done = true
+                  continue
                 }
-                const call = calls[at]
-                if (d.function?.name) call.name += d.function.name
-                if (d.function?.arguments) {
-                  call.arguments += d.function.arguments
-                  call.chunks.push(d.function.arguments)
+                let chunk: any
+                try {
+                  chunk = JSON.parse(data)
+                } catch {
+                  return yield* Effect.fail(malformed())
                 }
-                if (input.onToolCall && call.name !== "") {
-                  // the first piece names the call and carries what arrived before the name
-                  const piece = call.arguments.slice(call.sent)
-                  if (!call.live || piece !== "") {
-                    const first = !call.live
-                    call.live = true
-                    call.sent = call.arguments.length
-                    yield* input.onToolCall(
-                      first ? { index: at, name: call.name, arguments: piece } : { index: at, arguments: piece }
-                    )
+                usage = usageOf(chunk.usage) ?? usage
+                const choice = chunk.choices?.[0]
+                if (choice === undefined) continue
+                if (choice.finish_reason != null) finishReason = choice.finish_reason
+                for (const d of choice.delta?.tool_calls ?? []) {
+                  const key = typeof d.index === "number" ? d.index : -1 - calls.length
+                  let at = position.get(key)
+                  if (at === undefined) {
+                    at = calls.length
+                    position.set(key, at)
+                    calls.push({ name: "", arguments: "", chunks: [], live: false, sent: 0 })
+                  }
+                  const call = calls[at]
+                  if (d.function?.name) call.name += d.function.name
+                  if (d.function?.arguments) {
+                    call.arguments += d.function.arguments
+                    call.chunks.push(d.function.arguments)
+                  }
+                  if (input.onToolCall && call.name !== "") {
+                    // the first piece names the call and carries what arrived before the name
+                    const piece = call.arguments.slice(call.sent)
+                    if (!call.live || piece !== "") {
+                      const first = !call.live
+                      call.live = true
+                      call.sent = call.arguments.length
+                      yield* input.onToolCall(
+                        first ? { index: at, name: call.name, arguments: piece } : { index: at, arguments: piece }
+                      )
+                    }
                   }
                 }
-              }
-              const piece = choice.delta?.content
-              if (typeof piece === "string" && piece !== "") {
-                text += piece
-                if (input.onText) yield* input.onText(piece)
+                const piece = choice.delta?.content
+                if (typeof piece === "string" && piece !== "") {
+                  text += piece
+                  if (input.onText) yield* input.onText(piece)
+                }
               }
             })
           )

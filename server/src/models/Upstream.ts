@@ -12,6 +12,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type { Message } from "effect-assistants/Message"
 import type { ResponseFormat, ToolChoice } from "effect-assistants/Tool"
+import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -302,19 +303,42 @@ export const runTurn = (
 export const sseData = (
   response: HttpClientResponse.HttpClientResponse
 ): Stream.Stream<string, UpstreamError> =>
-  response.stream.pipe(
-    Stream.decodeText(),
-    Stream.splitLines,
-    Stream.mapError(() =>
-      new UpstreamError({ code: "server_error", message: "The model upstream's stream broke off.", retryable: false })
-    ),
-    Stream.mapAccum([] as Array<string>, (data, line): [Array<string>, ReadonlyArray<string>] => {
-      if (line === "") return data.length === 0 ? [data, []] : [[], [data.join("\n")]]
-      if (line.startsWith("data:")) return [[...data, line.slice(line.startsWith("data: ") ? 6 : 5)], []]
-      return [data, []]
-    }),
-    Stream.flattenIterables
-  )
+  Stream.suspend(() => {
+    // one pass over each piece of the body, in plain code: the events of a network chunk come out
+    // as one chunk of the stream, so what follows runs once per network chunk, not per line
+    const decoder = new TextDecoder()
+    let buffer = ""
+    let data: Array<string> = []
+    const line = (text: string, out: Array<string>) => {
+      if (text === "") {
+        if (data.length > 0) out.push(data.join("\n"))
+        data = []
+      } else if (text.startsWith("data:")) data.push(text.slice(text.startsWith("data: ") ? 6 : 5))
+    }
+    return response.stream.pipe(
+      Stream.mapError(() =>
+        new UpstreamError({ code: "server_error", message: "The model upstream's stream broke off.", retryable: false })
+      ),
+      Stream.mapChunks((chunk) => {
+        const out: Array<string> = []
+        for (const bytes of chunk) {
+          buffer += decoder.decode(bytes, { stream: true })
+          let start = 0
+          for (let i = 0; i < buffer.length; i++) {
+            const c = buffer.charCodeAt(i)
+            if (c !== 10 && c !== 13) continue
+            // a CR at the end may be the first half of a CRLF: wait for what follows
+            if (c === 13 && i === buffer.length - 1) break
+            line(buffer.slice(start, i), out)
+            if (c === 13 && buffer.charCodeAt(i + 1) === 10) i++
+            start = i + 1
+          }
+          buffer = buffer.slice(start)
+        }
+        return Chunk.unsafeFromArray(out)
+      })
+    )
+  })
 
 /**
  * The failure of a stream that ended before the upstream said it was done.
