@@ -18,6 +18,9 @@
  *   `thread.message.delta`, less the time from a direct request to the upstream to its first
  *   byte: the time added to the first token.
  *
+ * Beside them, `scripted`: the same runs over the scripted model (no upstream, no HTTP client),
+ * which separates what a provider costs from what the rest of the server costs.
+ *
  * `serverModels()` returns the rows; run alone (`npx tsx bench/serverModels.ts [--runs N]`) it
  * prints them as its last line. Build first (`npm run build`): the server is its dist/.
  */
@@ -26,10 +29,10 @@ import { Agent, createServer, request } from "node:http"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 
-/** The providers measured. */
-export type Provider = "openai-chat" | "openai-responses" | "anthropic"
+/** The providers measured; `scripted` is the server without an upstream. */
+export type Provider = "openai-chat" | "openai-responses" | "anthropic" | "scripted"
 
-const providers: ReadonlyArray<Provider> = ["openai-chat", "openai-responses", "anthropic"]
+const providers: ReadonlyArray<Provider> = ["scripted", "openai-chat", "openai-responses", "anthropic"]
 
 // ---------------------------------------------------------------------------------------------
 // the fake upstream: canned answers, chosen by what the request holds
@@ -191,7 +194,8 @@ const anthropic = () => {
   }
 }
 
-const answers = { "openai-chat": chat, "openai-responses": responses, anthropic }
+// the scripted model sends nothing upstream: its fake is never asked
+const answers = { "openai-chat": chat, "openai-responses": responses, anthropic, scripted: chat }
 
 /** The fake upstream; it keeps the last request body of each kind, to replay directly. */
 const startUpstream = (provider: Provider) =>
@@ -233,11 +237,13 @@ const serve = async (provider: Provider, upstreamUrl: string) => {
   ])
   const { AssistantsServer } = models
   const options = { baseUrl: upstreamUrl }
-  const model = (provider === "openai-chat"
-    ? models.ChatCompletions.layer(options)
-    : provider === "anthropic"
-    ? models.Anthropic.layer(options)
-    : models.OpenAiResponses.layer(options)).pipe(Layer.provide(FetchHttpClient.layer))
+  const model = provider === "scripted"
+    ? models.Model.layerScripted
+    : (provider === "openai-chat"
+      ? models.ChatCompletions.layer(options)
+      : provider === "anthropic"
+      ? models.Anthropic.layer(options)
+      : models.OpenAiResponses.layer(options)).pipe(Layer.provide(FetchHttpClient.layer))
   const layer = AssistantsServer.layer({ timings: { queued: 0, step: 0 }, model })
   await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const context = yield* Layer.build(layer)
@@ -335,7 +341,9 @@ const eventData = (stream: string, name: string): any => {
 
 const quantile = (sorted: ReadonlyArray<number>, q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
-const p = (xs: ReadonlyArray<number>, q: number) => +quantile([...xs].sort((a, b) => a - b), q).toFixed(3)
+// no upstream (the scripted model): 0
+const p = (xs: ReadonlyArray<number>, q: number) =>
+  xs.length === 0 ? 0 : +quantile([...xs].sort((a, b) => a - b), q).toFixed(3)
 
 const weather = {
   type: "function",
@@ -394,7 +402,7 @@ const measure = async (provider: Provider, runs: number, warmup: number) => {
       (provider === "openai-chat" ? "/chat/completions" : provider === "anthropic" ? "/messages" : "/responses")
     const direct: Array<number> = []
     const directFirst: Array<number> = []
-    for (let i = 0; i < warmup + runs; i++) {
+    for (let i = 0; i < (provider === "scripted" ? 0 : warmup + runs); i++) {
       const a = await post(upstreamUrl, upstream.bodies.call!)
       const b = await post(upstreamUrl, upstream.bodies.text!)
       if (i >= warmup) direct.push(a.ms, b.ms)
@@ -403,9 +411,8 @@ const measure = async (provider: Provider, runs: number, warmup: number) => {
     for (let i = 0; i < warmup; i++) await textRun()
     const firsts: Array<number> = []
     for (let i = 0; i < runs; i++) firsts.push((await textRun()).firstMs)
-    const plainBody = upstream.bodies.text!
-    for (let i = 0; i < warmup + runs; i++) {
-      const r = await post(upstreamUrl, plainBody)
+    for (let i = 0; i < (provider === "scripted" ? 0 : warmup + runs); i++) {
+      const r = await post(upstreamUrl, upstream.bodies.text!)
       if (i >= warmup) directFirst.push(r.firstMs)
     }
     return {
