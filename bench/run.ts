@@ -203,7 +203,33 @@ const serverLists = (): Record<string, Record<string, number>> => {
   return { "100 others": row(r.small), "1,000,000 others": row(r.large) }
 }
 
+/**
+ * A benchmark of the server package run as its own process (`npx tsx bench/<file>.ts ...`), which
+ * prints its rows as JSON on its last line: the server's model turns (`serverModels.ts`, issue 19)
+ * and its stores (`stores.ts`, issue 20). The server is its dist/, as for the lists.
+ */
+const childRows = (file: string, args: ReadonlyArray<string>): unknown => {
+  const result = spawnSync(process.execPath, ["--import", "tsx", `${root}bench/${file}`, ...args], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 1_800_000,
+    maxBuffer: 16 << 20,
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  if (result.status !== 0) throw new Error(`${file} failed (exit ${result.status})`)
+  return JSON.parse(result.stdout.trim().split("\n").pop()!)
+}
+
 type Result = Record<string, number | ReadonlyArray<number>>
+
+/** A row of `stores.ts`: one figure, its target, and whether it was met. */
+interface StoreRow {
+  readonly name: string
+  readonly value: number
+  readonly unit: string
+  readonly target?: string | undefined
+  readonly met?: boolean | undefined
+}
 
 /**
  * Resets the bench server's runs. Retried: a kept-alive connection idle for a minute (while the
@@ -282,6 +308,7 @@ const main = async () => {
   const bundles = await buildAll()
   const server = await startServer()
   const results: Record<string, Record<string, Record<string, number>>> = {}
+  let storeRows: ReadonlyArray<StoreRow> = []
   try {
     const scenarios = Object.keys(sizes) as Array<Scenario>
     for (const scenario of scenarios) {
@@ -329,6 +356,15 @@ const main = async () => {
     log("server lists")
     results["server-lists"] = serverLists()
     log(JSON.stringify(results["server-lists"]))
+    log("server models")
+    results["server-models"] = childRows("serverModels.ts", ["--runs", quick ? "200" : "1000"]) as Record<
+      string,
+      Record<string, number>
+    >
+    log(JSON.stringify(results["server-models"]))
+    log("stores")
+    storeRows = childRows("stores.ts", quick ? ["--quick"] : []) as ReadonlyArray<StoreRow>
+    log(JSON.stringify(storeRows))
     log("cold start")
     const added = coldStart(`${out}/programs/base-import.mjs`, `${out}/programs/client-import.mjs`)
     const imported = coldStart(`${out}/programs/openai-import.mjs`, `${out}/programs/client-import.mjs`)
@@ -401,9 +437,9 @@ const main = async () => {
   }
   writeFileSync(
     `${resultsDir}/results${quick ? "-quick" : ""}.json`,
-    `${JSON.stringify({ meta, sizes, results }, null, 2)}\n`
+    `${JSON.stringify({ meta, sizes, results, stores: storeRows }, null, 2)}\n`
   )
-  const { markdown, svg } = report(meta, results)
+  const { markdown, svg } = report(meta, results, storeRows)
   writeFileSync(`${resultsDir}/results${quick ? "-quick" : ""}.md`, markdown)
   writeFileSync(`${resultsDir}/ratios${quick ? "-quick" : ""}.svg`, svg)
   log(markdown)
@@ -533,7 +569,11 @@ const fmt = (
   n: number | undefined
 ) => (n === undefined ? "-" : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
 
-const report = (meta: Record<string, unknown>, results: Record<string, Record<string, Record<string, number>>>) => {
+const report = (
+  meta: Record<string, unknown>,
+  results: Record<string, Record<string, Record<string, number>>>,
+  storeRows: ReadonlyArray<StoreRow>
+) => {
   const clients = Adapters.names
   const lines: Array<string> = []
   lines.push(`# Benchmark results (${meta.mode})`, "")
@@ -752,6 +792,50 @@ const report = (meta: Record<string, unknown>, results: Record<string, Record<st
         `| ${k.replace(" others", "")} | ${fmt(v.firstPageP50Ms)} | ${fmt(v.firstPageP95Ms)} | ${
           fmt(v.afterPageP50Ms)
         } | ${fmt(v.afterPageP95Ms)} | ${fmt(v.scanPageInProcessP50Ms)} |`
+      )
+    }
+    lines.push("")
+  }
+  // issue 19: the server's own work per model turn
+  const models = results["server-models"]
+  if (models !== undefined) {
+    lines.push("## The server over a real model's API (issue 19)", "")
+    lines.push(
+      "The server's dist/ over each provider against a fake upstream that answers at once (`bench/serverModels.ts`): the server's CPU per run with one tool round, the time it adds to a streamed turn (the turn's wall time less the upstream's own for the very request the server sent), and the time it adds to the first streamed token (less the upstream's time to its first byte).",
+      ""
+    )
+    lines.push(
+      "| provider | server CPU per run, one tool round (ms) | turn p50 (ms) | upstream's own p50 (ms) | added per turn p50 (ms) | added per turn p95 (ms) | first token p50 (ms) | upstream first byte p50 (ms) | added to first token p50 (ms) |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )
+    for (const [provider, v] of Object.entries(models)) {
+      lines.push(
+        `| ${provider} | ${
+          [
+            v.cpuMsPerRun,
+            v.turnP50Ms,
+            v.upstreamTurnP50Ms,
+            v.addedPerTurnP50Ms,
+            v.addedPerTurnP95Ms,
+            v.firstTokenP50Ms,
+            v.upstreamFirstByteP50Ms,
+            v.addedToFirstTokenP50Ms
+          ].map(fmt).join(" | ")
+        } |`
+      )
+    }
+    lines.push("", "Targets: added per turn < 2 ms p50; added to the first token < 1 ms.", "")
+  }
+  // issue 20: the stores
+  if (storeRows.length > 0) {
+    lines.push("## The server's stores (issue 20)", "")
+    lines.push("Through the bin over loopback (`bench/stores.ts`).", "")
+    lines.push("| measure | value | target | met |", "| --- | ---: | ---: | --- |")
+    for (const row of storeRows) {
+      lines.push(
+        `| ${row.name} | ${fmt(row.value)} ${row.unit} | ${row.target ?? ""} | ${
+          row.met === undefined ? "" : row.met ? "yes" : "no"
+        } |`
       )
     }
     lines.push("")
