@@ -14,6 +14,7 @@
  */
 import * as Schema from "effect/Schema"
 import { JsonObject, nullable, openEnum, unknownMember } from "./Common.js"
+import { lazy } from "./internal/lazy.js"
 import { Message } from "./Message.js"
 import { Run } from "./Run.js"
 import { RunStep } from "./RunStep.js"
@@ -111,31 +112,33 @@ export type MessageEventName = typeof messageEventNames[number]
 
 const index = Schema.Int
 
-const AnnotationDelta = Schema.Union(
-  Schema.Struct({
-    index,
-    type: Schema.Literal("file_citation"),
-    text: Schema.optional(Schema.String),
-    fileCitation: Schema.optional(
-      Schema.Struct({
-        fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")),
-        quote: Schema.optional(Schema.String)
-      })
-    ).pipe(Schema.fromKey("file_citation")),
-    startIndex: Schema.optional(Schema.Int).pipe(Schema.fromKey("start_index")),
-    endIndex: Schema.optional(Schema.Int).pipe(Schema.fromKey("end_index"))
-  }),
-  Schema.Struct({
-    index,
-    type: Schema.Literal("file_path"),
-    text: Schema.optional(Schema.String),
-    filePath: Schema.optional(
-      Schema.Struct({ fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")) })
-    ).pipe(Schema.fromKey("file_path")),
-    startIndex: Schema.optional(Schema.Int).pipe(Schema.fromKey("start_index")),
-    endIndex: Schema.optional(Schema.Int).pipe(Schema.fromKey("end_index"))
-  }),
-  unknownMember(["file_citation", "file_path"])
+const AnnotationDelta = /* @__PURE__ */ lazy(() =>
+  Schema.Union(
+    Schema.Struct({
+      index,
+      type: Schema.Literal("file_citation"),
+      text: Schema.optional(Schema.String),
+      fileCitation: Schema.optional(
+        Schema.Struct({
+          fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")),
+          quote: Schema.optional(Schema.String)
+        })
+      ).pipe(Schema.fromKey("file_citation")),
+      startIndex: Schema.optional(Schema.Int).pipe(Schema.fromKey("start_index")),
+      endIndex: Schema.optional(Schema.Int).pipe(Schema.fromKey("end_index"))
+    }),
+    Schema.Struct({
+      index,
+      type: Schema.Literal("file_path"),
+      text: Schema.optional(Schema.String),
+      filePath: Schema.optional(
+        Schema.Struct({ fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")) })
+      ).pipe(Schema.fromKey("file_path")),
+      startIndex: Schema.optional(Schema.Int).pipe(Schema.fromKey("start_index")),
+      endIndex: Schema.optional(Schema.Int).pipe(Schema.fromKey("end_index"))
+    }),
+    unknownMember(["file_citation", "file_path"])
+  )
 )
 
 /**
@@ -146,7 +149,7 @@ const AnnotationDelta = Schema.Union(
  */
 export type AnnotationDelta = typeof AnnotationDelta.Type
 
-const Detail = openEnum("auto", "low", "high")
+const Detail = /* @__PURE__ */ lazy(() => openEnum("auto", "low", "high"))
 
 /**
  * A piece of one content part of a message; `index` says which part it extends.
@@ -154,33 +157,35 @@ const Detail = openEnum("auto", "low", "high")
  * @since 0.1.0
  * @category schemas
  */
-export const ContentDelta = Schema.Union(
-  Schema.Struct({
-    index,
-    type: Schema.Literal("text"),
-    text: Schema.optional(Schema.Struct({
-      value: Schema.optional(Schema.String),
-      annotations: Schema.optional(Schema.Array(AnnotationDelta))
-    }))
-  }),
-  Schema.Struct({
-    index,
-    type: Schema.Literal("image_file"),
-    imageFile: Schema.optional(Schema.Struct({
-      fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")),
-      detail: Schema.optional(Detail)
-    })).pipe(Schema.fromKey("image_file"))
-  }),
-  Schema.Struct({
-    index,
-    type: Schema.Literal("image_url"),
-    imageUrl: Schema.optional(Schema.Struct({
-      url: Schema.optional(Schema.String),
-      detail: Schema.optional(Detail)
-    })).pipe(Schema.fromKey("image_url"))
-  }),
-  Schema.Struct({ index, type: Schema.Literal("refusal"), refusal: Schema.optional(Schema.String) }),
-  unknownMember(["text", "image_file", "image_url", "refusal"])
+export const ContentDelta = /* @__PURE__ */ lazy(() =>
+  Schema.Union(
+    Schema.Struct({
+      index,
+      type: Schema.Literal("text"),
+      text: Schema.optional(Schema.Struct({
+        value: Schema.optional(Schema.String),
+        annotations: Schema.optional(Schema.Array(AnnotationDelta))
+      }))
+    }),
+    Schema.Struct({
+      index,
+      type: Schema.Literal("image_file"),
+      imageFile: Schema.optional(Schema.Struct({
+        fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")),
+        detail: Schema.optional(Detail)
+      })).pipe(Schema.fromKey("image_file"))
+    }),
+    Schema.Struct({
+      index,
+      type: Schema.Literal("image_url"),
+      imageUrl: Schema.optional(Schema.Struct({
+        url: Schema.optional(Schema.String),
+        detail: Schema.optional(Detail)
+      })).pipe(Schema.fromKey("image_url"))
+    }),
+    Schema.Struct({ index, type: Schema.Literal("refusal"), refusal: Schema.optional(Schema.String) }),
+    unknownMember(["text", "image_file", "image_url", "refusal"])
+  )
 )
 
 /**
@@ -195,14 +200,16 @@ export type ContentDelta = typeof ContentDelta.Type
  * @since 0.1.0
  * @category schemas
  */
-export const MessageDelta = Schema.Struct({
-  id: Schema.String,
-  object: Schema.Literal("thread.message.delta"),
-  delta: Schema.Struct({
-    role: Schema.optional(openEnum("user", "assistant")),
-    content: Schema.optional(Schema.Array(ContentDelta))
-  })
-}).annotations({ identifier: "MessageDelta" })
+export const MessageDelta = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.Literal("thread.message.delta"),
+    delta: Schema.Struct({
+      role: Schema.optional(openEnum("user", "assistant")),
+      content: Schema.optional(Schema.Array(ContentDelta))
+    })
+  }).annotations({ identifier: "MessageDelta" })
+)
 
 /**
  * @since 0.1.0
@@ -210,14 +217,16 @@ export const MessageDelta = Schema.Struct({
  */
 export interface MessageDelta extends Schema.Schema.Type<typeof MessageDelta> {}
 
-const CodeOutputDelta = Schema.Union(
-  Schema.Struct({ index, type: Schema.Literal("logs"), logs: Schema.optional(Schema.String) }),
-  Schema.Struct({
-    index,
-    type: Schema.Literal("image"),
-    image: Schema.optional(Schema.Struct({ fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")) }))
-  }),
-  unknownMember(["logs", "image"])
+const CodeOutputDelta = /* @__PURE__ */ lazy(() =>
+  Schema.Union(
+    Schema.Struct({ index, type: Schema.Literal("logs"), logs: Schema.optional(Schema.String) }),
+    Schema.Struct({
+      index,
+      type: Schema.Literal("image"),
+      image: Schema.optional(Schema.Struct({ fileId: Schema.optional(Schema.String).pipe(Schema.fromKey("file_id")) }))
+    }),
+    unknownMember(["logs", "image"])
+  )
 )
 
 /**
@@ -233,34 +242,36 @@ export type CodeOutputDelta = typeof CodeOutputDelta.Type
  * @since 0.1.0
  * @category schemas
  */
-export const ToolCallDelta = Schema.Union(
-  Schema.Struct({
-    index,
-    id: Schema.optional(Schema.String),
-    type: Schema.Literal("code_interpreter"),
-    codeInterpreter: Schema.optional(Schema.Struct({
-      input: Schema.optional(Schema.String),
-      outputs: Schema.optional(Schema.Array(CodeOutputDelta))
-    })).pipe(Schema.fromKey("code_interpreter"))
-  }),
-  Schema.Struct({
-    index,
-    id: Schema.optional(Schema.String),
-    type: Schema.Literal("file_search"),
-    // the contract says only "a map"; it is kept as sent
-    fileSearch: Schema.optional(JsonObject).pipe(Schema.fromKey("file_search"))
-  }),
-  Schema.Struct({
-    index,
-    id: Schema.optional(Schema.String),
-    type: Schema.Literal("function"),
-    function: Schema.optional(Schema.Struct({
-      name: Schema.optional(Schema.String),
-      arguments: Schema.optional(Schema.String),
-      output: Schema.optional(Schema.NullOr(Schema.String))
-    }))
-  }),
-  unknownMember(["code_interpreter", "file_search", "function"])
+export const ToolCallDelta = /* @__PURE__ */ lazy(() =>
+  Schema.Union(
+    Schema.Struct({
+      index,
+      id: Schema.optional(Schema.String),
+      type: Schema.Literal("code_interpreter"),
+      codeInterpreter: Schema.optional(Schema.Struct({
+        input: Schema.optional(Schema.String),
+        outputs: Schema.optional(Schema.Array(CodeOutputDelta))
+      })).pipe(Schema.fromKey("code_interpreter"))
+    }),
+    Schema.Struct({
+      index,
+      id: Schema.optional(Schema.String),
+      type: Schema.Literal("file_search"),
+      // the contract says only "a map"; it is kept as sent
+      fileSearch: Schema.optional(JsonObject).pipe(Schema.fromKey("file_search"))
+    }),
+    Schema.Struct({
+      index,
+      id: Schema.optional(Schema.String),
+      type: Schema.Literal("function"),
+      function: Schema.optional(Schema.Struct({
+        name: Schema.optional(Schema.String),
+        arguments: Schema.optional(Schema.String),
+        output: Schema.optional(Schema.NullOr(Schema.String))
+      }))
+    }),
+    unknownMember(["code_interpreter", "file_search", "function"])
+  )
 )
 
 /**
@@ -275,18 +286,20 @@ export type ToolCallDelta = typeof ToolCallDelta.Type
  * @since 0.1.0
  * @category schemas
  */
-export const StepDetailsDelta = Schema.Union(
-  Schema.Struct({
-    type: Schema.Literal("message_creation"),
-    messageCreation: Schema.optional(
-      Schema.Struct({ messageId: Schema.optional(Schema.String).pipe(Schema.fromKey("message_id")) })
-    ).pipe(Schema.fromKey("message_creation"))
-  }),
-  Schema.Struct({
-    type: Schema.Literal("tool_calls"),
-    toolCalls: Schema.optional(Schema.Array(ToolCallDelta)).pipe(Schema.fromKey("tool_calls"))
-  }),
-  unknownMember(["message_creation", "tool_calls"])
+export const StepDetailsDelta = /* @__PURE__ */ lazy(() =>
+  Schema.Union(
+    Schema.Struct({
+      type: Schema.Literal("message_creation"),
+      messageCreation: Schema.optional(
+        Schema.Struct({ messageId: Schema.optional(Schema.String).pipe(Schema.fromKey("message_id")) })
+      ).pipe(Schema.fromKey("message_creation"))
+    }),
+    Schema.Struct({
+      type: Schema.Literal("tool_calls"),
+      toolCalls: Schema.optional(Schema.Array(ToolCallDelta)).pipe(Schema.fromKey("tool_calls"))
+    }),
+    unknownMember(["message_creation", "tool_calls"])
+  )
 )
 
 /**
@@ -302,13 +315,15 @@ export type StepDetailsDelta = typeof StepDetailsDelta.Type
  * @since 0.1.0
  * @category schemas
  */
-export const RunStepDelta = Schema.Struct({
-  id: Schema.String,
-  object: Schema.Literal("thread.run.step.delta"),
-  delta: Schema.Struct({
-    stepDetails: Schema.optional(StepDetailsDelta).pipe(Schema.fromKey("step_details"))
-  })
-}).annotations({ identifier: "RunStepDelta" })
+export const RunStepDelta = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({
+    id: Schema.String,
+    object: Schema.Literal("thread.run.step.delta"),
+    delta: Schema.Struct({
+      stepDetails: Schema.optional(StepDetailsDelta).pipe(Schema.fromKey("step_details"))
+    })
+  }).annotations({ identifier: "RunStepDelta" })
+)
 
 /**
  * @since 0.1.0
@@ -323,12 +338,14 @@ export interface RunStepDelta extends Schema.Schema.Type<typeof RunStepDelta> {}
  * @since 0.1.0
  * @category schemas
  */
-export const ErrorData = Schema.Struct({
-  message: Schema.optional(Schema.String),
-  type: Schema.optional(Schema.String),
-  code: nullable(Schema.String),
-  param: nullable(Schema.String)
-}).annotations({ identifier: "ErrorData" })
+export const ErrorData = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({
+    message: Schema.optional(Schema.String),
+    type: Schema.optional(Schema.String),
+    code: nullable(Schema.String),
+    param: nullable(Schema.String)
+  }).annotations({ identifier: "ErrorData" })
+)
 
 /**
  * @since 0.1.0
@@ -344,7 +361,9 @@ const known: ReadonlySet<string> = new Set(eventNames)
  * @since 0.1.0
  * @category schemas
  */
-export const ThreadEvent = Schema.Struct({ event: Schema.Literal(...threadEventNames), data: Thread })
+export const ThreadEvent = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({ event: Schema.Literal(...threadEventNames), data: Thread })
+)
 
 /**
  * @since 0.1.0
@@ -358,7 +377,9 @@ export interface ThreadEvent extends Schema.Schema.Type<typeof ThreadEvent> {}
  * @since 0.1.0
  * @category schemas
  */
-export const RunEvent = Schema.Struct({ event: Schema.Literal(...runEventNames), data: Run })
+export const RunEvent = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({ event: Schema.Literal(...runEventNames), data: Run })
+)
 
 /**
  * @since 0.1.0
@@ -372,7 +393,9 @@ export interface RunEvent extends Schema.Schema.Type<typeof RunEvent> {}
  * @since 0.1.0
  * @category schemas
  */
-export const RunStepEvent = Schema.Struct({ event: Schema.Literal(...runStepEventNames), data: RunStep })
+export const RunStepEvent = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({ event: Schema.Literal(...runStepEventNames), data: RunStep })
+)
 
 /**
  * @since 0.1.0
@@ -386,7 +409,9 @@ export interface RunStepEvent extends Schema.Schema.Type<typeof RunStepEvent> {}
  * @since 0.1.0
  * @category schemas
  */
-export const RunStepDeltaEvent = Schema.Struct({ event: Schema.Literal("thread.run.step.delta"), data: RunStepDelta })
+export const RunStepDeltaEvent = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({ event: Schema.Literal("thread.run.step.delta"), data: RunStepDelta })
+)
 
 /**
  * @since 0.1.0
@@ -400,7 +425,9 @@ export interface RunStepDeltaEvent extends Schema.Schema.Type<typeof RunStepDelt
  * @since 0.1.0
  * @category schemas
  */
-export const MessageEvent = Schema.Struct({ event: Schema.Literal(...messageEventNames), data: Message })
+export const MessageEvent = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({ event: Schema.Literal(...messageEventNames), data: Message })
+)
 
 /**
  * @since 0.1.0
@@ -414,7 +441,9 @@ export interface MessageEvent extends Schema.Schema.Type<typeof MessageEvent> {}
  * @since 0.1.0
  * @category schemas
  */
-export const MessageDeltaEvent = Schema.Struct({ event: Schema.Literal("thread.message.delta"), data: MessageDelta })
+export const MessageDeltaEvent = /* @__PURE__ */ lazy(() =>
+  Schema.Struct({ event: Schema.Literal("thread.message.delta"), data: MessageDelta })
+)
 
 /**
  * @since 0.1.0
@@ -441,18 +470,20 @@ export interface UnknownEvent {
  * @since 0.1.0
  * @category schemas
  */
-export const UnknownEvent: Schema.Schema<UnknownEvent, { readonly event: string; readonly data: unknown }> = Schema
-  .transform(
-    Schema.Struct({
-      event: Schema.String.pipe(Schema.filter((name) => !known.has(name))),
-      data: Schema.Unknown
-    }),
-    Schema.Struct({ event: Schema.Literal("unknown"), name: Schema.String, data: Schema.Unknown }),
-    {
-      strict: true,
-      decode: (wire) => ({ event: "unknown" as const, name: wire.event, data: wire.data }),
-      encode: (event) => ({ event: event.name, data: event.data })
-    }
+export const UnknownEvent: Schema.Schema<UnknownEvent, { readonly event: string; readonly data: unknown }> =
+  /* @__PURE__ */ lazy(() =>
+    Schema.transform(
+      Schema.Struct({
+        event: Schema.String.pipe(Schema.filter((name) => !known.has(name))),
+        data: Schema.Unknown
+      }),
+      Schema.Struct({ event: Schema.Literal("unknown"), name: Schema.String, data: Schema.Unknown }),
+      {
+        strict: true,
+        decode: (wire) => ({ event: "unknown" as const, name: wire.event, data: wire.data }),
+        encode: (event) => ({ event: event.name, data: event.data })
+      }
+    )
   )
 
 /**
@@ -463,15 +494,17 @@ export const UnknownEvent: Schema.Schema<UnknownEvent, { readonly event: string;
  * @since 0.1.0
  * @category schemas
  */
-export const AssistantStreamEvent = Schema.Union(
-  ThreadEvent,
-  RunEvent,
-  RunStepEvent,
-  RunStepDeltaEvent,
-  MessageEvent,
-  MessageDeltaEvent,
-  UnknownEvent
-).annotations({ identifier: "AssistantStreamEvent" })
+export const AssistantStreamEvent = /* @__PURE__ */ lazy(() =>
+  Schema.Union(
+    ThreadEvent,
+    RunEvent,
+    RunStepEvent,
+    RunStepDeltaEvent,
+    MessageEvent,
+    MessageDeltaEvent,
+    UnknownEvent
+  ).annotations({ identifier: "AssistantStreamEvent" })
+)
 
 /**
  * @since 0.1.0
