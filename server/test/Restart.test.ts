@@ -1,7 +1,8 @@
 /**
  * Runs survive a crash: the bin on a SQLite file (`--db`) or a PostgreSQL database
  * (`--database-url`) is killed with SIGKILL during a model turn, during a `requires_action` wait and
- * during a streamed run, then started again on the same database. Each run ends as it would have without the kill: a run in `requires_action` still takes its
+ * during a streamed run, or stopped with SIGTERM during a model turn (the stop does not wait for
+ * the turn), then started again on the same database. Each run ends as it would have without the kill: a run in `requires_action` still takes its
  * outputs, a run `in_progress` finishes its turn, and no message, step or upstream call of a turn
  * that had completed is made twice.
  */
@@ -94,7 +95,7 @@ const crash = (child: Bin.Child) =>
   })
 
 for (const kind of kinds) {
-  describe.skipIf(kind.skipped !== undefined)(`kill -9 and a restart on the same ${kind.name}`, () => {
+  describe.skipIf(kind.skipped !== undefined)(`killed, then restarted on the same ${kind.name}`, () => {
     it.scopedLive(
       "during a model turn: the run finishes its turn after the restart, its reply written once",
       () =>
@@ -118,6 +119,35 @@ for (const kind of kinds) {
           const all = yield* steps(second.url, thread, run)
           assert.deepStrictEqual(all.map((s) => [s.type, s.status]), [["message_creation", "completed"]])
           assert.strictEqual(all[0].step_details.message_creation.message_id, written[0].id)
+        }),
+      { timeout: 60_000 }
+    )
+
+    it.scopedLive(
+      "a SIGTERM during a model turn does not wait for the turn; the run finishes after the restart",
+      () =>
+        Effect.gen(function*() {
+          const db = yield* kind.database
+          // each step of the turn takes 8 s: a stop that waited for the turn would take longer
+          const first = yield* Bin.start([...db, "--queued-ms", "20", "--step-ms", "8000"])
+          const { run, thread } = yield* newRun(first.url, "stop and go")
+          yield* until(getRun(first.url, thread, run), (r) => r.status === "in_progress", "in_progress")
+          const stopping = Date.now()
+          first.process.kill("SIGTERM")
+          const exit = yield* Effect.promise(() => first.exited)
+          assert.strictEqual(exit.code, 0)
+          // the turn in flight is cut (the runner waits 2 s for it) and resumed at the next start
+          assert.isBelow(Date.now() - stopping, 6000)
+
+          const second = yield* Bin.start([...db, "--queued-ms", "20", "--step-ms", "20"])
+          yield* until(getRun(second.url, thread, run), (r) => r.status === "completed", "completed")
+          const written = yield* replies(second.url, thread)
+          assert.deepStrictEqual(written.map((m) => [m.status, m.content[0].text.value]), [[
+            "completed",
+            "You said: stop and go"
+          ]])
+          const all = yield* steps(second.url, thread, run)
+          assert.deepStrictEqual(all.map((s) => [s.type, s.status]), [["message_creation", "completed"]])
         }),
       { timeout: 60_000 }
     )
