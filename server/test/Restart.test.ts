@@ -2,9 +2,9 @@
  * Runs survive a crash: the bin on a SQLite file (`--db`) or a PostgreSQL database
  * (`--database-url`) is killed with SIGKILL during a model turn, during a `requires_action` wait and
  * during a streamed run, or stopped with SIGTERM during a model turn (the stop does not wait for
- * the turn), then started again on the same database. Each run ends as it would have without the kill: a run in `requires_action` still takes its
- * outputs, a run `in_progress` finishes its turn, and no message, step or upstream call of a turn
- * that had completed is made twice.
+ * the turn), then started again on the same database. Each run ends as it would have without the
+ * kill: a run in `requires_action` still takes its outputs, a run `in_progress` finishes its turn,
+ * and no message, step or upstream call of a turn that had completed is made twice.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
