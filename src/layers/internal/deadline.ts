@@ -163,13 +163,13 @@ const settle = (timer: Timer): void => {
   }
   const timers = watchdog.timers
   while (watchdog.head < timers.length && timers[watchdog.head].done) watchdog.head++
-  if (watchdog.head >= 1024 && 2 * watchdog.head >= timers.length) {
-    // while calls overlap, nothing may be pending for a long time: the timers passed are
-    // dropped as they pile up (each holds its attempt's scope), not when the calls stop
-    watchdog.timers = timers.slice(watchdog.head)
-    watchdog.head = 0
-  } else if (timers.length - watchdog.head > 4 * watchdog.pending + 1024) {
-    // a slow attempt at the head keeps settled timers behind it: drop them now and then
+  if (
+    watchdog.head >= 1024 && 2 * watchdog.head >= timers.length ||
+    timers.length - watchdog.head > 4 * watchdog.pending + 1024
+  ) {
+    // while calls overlap, nothing may be pending for a long time: the timers passed are dropped
+    // as they pile up (each holds its attempt's scope), not when the calls stop; and a slow
+    // attempt at the head keeps settled timers behind it, dropped now and then too
     watchdog.timers = timers.slice(watchdog.head).filter((t) => !t.done)
     watchdog.head = 0
   }
@@ -225,19 +225,12 @@ export const withDeadline = <A, E, E2>(
       Effect.uninterruptibleMask((restore) =>
         Effect.withFiberRuntime<A, E | E2>((fiber) => {
           const context = fiber.currentContext
-          const set: NonEmpty = [
-            [FiberRef.currentContext, [[fiber.id(), Context.add(context, Scope.Scope, scope)]]]
-          ]
-          const reset: NonEmpty = [
-            [FiberRef.currentContext, [[fiber.id(), context]]]
-          ]
-          for (const [ref, value] of locals) {
-            set.push([ref, [[fiber.id(), value]]])
-            reset.push([ref, [[fiber.id(), fiber.getFiberRef(ref)]]])
-          }
-          const putBack = Effect.updateFiberRefs((_, refs) => FiberRefs.updateManyAs(refs, { entries: reset }))
+          const putBack = update([
+            [FiberRef.currentContext, context],
+            ...locals.map(([ref]) => [ref, fiber.getFiberRef(ref)] as const)
+          ])
           const run = (timer: Timer | undefined) =>
-            // the attempt's `Scope` is in the context `started` sets
+            // the attempt's `Scope` is in the context the update below sets
             Effect.matchCauseEffect(restore(attempt as Effect.Effect<A, E>), {
               onSuccess: (a) => {
                 if (timer !== undefined) settle(timer)
@@ -252,14 +245,25 @@ export const withDeadline = <A, E, E2>(
                 return Effect.zipRight(Effect.zipRight(putBack, Scope.close(scope, Exit.failCause(cause))), failure)
               }
             })
-          const started = Effect.updateFiberRefs((_, refs) => FiberRefs.updateManyAs(refs, { entries: set }))
-          if (!timed) return Effect.flatMap(started, () => run(undefined))
-          const timer = register(Context.get(fiber.currentDefaultServices, Clock.Clock), millis, scope)
-          return Effect.flatMap(started, () => Effect.isEffect(timer) ? Effect.flatMap(timer, run) : run(timer))
+          const timer = timed
+            ? register(Context.get(fiber.currentDefaultServices, Clock.Clock), millis, scope)
+            : undefined
+          return Effect.zipRight(
+            update([[FiberRef.currentContext, Context.add(context, Scope.Scope, scope)], ...locals]),
+            Effect.isEffect(timer) ? Effect.flatMap(timer, run) : run(timer)
+          )
         })
       )
   )
 }
 
-type Entry = readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Single, unknown]]]
-type NonEmpty = [Entry, ...Array<Entry>]
+/** Sets each ref to its value, in one update of the fiber's refs. */
+const update = (locals: Locals) =>
+  Effect.updateFiberRefs((id, refs) =>
+    FiberRefs.updateManyAs(refs, { entries: locals.map(([ref, value]) => [ref, [[id, value]]]) as unknown as NonEmpty })
+  )
+
+type NonEmpty = [
+  readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Single, unknown]]],
+  ...Array<readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Single, unknown]]]>
+]
