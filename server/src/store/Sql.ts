@@ -149,6 +149,12 @@ export interface Writer {
  */
 export const direct: Writer = { write: (statement) => statement }
 
+/** One turn of the event loop: what is ready to be read is read before this resumes. */
+const nextTurn = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 interface Pending {
   readonly statement: Effect.Effect<unknown, SqlError>
   readonly done: Deferred.Deferred<unknown, SqlError>
@@ -181,10 +187,22 @@ export const groupCommit = (sql: SqlClient.SqlClient): Effect.Effect<Writer, nev
         const alone = yield* Effect.forEach(batch, (p) => Effect.exit(p.statement))
         yield* settle(batch, alone)
       })
+    // a synchronous driver blocks the event loop while it commits, so nothing can arrive during a
+    // sync: before each commit, the writer lets the loop turn (requests read, handlers run) for as
+    // long as writes keep arriving, a few turns at most
+    const gather = Effect.gen(function*() {
+      let size = yield* Queue.size(queue)
+      let quiet = 0
+      for (let turn = 0; turn < 16 && quiet < 2; turn++) {
+        yield* nextTurn
+        const now = yield* Queue.size(queue)
+        quiet = now === size ? quiet + 1 : 0
+        size = now
+      }
+      return yield* Queue.takeAll(queue)
+    })
     yield* Queue.take(queue).pipe(
-      Effect.flatMap((first) =>
-        Effect.flatMap(Queue.takeAll(queue), (rest) => Effect.uninterruptible(commit([first, ...rest])))
-      ),
+      Effect.flatMap((first) => Effect.flatMap(gather, (rest) => Effect.uninterruptible(commit([first, ...rest])))),
       Effect.forever,
       Effect.forkScoped
     )
