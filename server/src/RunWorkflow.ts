@@ -224,6 +224,10 @@ export const make = (timings: Timings = defaultTimings, options: {
         const latest = yield* current(run)
         const now = yield* seconds
         if (latest.status === "cancelling") return { run: latest, status: "cancelled" as const }
+        // a cancel written between this turn's read of the run and its own write of the status
+        // is lost from the store, not from the process
+        const latch = cancels.get(run.id)
+        if (latch !== undefined && (yield* Deferred.isDone(latch))) return { run: latest, status: "cancelled" as const }
         if (latest.expiresAt !== null && now >= latest.expiresAt) return { run: latest, status: "expired" as const }
         return undefined
       })

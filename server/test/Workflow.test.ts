@@ -7,7 +7,7 @@
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, layer } from "@effect/vitest"
-import { AssistantsServer, Store } from "effect-assistants-server"
+import { AssistantsServer, Model, Store } from "effect-assistants-server"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { mkdtempSync } from "node:fs"
@@ -48,6 +48,21 @@ const weather = {
 
 const timings = { queued: "5 millis", step: "10 millis", cancelling: "5 millis" } as const
 
+/**
+ * Asks for get_weather in its first two turns, then replies with every output it was given: two
+ * requires_action waits in one run, each its own signal.
+ */
+const model: Model.Model["Type"] = {
+  respond: (input) =>
+    input.model !== "two-rounds"
+      ? Model.scripted.respond(input)
+      : Effect.succeed(
+        input.round < 2
+          ? { _tag: "ToolCalls", calls: [{ name: "get_weather", arguments: `{"city":"round ${input.round}"}` }] }
+          : { _tag: "Reply", text: input.toolOutputs.map((o) => `${o.round}:${o.output}`).join(",") }
+      )
+}
+
 /** A thread whose run asks for `get_weather`. */
 const toolRun = (url: string, extra: Record<string, unknown> = {}) =>
   Effect.gen(function*() {
@@ -85,12 +100,13 @@ const engines: ReadonlyArray<{
   readonly skipped?: string | undefined
   readonly server: () => ReturnType<typeof AssistantsServer.layer<unknown>>
 }> = [
-  { name: "in-memory workflow engine", server: () => AssistantsServer.layer({ timings }) },
+  { name: "in-memory workflow engine", server: () => AssistantsServer.layer({ timings, model }) },
   {
     name: "ClusterWorkflowEngine over SQLite",
     server: () =>
       AssistantsServer.layer({
         timings,
+        model,
         database: sqlite(),
         shardingConfig: { entityMessagePollInterval: "50 millis" }
       })
@@ -101,6 +117,7 @@ const engines: ReadonlyArray<{
     server: () =>
       AssistantsServer.layer({
         timings,
+        model,
         database: pg(),
         shardingConfig: { entityMessagePollInterval: "50 millis" }
       })
@@ -110,6 +127,7 @@ const engines: ReadonlyArray<{
     server: () =>
       AssistantsServer.layer({
         timings,
+        model,
         database: sqliteStore(),
         shardingConfig: { entityMessagePollInterval: "50 millis" }
       })
@@ -152,6 +170,37 @@ for (const engine of engines) {
             tool_outputs: [{ tool_call_id: calls[0].id, output: "22C" }]
           })
           assert.strictEqual(again.status, 400)
+        }))
+
+      it.effect("two tool rounds in one run: each wait takes its own outputs, the model sees both", () =>
+        Effect.gen(function*() {
+          const { url } = yield* AssistantsServer.AssistantsServer
+          const { run, thread } = yield* toolRun(url, { model: "two-rounds" })
+          const ids: Array<string> = []
+          for (const output of ["a", "b"]) {
+            const waiting = yield* until(
+              url,
+              thread,
+              run,
+              (r) =>
+                r.status === "requires_action" && !ids.includes(r.required_action.submit_tool_outputs.tool_calls[0].id)
+            )
+            const id = waiting.required_action.submit_tool_outputs.tool_calls[0].id
+            ids.push(id)
+            yield* call(url, "POST", `/threads/${thread}/runs/${run}/submit_tool_outputs`, {
+              tool_outputs: [{ tool_call_id: id, output }]
+            })
+          }
+          yield* until(url, thread, run, (r) => r.status === "completed")
+          const all = yield* steps(url, thread, run)
+          assert.deepStrictEqual(all.map((s) => [s.type, s.status]), [
+            ["tool_calls", "completed"],
+            ["tool_calls", "completed"],
+            ["message_creation", "completed"]
+          ])
+          assert.deepStrictEqual(all.slice(0, 2).map((s) => s.step_details.tool_calls[0].id), ids)
+          const replies = (yield* messages(url, thread)).filter((m) => m.role === "assistant")
+          assert.deepStrictEqual(replies.map((m) => m.content[0].text.value), ["0:a,1:b"])
         }))
 
       it.effect("a cancel ends a requires_action wait: the run and its tool step are cancelled", () =>
