@@ -125,16 +125,24 @@ const createRate = async (url: string, inFlight: number, millis: number, warmupM
 
 const p50 = (times: Array<number>) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]
 
-/** p50 of `requests` sequential GETs of `url`, after a warm-up. */
-const pageTime = async (agent: Agent, url: string, requests: number) => {
-  for (let i = 0; i < Math.min(200, requests); i++) await send(agent, "GET", url)
-  const times: Array<number> = []
-  for (let i = 0; i < requests; i++) {
-    const start = performance.now()
-    await send(agent, "GET", url)
-    times.push(performance.now() - start)
+/**
+ * p50 of `requests` sequential GETs of each of `urls`, after a warm-up of all of them; the URLs
+ * take turns, so that the server's warming up and the machine's other work weigh on each alike.
+ */
+const pageTimes = async <K extends string>(agent: Agent, urls: Record<K, string>, requests: number) => {
+  const keys = Object.keys(urls) as Array<K>
+  for (let i = 0; i < Math.min(300, requests); i++) {
+    for (const k of keys) await send(agent, "GET", urls[k])
   }
-  return p50(times)
+  const times = Object.fromEntries(keys.map((k) => [k, [] as Array<number>])) as Record<K, Array<number>>
+  for (let i = 0; i < requests; i++) {
+    for (const k of keys) {
+      const start = performance.now()
+      await send(agent, "GET", urls[k])
+      times[k].push(performance.now() - start)
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, p50(times[k])])) as Record<K, number>
 }
 
 const rssMegabytes = (pid: number) => {
@@ -291,12 +299,12 @@ export const stores = async (options: Options = {}): Promise<ReadonlyArray<Row>>
         const smallBody = JSON.parse(await send(agent, "GET", firstPage(threads.small)))
         // a cursor in the middle of each thread's newest page: the page after it
         const afterPage = (t: string, cursor: string) => `${server.url}/threads/${t}/messages?limit=20&after=${cursor}`
-        const times = {
-          bigFirst: await pageTime(agent, firstPage(threads.big), requests),
-          smallFirst: await pageTime(agent, firstPage(threads.small), requests),
-          bigAfter: await pageTime(agent, afterPage(threads.big, body.data[5].id), requests),
-          smallAfter: await pageTime(agent, afterPage(threads.small, smallBody.data[5].id), requests)
-        }
+        const times = await pageTimes(agent, {
+          bigFirst: firstPage(threads.big),
+          smallFirst: firstPage(threads.small),
+          bigAfter: afterPage(threads.big, body.data[5].id),
+          smallAfter: afterPage(threads.small, smallBody.data[5].id)
+        }, requests)
         const rss = rssMegabytes(server.child.pid!)
         log(`stores: ${name} pages ${JSON.stringify(times)}, RSS ${rss.toFixed(0)} MB`)
         for (
