@@ -65,6 +65,11 @@ export * as RunEngine from "./RunEngine.js"
 /**
  * @since 0.1.0
  */
+export * as RunWorkflow from "./RunWorkflow.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Store from "./Store.js"
 
 /**

@@ -15,7 +15,7 @@ const clean = { MODEL_PROVIDER: "", MODEL_BASE_URL: "", MODEL_API_KEY: "", ASSIS
 const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.promise(() =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [Bin.path, "--port", "0", ...args], {
+      const child = spawn(process.execPath, [Bin.path, "--port", "0", ...Bin.argsOf(args)], {
         stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, ...clean, ...env }
       })

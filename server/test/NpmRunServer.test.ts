@@ -30,7 +30,7 @@ const alive = (pid: number) => {
 
 describe("npm run server", () => {
   it("SIGTERM to npm stops the server: one process under npm, none left after it", async () => {
-    const npm = spawn("npm", ["run", "server", "--", "--port", "0"], {
+    const npm = spawn("npm", ["run", "server", "--", "--port", "0", "--memory"], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"]
     })

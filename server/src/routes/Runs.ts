@@ -44,9 +44,9 @@ const startRun = (threadId: string, params: RunFields) =>
     const now = toSeconds(nowMillis)
     const additional = "additionalInstructions" in params ? params.additionalInstructions : undefined
     const instructions = (params.instructions ?? assistant.instructions ?? "") + (additional ? `\n${additional}` : "")
-    if ("additionalMessages" in params) {
-      for (const m of params.additionalMessages ?? []) yield* store.messages.put(yield* newMessage(threadId, m))
-    }
+    const messages = "additionalMessages" in params
+      ? yield* Effect.forEach(params.additionalMessages ?? [], (m) => newMessage(threadId, m))
+      : []
     const run: Run = {
       id: Ids.make("run"),
       object: "thread.run",
@@ -77,8 +77,13 @@ const startRun = (threadId: string, params: RunFields) =>
       parallelToolCalls: params.parallelToolCalls ?? true,
       responseFormat: params.responseFormat ?? assistant.responseFormat ?? "auto"
     }
-    yield* store.runs.put(run)
-    yield* engine.start(run)
+    // one transaction: a crash between them must not leave a queued run with no workflow, nor
+    // the run's extra messages without it
+    yield* store.transaction(Effect.gen(function*() {
+      for (const m of messages) yield* store.messages.put(m)
+      yield* store.runs.put(run)
+      yield* engine.start(run)
+    }))
     return run
   })
 
@@ -151,8 +156,16 @@ export const routes = HttpRouter.empty.pipe(
     Effect.gen(function*() {
       const run = yield* getRun(yield* param("thread_id"), yield* param("run_id"))
       const params = yield* decode.modifyRun()
-      const next: Run = params.metadata !== undefined ? { ...run, metadata: params.metadata } : run
-      yield* Effect.flatMap(Store, (s) => s.runs.put(next))
+      const metadata = params.metadata
+      if (metadata === undefined) return json(encode.run(run), yield* pollAfter)
+      // only the metadata is the caller's: the rest is read again in the write's transaction, so
+      // that a status the run's workflow wrote meanwhile is kept
+      const store = yield* Store
+      const next = yield* store.transaction(Effect.gen(function*() {
+        const next: Run = { ...((yield* store.runs.get(run.id)) ?? run), metadata }
+        yield* store.runs.put(next)
+        return next
+      }))
       return json(encode.run(next), yield* pollAfter)
     })
   ),

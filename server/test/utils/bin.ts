@@ -22,11 +22,23 @@ export interface Child {
   readonly alive: () => boolean
 }
 
-/** Starts the bin with `args` and waits for its ready line; killed when the scope closes. */
+const storageFlags = ["--db", "--database-url", "--memory"]
+
+/**
+ * The bin's arguments for a test: `--memory` unless `args` name a store, so that tests never share
+ * the default `./effect-assistants.db`, nor the `DATABASE_URL` a CI run exports.
+ */
+export const argsOf = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
+  args.some((arg) => storageFlags.includes(arg)) ? args : ["--memory", ...args]
+
+/**
+ * Starts the bin with `args` (see {@link argsOf}) and waits for its ready line; killed when the
+ * scope closes.
+ */
 export const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.acquireRelease(
     Effect.async<Child, Error>((resume) => {
-      const child = spawn(process.execPath, [path, "--port", "0", ...args], {
+      const child = spawn(process.execPath, [path, "--port", "0", ...argsOf(args)], {
         stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, ASSISTANTS_API_KEY: "", ...env }
       })
