@@ -16,6 +16,7 @@ import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -64,7 +65,20 @@ export interface Options<E = never> extends Routes.Options {
    * after a restart (see `RunWorkflow`).
    */
   readonly database?: Layer.Layer<Store.Store | SqlClient.SqlClient, E> | undefined
-  /** The workflow runner's settings over a database, over `RunWorkflow.defaultShardingConfig`. */
+  /**
+   * Serve as one runner of a cluster whose processes share this PostgreSQL database
+   * (`Store.layerPg(...)`): objects and runs are in the database, each run's workflow executes on
+   * the runner owning its shard, and a stream on any process follows a run wherever it executes
+   * (see `RunWorkflow.layerCluster`). Takes the place of `database`.
+   */
+  readonly cluster?: {
+    readonly database: Layer.Layer<Store.Store | SqlClient.SqlClient | PgClient.PgClient, E>
+  } | undefined
+  /**
+   * The workflow runner's settings over a database: over `RunWorkflow.defaultShardingConfig` for
+   * one process, over `ShardingConfig`'s environment variables and
+   * `RunWorkflow.defaultClusterConfig` for a runner of a cluster.
+   */
   readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
   /**
    * Default: the scripted model (see `Model`). A layer brings a provider of its own, such as
@@ -108,12 +122,24 @@ export const defaultShutdownTimeout: Duration.DurationInput = "10 seconds"
  * @since 0.1.0
  * @category layers
  */
-export const layerEngine = <E = never>(
+export function layerEngine<E = never>(
+  options: Options<E> & { readonly cluster: NonNullable<Options<E>["cluster"]> }
+): Layer.Layer<RunEngine.RunEngine | Store.Store | Model, E | ClusterError>
+export function layerEngine<E = never>(
+  options?: Options<E>
+): Layer.Layer<RunEngine.RunEngine | Store.Store | Model, E | ConfigError.ConfigError>
+export function layerEngine<E = never>(
   options: Options<E> = {}
-): Layer.Layer<RunEngine.RunEngine | Store.Store | Model, E | ConfigError.ConfigError> => {
+): Layer.Layer<RunEngine.RunEngine | Store.Store | Model, E | ClusterError> {
   const model = Layer.isLayer(options.model)
     ? options.model as Layer.Layer<Model>
     : Layer.succeed(Model, (options.model as Model["Type"] | undefined) ?? scripted)
+  if (options.cluster !== undefined) {
+    return RunWorkflow.layerCluster({ timings: options.timings, shardingConfig: options.shardingConfig }).pipe(
+      Layer.provideMerge(options.cluster.database),
+      Layer.provideMerge(model)
+    )
+  }
   if (options.database === undefined) {
     return RunWorkflow.layerMemory(options.timings).pipe(
       Layer.provideMerge(Store.layerMemory),
@@ -125,6 +151,15 @@ export const layerEngine = <E = never>(
     Layer.provideMerge(model)
   )
 }
+
+/**
+ * Why a runner of a cluster could not start: its settings, its database, its address for the
+ * other runners.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClusterError = ConfigError.ConfigError | RunWorkflow.RunnerError | Store.StoreError
 
 /**
  * Starts the server; it stops when the layer's scope closes: it refuses new connections, answers
@@ -157,11 +192,23 @@ export const layerEngine = <E = never>(
  * @since 0.1.0
  * @category layers
  */
-export const layer = <E = never>(options: Options<E> = {}): Layer.Layer<
+export function layer<E = never>(
+  options: Options<E> & { readonly cluster: NonNullable<Options<E>["cluster"]> }
+): Layer.Layer<
+  AssistantsServer | RunEngine.RunEngine | Store.Store | Model,
+  HttpServerError.ServeError | E | ClusterError
+>
+export function layer<E = never>(
+  options?: Options<E>
+): Layer.Layer<
   AssistantsServer | RunEngine.RunEngine | Store.Store | Model,
   HttpServerError.ServeError | E | ConfigError.ConfigError
-> =>
-  Layer.unwrapEffect(Effect.sync(() => {
+>
+export function layer<E = never>(options: Options<E> = {}): Layer.Layer<
+  AssistantsServer | RunEngine.RunEngine | Store.Store | Model,
+  HttpServerError.ServeError | E | ClusterError
+> {
+  return Layer.unwrapEffect(Effect.sync(() => {
     const host = options.host ?? "127.0.0.1"
     const faults = options.faultPlan ? Faults.make(options.faultPlan) : undefined
     const server = createServer()
@@ -170,12 +217,18 @@ export const layer = <E = never>(options: Options<E> = {}): Layer.Layer<
       server,
       options.keepAliveGrace === undefined ? {} : { keepAliveGrace: options.keepAliveGrace }
     )
+    let stopping = false
     const serve = Layer.scopedDiscard(Effect.gen(function*() {
-      yield* HttpServer.serveEffect(yield* Routes.app({ ...options, faults }))
+      yield* HttpServer.serveEffect(
+        yield* Routes.app({ ...options, faults, stopping: Effect.sync(() => stopping) })
+      )
       // added after the handler, so it runs before the handler is removed: the drain still answers
       yield* Effect.addFinalizer(() =>
         Effect.flatMap(
-          graceful.drain(options.shutdownTimeout ?? defaultShutdownTimeout),
+          Effect.zipRight(
+            Effect.sync(() => (stopping = true)),
+            graceful.drain(options.shutdownTimeout ?? defaultShutdownTimeout)
+          ),
           (stats) => options.onStopped ? options.onStopped(stats) : Effect.void
         )
       )
@@ -193,3 +246,4 @@ export const layer = <E = never>(options: Options<E> = {}): Layer.Layer<
       Layer.provide(NodeHttpServer.layer(() => server, { port: options.port ?? 0, host }))
     )
   }))
+}

@@ -16,6 +16,7 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as Effect from "effect/Effect"
 import * as Assistants from "./routes/Assistants.js"
+import * as Health from "./routes/Health.js"
 import * as Messages from "./routes/Messages.js"
 import * as Middleware from "./routes/Middleware.js"
 import * as Runs from "./routes/Runs.js"
@@ -28,7 +29,7 @@ import * as Threads from "./routes/Threads.js"
  * @since 0.1.0
  * @category models
  */
-export type Options = Middleware.Options
+export interface Options extends Middleware.Options, Health.Options {}
 
 /**
  * The router of the 23 endpoints, without the checks of {@link app}.
@@ -47,9 +48,10 @@ export const router = HttpRouter.concatAll(
 /**
  * The router with the API's checks around it: credentials, the `OpenAI-Beta` header, the error
  * envelope for every failure (unknown routes, defects included), and `x-request-id` on every
- * response.
+ * response; beside it `/healthz` and `/readyz` (see `routes/Health`), which need none of these.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const app = (options: Options = {}) => Effect.map(HttpRouter.toHttpApp(router), Middleware.make(options))
+export const app = (options: Options = {}) =>
+  Effect.map(HttpRouter.toHttpApp(router), (routes) => Health.serve(options)(Middleware.make(options)(routes)))

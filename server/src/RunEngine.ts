@@ -136,6 +136,17 @@ export type Event =
   | { readonly event: "thread.run.step.delta"; readonly data: RunStepDelta }
 
 /**
+ * One of the things a process needs to serve (`/readyz` asks each).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Check {
+  readonly name: string
+  readonly ready: Effect.Effect<boolean>
+}
+
+/**
  * @since 0.1.0
  * @category tags
  */
@@ -162,6 +173,8 @@ export class RunEngine extends Context.Tag("effect-assistants/server/RunEngine")
    */
   readonly subscribe: Effect.Effect<Stream.Stream<Event>, never, Scope.Scope>
   readonly timings: Timings
+  /** What this process needs to serve: its database, its events, a cluster's shards. */
+  readonly checks: ReadonlyArray<Check>
 }>() {}
 
 /**

@@ -25,9 +25,12 @@
  * @since 0.1.0
  */
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
-import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as ShardId from "@effect/cluster/ShardId"
+import * as Sharding from "@effect/cluster/Sharding"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
-import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Activity from "@effect/workflow/Activity"
 import * as DurableClock from "@effect/workflow/DurableClock"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
@@ -39,6 +42,7 @@ import type { RunStep } from "effect-assistants/RunStep"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
+import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -46,14 +50,14 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import * as PubSub from "effect/PubSub"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { invalid } from "./ApiError.js"
 import * as Ids from "./Ids.js"
 import { type FunctionSpec, Model, type Output, streamPieces, type ToolCallPiece, type ToolOutput } from "./Model.js"
-import { defaultTimings, type Event, RunEngine, seconds, type Timings, truncate } from "./RunEngine.js"
-import { Store } from "./Store.js"
+import { type Check, defaultTimings, RunEngine, seconds, type Timings, truncate } from "./RunEngine.js"
+import * as RunEvents from "./RunEvents.js"
+import { Store, type StoreError } from "./Store.js"
 
 /**
  * The run's workflow. Its payload is the run's id, which is also its execution id: the run itself
@@ -165,12 +169,20 @@ export const make = (timings: Timings = defaultTimings, options: {
    * `ClusterWorkflowEngine` delivers a signal only after the workflow stopped.
    */
   readonly resumeAfterSignal?: boolean | undefined
+  /**
+   * The name of this process in the log line written at each change of a run's status (with the
+   * run's id); without it, no such line.
+   */
+  readonly runner?: string | undefined
+  /** What `/readyz` checks besides the store, such as the cluster's shards. */
+  readonly checks?: ReadonlyArray<Check> | undefined
 } = {}) =>
   Effect.gen(function*() {
     const store = yield* Store
     const model = yield* Model
     const engine = yield* WorkflowEngine.WorkflowEngine
-    const pubsub = yield* PubSub.unbounded<Event>()
+    const bus = yield* RunEvents.RunEvents
+    const sql = yield* Effect.serviceOption(SqlClient.SqlClient)
     // the turns running in this process, to interrupt the model at a cancel
     const cancels = new Map<string, Deferred.Deferred<void>>()
     const queued = Duration.decode(timings.queued)
@@ -179,9 +191,16 @@ export const make = (timings: Timings = defaultTimings, options: {
     const delta = Duration.decode(timings.delta ?? 0)
     const paced = Duration.greaterThan(delta, Duration.zero)
 
-    const publish = (event: Event) => PubSub.publish(pubsub, event)
-    const saveRun = (run: Run) =>
-      Effect.zipRight(store.runs.put(run), publish({ event: `thread.run.${run.status}`, data: run }))
+    const publish = bus.publish
+    const logged = (run: Run) =>
+      options.runner === undefined ? Effect.void : Effect.logInfo(`run ${run.id} ${run.status} on ${options.runner}`)
+    /** A run's status changed: its event, and its log line. */
+    const changed = (run: Run, event: string = run.status) =>
+      Effect.zipRight(
+        publish({ event: `thread.run.${event}`, data: run }),
+        event === run.status ? logged(run) : Effect.void
+      )
+    const saveRun = (run: Run) => Effect.zipRight(store.runs.put(run), changed(run))
     const saveStep = (s: RunStep, event: string) =>
       Effect.zipRight(store.steps.put(s), publish({ event: `thread.run.step.${event}`, data: s }))
     const saveMessage = (m: Message, event: string) =>
@@ -812,6 +831,16 @@ export const make = (timings: Timings = defaultTimings, options: {
 
     yield* engine.register(RunWorkflow, execute)
 
+    // a cancel made through another process reaches the turn running here through the bus
+    yield* bus.subscribe.pipe(
+      Effect.flatMap(Stream.runForEach((event) => {
+        if (event.event !== "thread.run.cancelling") return Effect.void
+        const latch = cancels.get(event.data.id)
+        return latch === undefined ? Effect.void : Deferred.succeed(latch, undefined)
+      })),
+      Effect.forkScoped
+    )
+
     const resumed = (runId: string) =>
       options.resumeAfterSignal !== true ? Effect.void : Effect.gen(function*() {
         // the window is a few steps of the workflow's own fiber: yields, not time
@@ -829,14 +858,20 @@ export const make = (timings: Timings = defaultTimings, options: {
     const tokenFor = <A extends Schema.Schema.Any>(deferred: DurableDeferred.DurableDeferred<A>, runId: string) =>
       DurableDeferred.tokenFromExecutionId(deferred, { workflow: RunWorkflow, executionId: runId })
 
+    const database: ReadonlyArray<Check> = Option.isNone(sql) ? [] : [{
+      name: "database",
+      ready: sql.value`SELECT 1`.pipe(Effect.as(true), Effect.catchAll(() => Effect.succeed(false)))
+    }]
+
     return RunEngine.of({
       timings,
-      events: Stream.fromPubSub(pubsub),
-      subscribe: Stream.fromPubSub(pubsub, { scoped: true }),
+      events: bus.events,
+      subscribe: bus.subscribe,
+      checks: [...database, { name: "events", ready: bus.ready }, ...(options.checks ?? [])],
       start: (run) =>
         Effect.gen(function*() {
-          yield* publish({ event: "thread.run.created", data: run })
-          yield* publish({ event: "thread.run.queued", data: run })
+          yield* changed(run, "created")
+          yield* changed(run)
           yield* engine.execute(RunWorkflow, { executionId: run.id, payload: { runId: run.id }, discard: true })
         }),
       submitToolOutputs: (run, outputs) =>
@@ -876,7 +911,7 @@ export const make = (timings: Timings = defaultTimings, options: {
             store.runs.put(next),
             DurableDeferred.succeed(signal, { token: tokenFor(signal, run.id), value: outputs })
           ))
-          yield* publish({ event: "thread.run.queued", data: next })
+          yield* changed(next)
           yield* resumed(run.id)
           return next
         }).pipe(Effect.provideService(WorkflowEngine.WorkflowEngine, engine)),
@@ -890,7 +925,7 @@ export const make = (timings: Timings = defaultTimings, options: {
             store.runs.put(next),
             DurableDeferred.succeed(CancelSignal, { token: tokenFor(CancelSignal, run.id), value: undefined })
           ))
-          yield* publish({ event: "thread.run.cancelling", data: next })
+          yield* changed(next)
           yield* resumed(run.id)
           const latch = cancels.get(run.id)
           if (latch !== undefined) yield* Deferred.succeed(latch, undefined)
@@ -924,7 +959,7 @@ export interface Options {
  */
 export const layerMemory = (timings: Partial<Timings> = {}): Layer.Layer<RunEngine, never, Store | Model> =>
   Layer.scoped(RunEngine, make({ ...defaultTimings, ...timings }, { resumeAfterSignal: true })).pipe(
-    Layer.provide(WorkflowEngine.layerMemory)
+    Layer.provide([WorkflowEngine.layerMemory, RunEvents.layerLocal])
   )
 
 /**
@@ -938,10 +973,114 @@ export const layerSql = (
   options: Options = {}
 ): Layer.Layer<RunEngine, ConfigError.ConfigError, Store | Model | SqlClient.SqlClient> =>
   Layer.scoped(RunEngine, make({ ...defaultTimings, ...options.timings })).pipe(
-    Layer.provide(ClusterWorkflowEngine.layer.pipe(
-      Layer.provide(SingleRunner.layer({
-        shardingConfig: { ...defaultShardingConfig, ...options.shardingConfig },
-        runnerStorage: "sql"
-      }))
-    ))
+    Layer.provide([
+      ClusterWorkflowEngine.layer.pipe(
+        Layer.provide(SingleRunner.layer({
+          shardingConfig: { ...defaultShardingConfig, ...options.shardingConfig },
+          runnerStorage: "sql"
+        }))
+      ),
+      RunEvents.layerLocal
+    ])
   )
+
+/**
+ * What a cluster's runners change of `@effect/cluster`'s defaults: messages to a workflow are
+ * polled every second, not every ten, so that a run whose runner was lost goes on quickly once
+ * its shard has moved.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultClusterConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+  entityMessagePollInterval: Duration.seconds(1)
+}
+
+/**
+ * A runner of a cluster could not start: its address for the other runners is taken, say.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunnerError extends Data.TaggedError("RunnerError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** `entityMessagePollInterval` -> `ENTITY_MESSAGE_POLL_INTERVAL`, as `ShardingConfig` reads the environment. */
+const constantCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()
+
+/**
+ * The runner's address as its log lines name it.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const runnerName = (config: Pick<ShardingConfig.ShardingConfig["Type"], "runnerAddress">): string =>
+  Option.match(config.runnerAddress, {
+    onNone: () => "client",
+    onSome: ({ host, port }) => `${host.includes(":") ? `[${host}]` : host}:${port}`
+  })
+
+/**
+ * The run engine as one runner of a cluster: every process on the same PostgreSQL database
+ * serves the whole API, each run's workflow executes on the runner that owns its shard, and the
+ * runners reach each other over `NodeClusterSocket` at their `runnerAddress`. The settings are
+ * `options.shardingConfig`, over `ShardingConfig`'s environment variables (`HOST`, `PORT`,
+ * `SHARD_LOCK_EXPIRATION`, ...), over {@link defaultClusterConfig}. A run's events reach the streams of
+ * every process through the database (see `RunEvents.layerPg`), and each change of a run's status
+ * is logged with the runner's address.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerCluster = (
+  options: Options = {}
+): Layer.Layer<
+  RunEngine,
+  ConfigError.ConfigError | RunnerError | StoreError,
+  Store | Model | SqlClient.SqlClient | PgClient.PgClient
+> =>
+  Layer.unwrapEffect(Effect.map(ShardingConfig.configFromEnv, (fromEnv) => {
+    // our defaults where the environment is silent
+    const unset = Object.fromEntries(
+      Object.entries(defaultClusterConfig).filter(([key]) => process.env[constantCase(key)] === undefined)
+    )
+    const config = { ...fromEnv, ...unset, ...options.shardingConfig }
+    const engine = Layer.scoped(
+      RunEngine,
+      Effect.gen(function*() {
+        const sharding = yield* Sharding.Sharding
+        const shards = Array.from({ length: config.shardsPerGroup }, (_, i) => ShardId.make("default", i + 1))
+        return yield* make({ ...defaultTimings, ...options.timings }, {
+          runner: runnerName(config),
+          checks: [{
+            name: "shards",
+            // this runner took part: it holds shards, and is not stopping
+            ready: Effect.map(sharding.isShutdown, (down) => !down && shards.some(sharding.hasShardId))
+          }]
+        })
+      })
+    )
+    return engine.pipe(
+      Layer.provide(ClusterWorkflowEngine.layer),
+      Layer.provide(
+        // loaded only for a cluster: the sockets, their RPC and serialization
+        Layer.unwrapEffect(
+          Effect.promise(() => import("@effect/platform-node/NodeClusterSocket")).pipe(
+            Effect.map((NodeClusterSocket) => NodeClusterSocket.layer({ storage: "sql", shardingConfig: config }))
+          )
+        ).pipe(
+          Layer.mapError((error) =>
+            error._tag === "SocketServerError"
+              ? new RunnerError({
+                message: `cannot listen for other runners at ${runnerName(config)}: ${error.message}`,
+                cause: error
+              })
+              : error
+          )
+        )
+      ),
+      Layer.provide(RunEvents.layerPg)
+    )
+  }))

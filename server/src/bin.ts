@@ -22,14 +22,22 @@
  * line says which. A database that cannot be opened, reached or migrated is one line on stderr and
  * exit code 1.
  *
+ * `--cluster` makes the process one runner of a cluster on the PostgreSQL database of
+ * `--database-url`: start several, each with its own `--runner-host`/`--runner-port` (the address
+ * the other runners reach it at), and any of them serves the whole API (see the README's
+ * deployment section). `@effect/cluster`'s `ShardingConfig` environment variables (`HOST`, `PORT`,
+ * `SHARD_LOCK_EXPIRATION`, ...) are read too; the flags win over them.
+ *
  * @since 0.1.0
  */
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { readFileSync } from "node:fs"
 import { AssistantsServer, defaultMaxConnections, layer, type Options } from "./AssistantsServer.js"
@@ -37,6 +45,7 @@ import type * as Graceful from "./Graceful.js"
 import * as Limits from "./Limits.js"
 import * as Upstream from "./models/Upstream.js"
 import type { Timings } from "./RunEngine.js"
+import * as RunWorkflow from "./RunWorkflow.js"
 import * as Store from "./Store.js"
 import { describe as describePg } from "./store/Pg.js"
 
@@ -51,6 +60,10 @@ const help = `usage: effect-assistants-server [flags]
   --database-url URL        keep the data in PostgreSQL, e.g. postgres://user@127.0.0.1:5432/db
                             (also: DATABASE_URL)
   --memory                  keep the data in memory: nothing survives the process
+  --cluster                 run as one runner of a cluster on the database of --database-url
+  --runner-host H           with --cluster: the address other runners reach this one at (default localhost;
+                            also: HOST)
+  --runner-port N           with --cluster: the port other runners reach this one at (default 34431; also: PORT)
   --queued-ms N             time a run stays queued (default 250)
   --step-ms N               time of each step of the scripted model (default 400)
   --max-body SIZE           largest request body, e.g. 4mb, 512kb, 1000000 (default 4mb)
@@ -72,7 +85,7 @@ const help = `usage: effect-assistants-server [flags]
   -h, --help                this text`
 
 const usage =
-  "usage: effect-assistants-server [--port N] [--host H] [--api-key K]... [--db PATH | --database-url URL | --memory] (--help lists every flag)"
+  "usage: effect-assistants-server [--port N] [--host H] [--api-key K]... [--db PATH | --database-url URL | --memory] [--cluster] (--help lists every flag)"
 
 /**
  * Where the data goes: the default file unless a flag (or `DATABASE_URL`) says otherwise.
@@ -80,18 +93,30 @@ const usage =
 const defaultDb = "./effect-assistants.db"
 
 interface Storage {
-  readonly database: Options<Store.StoreError>["database"]
+  readonly database?: Options<Store.StoreError>["database"]
+  readonly cluster?: Options<Store.StoreError>["cluster"]
   /** For the ready line. */
   readonly where: string
 }
 
-const storage = (db: string | undefined, databaseUrl: string | undefined, memory: boolean): Storage => {
-  if (memory) return { database: undefined, where: "in memory: nothing is kept" }
+const storage = (
+  db: string | undefined,
+  databaseUrl: string | undefined,
+  memory: boolean,
+  cluster: boolean
+): Storage => {
+  if (cluster && databaseUrl === undefined) {
+    throw new UsageError(`--cluster needs --database-url (or DATABASE_URL): the runners share one PostgreSQL database`)
+  }
+  if (memory) return { where: "in memory: nothing is kept" }
   if (databaseUrl !== undefined) {
     if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
       throw new UsageError(`--database-url needs a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/assistants`)
     }
-    return { database: Store.layerPg({ url: databaseUrl }), where: `in ${describePg(databaseUrl)}` }
+    const database = Store.layerPg({ url: databaseUrl })
+    return cluster
+      ? { cluster: { database }, where: `in ${describePg(databaseUrl)}` }
+      : { database, where: `in ${describePg(databaseUrl)}` }
   }
   const filename = db ?? defaultDb
   return { database: Store.layerSqlite({ filename }), where: `in ${filename}` }
@@ -120,6 +145,9 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
   let db: string | undefined
   let databaseUrl: string | undefined
   let memory = false
+  let cluster = false
+  let runnerHost: string | undefined
+  let runnerPort: number | undefined
   const providerFlags: Array<string> = []
   const time = (value: string, flag: string) => {
     const match = /^(\d+)\s*(ms|s|m)?$/.exec(value)
@@ -161,6 +189,15 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
       case "--memory":
         memory = true
         storageFlags.push(flag)
+        break
+      case "--cluster":
+        cluster = true
+        break
+      case "--runner-host":
+        runnerHost = text()
+        break
+      case "--runner-port":
+        runnerPort = integer(1)
         break
       case "--api-key":
         apiKeys.push(text())
@@ -248,10 +285,27 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
   }
   // the environment's database counts only when no flag chose
   if (storageFlags.length === 0 && env.DATABASE_URL) databaseUrl = env.DATABASE_URL
-  const { database, where } = storage(db, databaseUrl, memory)
+  if (!cluster && (runnerHost !== undefined || runnerPort !== undefined)) {
+    throw new UsageError(`${runnerHost !== undefined ? "--runner-host" : "--runner-port"} needs --cluster`)
+  }
+  if (cluster && (db !== undefined || memory)) {
+    throw new UsageError(`--cluster keeps the data in PostgreSQL: give --database-url, not ${storageFlags[0]}`)
+  }
+  const { cluster: clustered, database, where } = storage(db, databaseUrl, memory, cluster)
+  // as ShardingConfig reads them, so that the ready line names the address in use
+  const address = cluster
+    ? RunnerAddress.make(
+      runnerHost ?? env.HOST ?? "localhost",
+      runnerPort ?? (env.PORT !== undefined && /^\d+$/.test(env.PORT) ? Number(env.PORT) : 34431)
+    )
+    : undefined
   const options: Options<Store.StoreError> & { readonly where: string } = {
-    where,
+    where: address === undefined
+      ? where
+      : `${where}, runner ${RunWorkflow.runnerName({ runnerAddress: Option.some(address) })}`,
     ...(database !== undefined ? { database } : {}),
+    ...(clustered !== undefined ? { cluster: clustered } : {}),
+    ...(address !== undefined ? { shardingConfig: { runnerAddress: Option.some(address) } } : {}),
     port,
     host,
     apiKeys,
@@ -360,7 +414,7 @@ const onStopped = (stats: Graceful.Stats) =>
 /** A database the server cannot open, reach or migrate: the failures that stop it at start. */
 const isDatabaseError = (e: unknown): e is { readonly _tag: string; readonly message: string } => {
   const tag = (e as { readonly _tag?: unknown } | null)?._tag
-  return tag === "StoreError" || tag === "SqlError" || tag === "MigrationError"
+  return tag === "StoreError" || tag === "SqlError" || tag === "MigrationError" || tag === "RunnerError"
 }
 
 NodeRuntime.runMain(

@@ -63,6 +63,13 @@ export * as Routes from "./Routes.js"
 export * as RunEngine from "./RunEngine.js"
 
 /**
+ * Where the run engine publishes each change of a run, and where the streams of runs read them.
+ *
+ * @since 0.1.0
+ */
+export * as RunEvents from "./RunEvents.js"
+
+/**
  * @since 0.1.0
  */
 export * as RunWorkflow from "./RunWorkflow.js"
