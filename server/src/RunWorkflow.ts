@@ -365,6 +365,19 @@ export const make = (timings: Timings = defaultTimings, options: {
         return undefined
       })
 
+    /** Whether the run's workflow holds a cancel (read inside the workflow only). */
+    const cancelRecorded = Effect.flatMap(
+      Effect.serviceOption(WorkflowEngine.WorkflowInstance),
+      Option.match({
+        onNone: () => Effect.succeed(false),
+        onSome: (instance) =>
+          Effect.map(
+            Effect.provideService(engine.deferredResult(CancelSignal), WorkflowEngine.WorkflowInstance, instance),
+            (result) => result !== undefined
+          )
+      })
+    )
+
     /** One model turn: from `queued` to the run's end or to `requires_action`. */
     const turn = (input: {
       readonly runId: string
@@ -379,6 +392,12 @@ export const make = (timings: Timings = defaultTimings, options: {
         const stored = yield* store.runs.get(input.runId)
         // a deleted thread takes its runs with it
         if (stored === undefined || terminalStatuses.has(stored.status)) {
+          return ended
+        }
+        // a cancel is kept with the workflow too: a turn that starts again after its process was
+        // lost sees it even if the lost turn had written over the run's `cancelling`
+        if (stored.status !== "cancelling" && (yield* cancelRecorded)) {
+          yield* end({ run: stored, status: "cancelled" })
           return ended
         }
         const recovered = yield* recover(stored, input)
