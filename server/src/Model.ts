@@ -8,6 +8,9 @@
  *    round (parallel calls). `tool_choice: "required"` calls all of them when none is named; a
  *    named `tool_choice` calls that one. Arguments are generated from each tool's JSON Schema
  *    (see {@link sample}).
+ *    If the latest user message contains `[rounds:2]`, it calls them again in the second round
+ *    (two rounds of tool calls, then the reply), so that a run can be made to wait for tool outputs
+ *    twice.
  * 3. Otherwise it replies with text: `You said: <latest user message>`, or, after tool outputs,
  *    `<name> returned <output>` for each call, joined with `; `.
  *
@@ -285,7 +288,10 @@ const chooseCalls = (input: Input, text: string): ReadonlyArray<FunctionSpec> =>
 }
 
 /**
- * The deterministic scripted model described in the module comment.
+ * The deterministic scripted model described in the module comment: `[fail]` fails the run,
+ * `[incomplete]` ends it incomplete, the function tools named in the latest user message are
+ * called in round 0 (and again in round 1 when the message contains `[rounds:2]`), and otherwise
+ * it replies.
  *
  * @since 0.1.0
  * @category constructors
@@ -300,7 +306,7 @@ export const scripted: Model["Type"] = {
       if (text.includes("[incomplete]")) {
         return { _tag: "Incomplete", reason: "max_completion_tokens" }
       }
-      if (input.round === 0) {
+      if (input.round === 0 || (input.round === 1 && text.includes("[rounds:2]"))) {
         const calls = chooseCalls(input, text)
         if (calls.length > 0) {
           return {

@@ -75,6 +75,24 @@ describe("the scripted model", () => {
       assert.deepStrictEqual(yield* respond("[incomplete]"), { _tag: "Incomplete", reason: "max_completion_tokens" })
     }))
 
+  it.effect("[rounds:2] calls the named tools again in the second round, then replies", () =>
+    Effect.gen(function*() {
+      const first = { name: "get_weather", arguments: "{}", output: "rain", round: 0 }
+      const second = { name: "get_weather", arguments: "{}", output: "sun", round: 1 }
+      const calls = {
+        _tag: "ToolCalls" as const,
+        calls: [{ name: "get_weather", arguments: "{\"city\":\"sample city\"}" }]
+      }
+      assert.deepStrictEqual(yield* respond("get_weather [rounds:2]"), calls)
+      assert.deepStrictEqual(yield* respond("get_weather [rounds:2]", { round: 1, toolOutputs: [first] }), calls)
+      assert.deepStrictEqual(yield* respond("get_weather [rounds:2]", { round: 2, toolOutputs: [first, second] }), {
+        _tag: "Reply",
+        text: "get_weather returned rain; get_weather returned sun"
+      })
+      // without the marker, the second round replies
+      assert.strictEqual((yield* respond("get_weather", { round: 1, toolOutputs: [first] }))._tag, "Reply")
+    }))
+
   it("samples JSON Schemas: const, default, enum, examples, types, arrays, refs", () => {
     assert.deepStrictEqual(
       Model.sample({
