@@ -2,14 +2,17 @@
  * The official `openai` SDK (6.49.0) against the embedded server: what an existing
  * Assistants-shaped application does, with no changes but the base URL.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, it } from "@effect/vitest"
 import { AssistantsServer } from "effect-assistants-server"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import OpenAI from "openai"
 import { fastTimings } from "../utils/Harness.js"
+import { describeStores } from "./stores.js"
 
-describe("the official openai SDK against the embedded server", () => {
-  const runtime = ManagedRuntime.make(AssistantsServer.layer({ apiKeys: ["sk-sdk-test"], timings: fastTimings }))
+describeStores("the official openai SDK against the embedded server", (store) => {
+  const runtime = ManagedRuntime.make(
+    AssistantsServer.layer({ apiKeys: ["sk-sdk-test"], timings: fastTimings, database: store.database() })
+  )
   let openai: OpenAI
 
   beforeAll(async () => {

@@ -3,13 +3,14 @@
  * finishes with the run and messages that `retrieve` returns afterwards, and the non-streaming
  * helpers work with an explicit `stream: false` (the Python SDK always sends it).
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, it } from "@effect/vitest"
 import { AssistantsServer } from "effect-assistants-server"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import OpenAI from "openai"
 import type { AssistantStream } from "openai/lib/AssistantStream"
 import { fastTimings } from "../utils/Harness.js"
 import * as StreamContract from "../utils/StreamContract.js"
+import { describeStores } from "./stores.js"
 
 const lookup = {
   type: "function" as const,
@@ -19,8 +20,8 @@ const lookup = {
   }
 }
 
-describe("the official openai SDK's stream helpers against the embedded server", () => {
-  const runtime = ManagedRuntime.make(AssistantsServer.layer({ timings: fastTimings }))
+describeStores("the official openai SDK's stream helpers against the embedded server", (store) => {
+  const runtime = ManagedRuntime.make(AssistantsServer.layer({ timings: fastTimings, database: store.database() }))
   let openai: OpenAI
   let assistantId: string
 

@@ -13,6 +13,7 @@ import { Assistants, Messages, type Run, Runs, RunSteps, Threads, Tool } from ".
 import * as NodeTransport from "../../src/layers/NodeTransport.js"
 import * as Contract from "../utils/Contract.js"
 import * as Harness from "../utils/Harness.js"
+import { describeStores, describeStoresEach, type StoreKind } from "./stores.js"
 
 const weather = Tool.make({
   name: "get_weather",
@@ -28,13 +29,13 @@ const time = Tool.make({
 
 const transports = [["FetchHttpClient", FetchHttpClient.layer], ["NodeTransport", NodeTransport.layer]] as const
 
-/** Runs `body` against a fresh server, then checks every response it saw against the contract. */
-const liveOver = (transport: Layer.Layer<HttpClient.HttpClient>) =>
+/** Runs `body` against a fresh server on a fresh store, then checks every response it saw against the contract. */
+const liveOver = (transport: Layer.Layer<HttpClient.HttpClient>, store: StoreKind) =>
 <A, E>(
   body: Effect.Effect<A, E, Harness.Services>,
   options: Parameters<typeof Harness.make>[0] = {}
 ) => {
-  const harness = Harness.make({ transport, ...options })
+  const harness = Harness.make({ transport, ...options, server: { ...options.server, database: store.database() } })
   return Effect.gen(function*() {
     const result = yield* body
     assert.deepStrictEqual(harness.violations, [])
@@ -45,9 +46,15 @@ const liveOver = (transport: Layer.Layer<HttpClient.HttpClient>) =>
 const newAssistant = (tools: ReadonlyArray<Tool.Any> = []) =>
   Assistants.create({ model: "gpt-4o", name: "test", tools: tools.map((t) => t.definition) })
 
-/** The client-facing suites run over both transports: the portable one and the Node one we ship. */
-describe.each(transports)("over %s", (_, transport) => {
-  const live = liveOver(transport)
+/**
+ * The client-facing suites run over both transports: the portable one and the Node one we ship,
+ * both over memory and the Node one over each database (the transport is the client's, the store
+ * the server's: crossing them all adds time and no case).
+ */
+const transportsOver = (store: StoreKind) => store.name === "memory" ? transports : transports.slice(1)
+
+describeStoresEach(transportsOver)("over %s", (store, _, transport) => {
+  const live = liveOver(transport, store)
 
   describe("assistants", () => {
     it.live("create, get, modify, list, delete", () =>
@@ -371,20 +378,28 @@ describe.each(transports)("over %s", (_, transport) => {
     it.live("401 when keys are configured and the token is missing or wrong", () =>
       Effect.gen(function*() {
         for (const apiKey of [undefined, Redacted.make("sk-wrong")]) {
-          const harness = Harness.make({ transport, server: { apiKeys: ["sk-right"] }, ...(apiKey ? { apiKey } : {}) })
+          const harness = Harness.make({
+            transport,
+            server: { apiKeys: ["sk-right"], database: store.database() },
+            ...(apiKey ? { apiKey } : {})
+          })
           const error = yield* Effect.flip(Threads.create()).pipe(Effect.provide(harness.layer))
           assert.strictEqual(error._tag, "AuthenticationError")
           assert.deepStrictEqual(harness.violations, [])
         }
-        const ok = Harness.make({ transport, server: { apiKeys: ["sk-right"] }, apiKey: Redacted.make("sk-right") })
+        const ok = Harness.make({
+          transport,
+          server: { apiKeys: ["sk-right"], database: store.database() },
+          apiKey: Redacted.make("sk-right")
+        })
         const thread = yield* Threads.create().pipe(Effect.provide(ok.layer))
         assert.match(thread.id, /^thread_/)
       }))
   })
 })
 
-describe("raw HTTP against the server", () => {
-  const live = liveOver(FetchHttpClient.layer)
+describeStores("raw HTTP against the server", (store) => {
+  const live = liveOver(FetchHttpClient.layer, store)
   const raw = (path: string, init: RequestInit & { beta?: boolean } = {}) =>
     Effect.gen(function*() {
       const { url } = yield* AssistantsServer.AssistantsServer
@@ -474,6 +489,9 @@ describe("raw HTTP against the server", () => {
     })))
 })
 
+// memory only: the test's clock drives the whole server, and over a database that includes the
+// workflow engine's runner (@effect/cluster: shard locks, storage polls, clock messages), which then
+// waits on timers only the test moves, so no run there could be driven deterministically
 describe("the server's clock", () => {
   // the run is driven by the test's clock: no step takes time, and the lifetime passes when the
   // test moves the clock; the test waits on the engine's events, never on the wall clock

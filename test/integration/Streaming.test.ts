@@ -4,7 +4,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, it } from "@effect/vitest"
 import { AssistantsServer, Model } from "effect-assistants-server"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -24,6 +24,7 @@ import {
 } from "../../src/index.js"
 import * as NodeTransport from "../../src/layers/NodeTransport.js"
 import { fastTimings } from "../utils/Harness.js"
+import { describeStoresEach, type StoreKind } from "./stores.js"
 
 const weather = Tool.make({
   name: "get_weather",
@@ -50,21 +51,25 @@ const twoRounds: Model.Model["Type"] = {
 const transports = [["FetchHttpClient", FetchHttpClient.layer], ["NodeTransport", NodeTransport.layer]] as const
 
 /**
- * The server and the client over `transport`, as a user builds it: `AssistantsLive.layer` alone
- * provides the services and the client the streamed calls run over.
+ * The server on a fresh `store` and the client over `transport`, as a user builds it:
+ * `AssistantsLive.layer` alone provides the services and the client the streamed calls run over.
  */
 const against = (
   transport: Layer.Layer<HttpClient.HttpClient>,
+  store: StoreKind,
   server: AssistantsServer.Options = {}
 ) =>
   Layer.provideMerge(
     Layer.unwrapEffect(
       Effect.map(AssistantsServer.AssistantsServer, ({ url }) => AssistantsLive.layer({ baseUrl: url }))
     ).pipe(Layer.provide(transport)),
-    AssistantsServer.layer({ ...server, timings: { ...fastTimings, ...server.timings } })
+    AssistantsServer.layer({ ...server, database: store.database(), timings: { ...fastTimings, ...server.timings } })
   )
 
-describe.each(transports)("streamed runs over %s", (_, transport) => {
+/** Both transports over memory, the Node one over each database (as in Server.test.ts). */
+const transportsOver = (store: StoreKind) => store.name === "memory" ? transports : transports.slice(1)
+
+describeStoresEach(transportsOver)("streamed runs over %s", (store, _, transport) => {
   it.live("createAndRunStream, accumulated: the run, thread, messages and steps equal what reads return after", () =>
     Effect.gen(function*() {
       const assistant = yield* Assistants.create({ model: "gpt-4o" })
@@ -87,7 +92,7 @@ describe.each(transports)("streamed runs over %s", (_, transport) => {
         final.steps,
         (yield* RunSteps.list({ ...ids, order: "asc" })).data
       )
-    }).pipe(Effect.provide(against(transport))))
+    }).pipe(Effect.provide(against(transport, store))))
 
   it.live("a tool call: arguments complete in the folded step, as in the run's required action", () =>
     Effect.gen(function*() {
@@ -130,7 +135,7 @@ describe.each(transports)("streamed runs over %s", (_, transport) => {
       ]])
       const reply = after.messages[0].content[0]
       assert.strictEqual(reply.type === "text" && reply.text.value, "get_weather returned rain")
-    }).pipe(Effect.provide(against(transport))))
+    }).pipe(Effect.provide(against(transport, store))))
 
   it.live("an incomplete run is the final run", () =>
     Effect.gen(function*() {
@@ -142,7 +147,7 @@ describe.each(transports)("streamed runs over %s", (_, transport) => {
       const run = Option.getOrThrow(final.run)
       assert.deepStrictEqual([run.status, run.incompleteDetails?.reason], ["incomplete", "max_completion_tokens"])
       assert.deepStrictEqual(yield* Runs.get({ threadId: run.threadId, runId: run.id }), run)
-    }).pipe(Effect.provide(against(transport))))
+    }).pipe(Effect.provide(against(transport, store))))
 
   it.live("text: the answer word by word", () =>
     Effect.gen(function*() {
@@ -152,7 +157,7 @@ describe.each(transports)("streamed runs over %s", (_, transport) => {
         thread: { messages: [{ role: "user", content: "one two three" }] }
       })))
       assert.deepStrictEqual(Chunk.toArray(words), ["You ", "said: ", "one ", "two ", "three"])
-    }).pipe(Effect.provide(against(transport))))
+    }).pipe(Effect.provide(against(transport, store))))
 
   it.live("the tool loop over one stream: two tool rounds, one continuous stream to the completed run", () =>
     Effect.gen(function*() {
@@ -197,7 +202,7 @@ describe.each(transports)("streamed runs over %s", (_, transport) => {
       ])
       const reply = final.messages[0].content[0]
       assert.match(reply.type === "text" ? reply.text.value : "", /^get_weather returned sunny in sample city; /)
-    }).pipe(Effect.provide(against(transport, { model: twoRounds }))))
+    }).pipe(Effect.provide(against(transport, store, { model: twoRounds }))))
 
   it.live("runToolsStream joins a run started without streaming (polled until it waits), then streams", () =>
     Effect.gen(function*() {
@@ -218,7 +223,7 @@ describe.each(transports)("streamed runs over %s", (_, transport) => {
       assert.strictEqual(last.event, "thread.run.completed")
       assert.isTrue(events.some((e) => e.event === "thread.run.requires_action"))
       assert.isTrue(events.some((e) => e.event === "thread.message.delta"))
-    }).pipe(Effect.provide(against(transport))))
+    }).pipe(Effect.provide(against(transport, store))))
 
   it.live("maxRounds: the run is cancelled and the stream fails with ToolRoundsExceededError", () =>
     Effect.gen(function*() {
@@ -235,7 +240,7 @@ describe.each(transports)("streamed runs over %s", (_, transport) => {
         const run = yield* Runs.get({ threadId: thread.id, runId: error.runId })
         assert.include(["cancelling", "cancelled"], run.status)
       }
-    }).pipe(Effect.provide(against(transport, { model: twoRounds }))))
+    }).pipe(Effect.provide(against(transport, store, { model: twoRounds }))))
 
   it.live("a bad parameter fails before anything is sent", () =>
     Effect.gen(function*() {
@@ -248,5 +253,5 @@ describe.each(transports)("streamed runs over %s", (_, transport) => {
         Stream.runDrain(Runs.createStream({ threadId: "thread_nope", assistantId: "a" }))
       )
       assert.strictEqual(status._tag, "NotFoundError")
-    }).pipe(Effect.provide(against(transport))))
+    }).pipe(Effect.provide(against(transport, store))))
 })
