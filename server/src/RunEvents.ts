@@ -17,6 +17,7 @@
  * @since 0.1.0
  */
 import type * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Message } from "effect-assistants/Message"
 import { Run } from "effect-assistants/Run"
 import { RunStep } from "effect-assistants/RunStep"
@@ -31,7 +32,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import type { Event } from "./RunEngine.js"
-import { failWith } from "./store/Sql.js"
+import { exclusively, failWith } from "./store/Sql.js"
 import type { StoreError } from "./store/Table.js"
 
 /**
@@ -145,11 +146,11 @@ export const makePg: Effect.Effect<RunEvents["Type"], StoreError, PgClient.PgCli
   .gen(function*() {
     const { PgClient } = yield* Effect.promise(() => import("@effect/sql-pg/PgClient"))
     const sql = yield* PgClient
-    yield* sql`CREATE TABLE IF NOT EXISTS ${sql(channel)} (
+    yield* exclusively(sql`CREATE TABLE IF NOT EXISTS ${sql(channel)} (
       seq BIGSERIAL PRIMARY KEY,
       body TEXT NOT NULL,
       created_at TIMESTAMPTZ NOT NULL DEFAULT now()
-    )`.pipe(failWith(`could not create the table ${channel}`))
+    )`).pipe(Effect.provideService(SqlClient.SqlClient, sql), failWith(`could not create the table ${channel}`))
     const local = yield* makeLocal
     // a probe is a notification of this process's own: it comes back once the connection listens
     const probes = new Map<string, Deferred.Deferred<void>>()

@@ -58,6 +58,7 @@ import { type FunctionSpec, Model, type Output, streamPieces, type ToolCallPiece
 import { type Check, defaultTimings, RunEngine, seconds, type Timings, truncate } from "./RunEngine.js"
 import * as RunEvents from "./RunEvents.js"
 import { Store, type StoreError } from "./Store.js"
+import * as Sql from "./store/Sql.js"
 
 /**
  * The run's workflow. Its payload is the run's id, which is also its execution id: the run itself
@@ -369,7 +370,8 @@ export const make = (timings: Timings = defaultTimings, options: {
     const cancelRecorded = Effect.flatMap(
       Effect.serviceOption(WorkflowEngine.WorkflowInstance),
       Option.match({
-        onNone: () => Effect.succeed(false),
+        onNone: () =>
+          Effect.succeed(false),
         onSome: (instance) =>
           Effect.map(
             Effect.provideService(engine.deferredResult(CancelSignal), WorkflowEngine.WorkflowInstance, instance),
@@ -547,8 +549,7 @@ export const make = (timings: Timings = defaultTimings, options: {
               content: streamedText === "" ? [] : [{ type: "text", text: { value: streamedText, annotations: [] } }]
             }, "incomplete")
           })
-        const estimatedPrompt = words(instructions) + messages.reduce((n, m) =>
-          n + words(messageText(m)), 0)
+        const estimatedPrompt = words(instructions) + messages.reduce((n, m) => n + words(messageText(m)), 0)
         // a cancel arriving while the model works interrupts it: the upstream request is aborted
         const answered = yield* Effect.raceFirst(
           Effect.map(
@@ -1081,7 +1082,8 @@ export const layerCluster = (
         })
       })
     )
-    return engine.pipe(
+    // runners started together take turns to create the cluster's tables
+    return Sql.layerExclusively(engine.pipe(
       Layer.provide(ClusterWorkflowEngine.layer),
       Layer.provide(
         // loaded only for a cluster: the sockets, their RPC and serialization
@@ -1101,5 +1103,5 @@ export const layerCluster = (
         )
       ),
       Layer.provide(RunEvents.layerPg)
-    )
+    ))
   }))

@@ -163,17 +163,21 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
       i++
       return value
     }
-    const integer = (min = 0) => {
+    const integer = (min = 0, max = Number.MAX_SAFE_INTEGER) => {
       const n = Number(value)
-      if (value === undefined || !/^\d+$/.test(value) || n < min) {
-        throw new UsageError(`${flag} needs an integer of at least ${min}`)
+      if (value === undefined || !/^\d+$/.test(value) || n < min || n > max) {
+        throw new UsageError(
+          max === Number.MAX_SAFE_INTEGER
+            ? `${flag} needs an integer of at least ${min}`
+            : `${flag} needs an integer from ${min} to ${max}`
+        )
       }
       i++
       return n
     }
     switch (flag) {
       case "--port":
-        port = integer()
+        port = integer(0, 65535)
         break
       case "--host":
         host = text()
@@ -197,7 +201,7 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
         runnerHost = text()
         break
       case "--runner-port":
-        runnerPort = integer(1)
+        runnerPort = integer(1, 65535)
         break
       case "--api-key":
         apiKeys.push(text())

@@ -534,15 +534,10 @@ describe.skipIf(pgSkipped !== undefined)("a cluster of runners on one PostgreSQL
     { timeout: 60_000 }
   )
 
-  // Skipped: it fails about one start in five, so it cannot be a deterministic test. Runners
-  // started together on a fresh database race to create its tables (`CREATE TABLE IF NOT EXISTS`
-  // is not safe against a concurrent create in PostgreSQL): one of them exits 1 with "could not
-  // create the table effect_assistants_run_events: duplicate key value violates unique constraint
-  // "pg_class_relname_nsp_index"", "could not migrate the database: relation
-  // "effect_assistants_migrations" already exists", or an unhandled SqlError (duplicate
-  // "pg_type_typname_nsp_index") from the cluster's own tables. Unskip once the first start is
-  // serialized (an advisory lock around the migrations, say).
-  it.scopedLive.skip(
+  // `CREATE TABLE IF NOT EXISTS` is not safe against a concurrent create in PostgreSQL: runners
+  // started together on a fresh database take turns on an advisory lock for their schema work
+  // (the store's migrations, the run events' table, the cluster's tables)
+  it.scopedLive(
     "runners started at the same time on a fresh database all start",
     () =>
       Effect.gen(function*() {
@@ -600,10 +595,7 @@ describe("the bin's cluster flags", () => {
     { timeout: 30_000 }
   )
 
-  // Fails: `--runner-port 70000` passes the flag's check (an integer of at least 1) and reaches
-  // the runner's socket server only once the database is open; here the database cannot be
-  // reached (exit 1), and with one that can, the socket server throws a RangeError: an ERROR log
-  // with its stack trace and exit code 1. Not a usage error.
+  // checked with the other flags, before the database is opened
   it.live("a runner port out of range is a usage error, exit code 2", () =>
     Effect.gen(function*() {
       const result = yield* usage([

@@ -19,9 +19,11 @@ import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import type * as EffectScope from "effect/Scope"
+import * as EffectScope from "effect/Scope"
 import * as Ids from "../Ids.js"
 import { type Page, type PageQuery, type Scope, type Service, StoreError, type Table, type Where } from "./Table.js"
 
@@ -108,14 +110,66 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
  * @since 0.1.0
  * @category migrations
  */
-export const migrate: Effect.Effect<void, StoreError, SqlClient.SqlClient> = Migrator.make({})({
-  loader: Migrator.fromRecord(migrations),
-  table: migrationsTable
-}).pipe(
+export const migrate: Effect.Effect<void, StoreError, SqlClient.SqlClient> = Effect.suspend(() =>
+  exclusively(
+    Migrator.make({})({
+      loader: Migrator.fromRecord(migrations),
+      table: migrationsTable
+    })
+  )
+).pipe(
   // a failed migration is a defect of the Migrator: it is reported the same way
   failWith("could not migrate the database"),
   Effect.asVoid
 )
+
+/**
+ * The advisory lock that the start-ups of processes on one PostgreSQL database take turns on:
+ * `CREATE TABLE IF NOT EXISTS` run by two of them at once can fail in one.
+ */
+const startupLock = 4_541_000_021
+
+/** Set while the lock is held: schema work nested in it (a layer's) does not wait for it again. */
+const holdingStartupLock = FiberRef.unsafeMake(false)
+
+/**
+ * Runs `self` (schema work) holding the start-up lock, on PostgreSQL; as it is elsewhere. The
+ * lock is held on a connection of its own (`self` may fail a statement on purpose, which would
+ * end a transaction around it), and given back at the end.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const exclusively = <A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | StoreError, R | SqlClient.SqlClient> =>
+  Effect.flatMap(Effect.zip(SqlClient.SqlClient, FiberRef.get(holdingStartupLock)), ([sql, holding]) => {
+    if (holding || !sql.onDialectOrElse({ pg: () => true, orElse: () => false })) return self
+    return Effect.gen(function*() {
+      const held = yield* EffectScope.make()
+      return yield* Effect.gen(function*() {
+        const connection = yield* Effect.tap(
+          EffectScope.extend(sql.reserve, held),
+          (connection) => connection.executeRaw(`SELECT pg_advisory_lock(${startupLock})`, [])
+        ).pipe(failWith("could not take the start-up lock"))
+        return yield* self.pipe(
+          Effect.locally(holdingStartupLock, true),
+          Effect.ensuring(Effect.ignore(connection.executeRaw(`SELECT pg_advisory_unlock(${startupLock})`, [])))
+        )
+      }).pipe(Effect.ensuring(EffectScope.close(held, Exit.void)))
+    })
+  })
+
+/**
+ * Builds `layer` holding the start-up lock (see {@link exclusively}): for layers that create their
+ * tables as they start (`@effect/cluster`'s storage).
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const layerExclusively = <A, E, R>(
+  layer: Layer.Layer<A, E, R>
+): Layer.Layer<A, E | StoreError, R | SqlClient.SqlClient> => Layer.scopedContext(exclusively(Layer.build(layer)))
 
 const isSqlError = (e: unknown): e is SqlError =>
   typeof e === "object" && e !== null && (e as { readonly _tag?: unknown })._tag === "SqlError"
