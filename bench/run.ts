@@ -205,8 +205,9 @@ const serverLists = (): Record<string, Record<string, number>> => {
 
 /**
  * A benchmark of the server package run as its own process (`npx tsx bench/<file>.ts ...`), which
- * prints its rows as JSON on its last line: the server's model turns (`serverModels.ts`, issue 19)
- * and its stores (`stores.ts`, issue 20). The server is its dist/, as for the lists.
+ * prints its rows as JSON on its last line: the server's model turns (`serverModels.ts`, issue 19),
+ * its stores (`stores.ts`, issue 20) and its cluster (`cluster.ts`, issue 21). The server is its
+ * dist/, as for the lists.
  */
 const childRows = (file: string, args: ReadonlyArray<string>): unknown => {
   const result = spawnSync(process.execPath, ["--import", "tsx", `${root}bench/${file}`, ...args], {
@@ -309,6 +310,7 @@ const main = async () => {
   const server = await startServer()
   const results: Record<string, Record<string, Record<string, number>>> = {}
   let storeRows: ReadonlyArray<StoreRow> = []
+  let clusterRows: ReadonlyArray<StoreRow> = []
   try {
     const scenarios = Object.keys(sizes) as Array<Scenario>
     for (const scenario of scenarios) {
@@ -365,6 +367,9 @@ const main = async () => {
     log("stores")
     storeRows = childRows("stores.ts", quick ? ["--quick"] : []) as ReadonlyArray<StoreRow>
     log(JSON.stringify(storeRows))
+    log("cluster")
+    clusterRows = childRows("cluster.ts", quick ? ["--quick"] : []) as ReadonlyArray<StoreRow>
+    log(JSON.stringify(clusterRows))
     log("cold start")
     const added = coldStart(`${out}/programs/base-import.mjs`, `${out}/programs/client-import.mjs`)
     const imported = coldStart(`${out}/programs/openai-import.mjs`, `${out}/programs/client-import.mjs`)
@@ -437,9 +442,9 @@ const main = async () => {
   }
   writeFileSync(
     `${resultsDir}/results${quick ? "-quick" : ""}.json`,
-    `${JSON.stringify({ meta, sizes, results, stores: storeRows }, null, 2)}\n`
+    `${JSON.stringify({ meta, sizes, results, stores: storeRows, cluster: clusterRows }, null, 2)}\n`
   )
-  const { markdown, svg } = report(meta, results, storeRows)
+  const { markdown, svg } = report(meta, results, storeRows, clusterRows)
   writeFileSync(`${resultsDir}/results${quick ? "-quick" : ""}.md`, markdown)
   writeFileSync(`${resultsDir}/ratios${quick ? "-quick" : ""}.svg`, svg)
   log(markdown)
@@ -572,7 +577,8 @@ const fmt = (
 const report = (
   meta: Record<string, unknown>,
   results: Record<string, Record<string, Record<string, number>>>,
-  storeRows: ReadonlyArray<StoreRow>
+  storeRows: ReadonlyArray<StoreRow>,
+  clusterRows: ReadonlyArray<StoreRow>
 ) => {
   const clients = Adapters.names
   const lines: Array<string> = []
@@ -832,6 +838,23 @@ const report = (
     lines.push("Through the bin over loopback (`bench/stores.ts`).", "")
     lines.push("| measure | value | target | met |", "| --- | ---: | ---: | --- |")
     for (const row of storeRows) {
+      lines.push(
+        `| ${row.name} | ${fmt(row.value)} ${row.unit} | ${row.target ?? ""} | ${
+          row.met === undefined ? "" : row.met ? "yes" : "no"
+        } |`
+      )
+    }
+    lines.push("")
+  }
+  // issue 21: the cluster
+  if (clusterRows.length > 0) {
+    lines.push("## The server's cluster (issue 21)", "")
+    lines.push(
+      "Runners of `--cluster` on one PostgreSQL database, the scripted model at zero latency (`bench/cluster.ts`); every process on this machine's cores.",
+      ""
+    )
+    lines.push("| measure | value | target | met |", "| --- | ---: | ---: | --- |")
+    for (const row of clusterRows) {
       lines.push(
         `| ${row.name} | ${fmt(row.value)} ${row.unit} | ${row.target ?? ""} | ${
           row.met === undefined ? "" : row.met ? "yes" : "no"
