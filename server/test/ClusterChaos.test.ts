@@ -1,9 +1,9 @@
 /**
  * The cluster under chaos: three runners (`--cluster`) on one fresh PostgreSQL database, with the
  * cluster's shard-lock expiry and message polling shortened (see `utils/cluster.ts`), run 300 runs
- * while one of two runners is killed with SIGKILL and started again every few seconds. The third
- * runner is spared, so the HTTP API always has a live process; the killed ones own shards and
- * execute runs like it.
+ * while one of two runners is killed with SIGKILL, down for a second, started again, and the next
+ * killed 1.5 to 3 s after it is back. The third runner is spared, so the HTTP API always has a
+ * live process; the killed ones own shards and execute runs like it.
  *
  * Each run is scripted up front (the scripted model, see `Model.scripted`): a third call a tool in
  * two rounds (`[rounds:2]`), others in one round, reply at once, fail (`[fail]`), or are cancelled
@@ -158,6 +158,15 @@ const timeOf = (line: string, since: number): number | undefined => {
   return date.getTime() < since - 3_600_000 ? date.getTime() + 86_400_000 : date.getTime()
 }
 
+/** `HH:MM:SS.mmm`, local time as the runners' log lines. */
+const clock = (at: number) => {
+  const d = new Date(at)
+  const two = (n: number) => String(n).padStart(2, "0")
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${
+    String(d.getMilliseconds()).padStart(3, "0")
+  }`
+}
+
 interface Change {
   readonly run: string
   readonly status: string
@@ -188,6 +197,7 @@ describe.skipIf(pgSkipped !== undefined)("a cluster of 3 runners, one killed and
         const runners = [first, ...yield* Effect.all([start, start], { concurrency: "unbounded" })]
         // every process each runner was, for its log lines (a killed one's output is complete)
         const lives: Array<Bin.Child> = runners.map((r) => r.child())
+        const livesOf: Array<string> = runners.map((r) => r.name)
         const stats = { refused: 0, cut: 0, serverErrors: [] as Array<string>, reconciled: 0 }
 
         const attempt = (base: string, method: string, path: string, body: unknown) =>
@@ -282,18 +292,21 @@ describe.skipIf(pgSkipped !== undefined)("a cluster of 3 runners, one killed and
         )
 
         const chaosDone = { value: false }
-        const kills: Array<{ readonly victim: string; readonly at: number }> = []
+        const kills: Array<{ readonly victim: string; readonly at: number; ready?: number }> = []
         const chaos = Effect.gen(function*() {
           for (let n = 0; n < 60 && !chaosDone.value; n++) {
-            yield* Effect.sleep(Duration.millis(2000 + Math.floor(rand() * 2000)))
+            yield* Effect.sleep(Duration.millis(1500 + Math.floor(rand() * 1500)))
             if (chaosDone.value) break
             // runners[0] is spared
             const victim = pick(runners.slice(1))
-            kills.push({ victim: victim.name, at: Date.now() })
+            const kill: (typeof kills)[number] = { victim: victim.name, at: Date.now() }
+            kills.push(kill)
             yield* victim.kill
             yield* Effect.sleep("1 second")
             yield* victim.restart
+            kill.ready = Date.now()
             lives.push(victim.child())
+            livesOf.push(victim.name)
           }
         })
 
@@ -552,10 +565,10 @@ describe.skipIf(pgSkipped !== undefined)("a cluster of 3 runners, one killed and
         const seconds = (finished - started) / 1000
         // the log lines of the runs with a problem, with the process (life) and fiber that wrote them
         const logOf = new Map<string, Array<string>>(problems.map((p) => [p.run, []]))
-        let unhealthy = 0
+        const unhealthy: Array<string> = []
         lives.forEach((child, life) => {
           for (const line of (child.stdout() + child.stderr()).split("\n")) {
-            if (line.includes("Shard lock storage is unhealthy")) unhealthy++
+            if (line.includes("Shard lock storage is unhealthy")) unhealthy.push(`${line.slice(1, 13)} (life ${life})`)
             const run = /run (run_[0-9a-z]+) /.exec(line)?.[1]
             if (run !== undefined) logOf.get(run)?.push(`${line} (life ${life})`)
           }
@@ -581,7 +594,13 @@ describe.skipIf(pgSkipped !== undefined)("a cluster of 3 runners, one killed and
             `${stats.reconciled} writes read back`,
             ...stats.serverErrors.slice(0, 5).map((e) => `    ${e}`),
             `  shard lock storage unhealthy (its refresh timed out; the runner interrupts its entities): ` +
-            `${unhealthy} times`,
+            `${unhealthy.length} times${unhealthy.length > 0 ? ": " : ""}${unhealthy.join(", ")}`,
+            `  processes (lives): ${livesOf.map((name, life) => `${life} ${name}`).join(", ")}`,
+            `  kills (restarted, ready): ${
+              kills.map((k) => `${clock(k.at)} ${k.victim} (${k.ready === undefined ? "-" : clock(k.ready)})`).join(
+                ", "
+              )
+            }`,
             `  problems: ${problems.length}`,
             ...problems.slice(0, 20).flatMap((p, k) => [
               `    ${p.what}`,
