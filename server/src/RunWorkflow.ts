@@ -549,6 +549,22 @@ export const make = (timings: Timings = defaultTimings, options: {
               content: streamedText === "" ? [] : [{ type: "text", text: { value: streamedText, annotations: [] } }]
             }, "incomplete")
           })
+        /** The reply is written: its message, its step and the run complete together. */
+        const replied = (message: Message, messageStep: RunStep, text: string) =>
+          Effect.gen(function*() {
+            const now = yield* seconds
+            const latest = yield* current(run)
+            yield* store.transaction(Effect.gen(function*() {
+              yield* saveMessage({
+                ...message,
+                status: "completed",
+                completedAt: now,
+                content: [{ type: "text", text: { value: text, annotations: [] } }]
+              }, "completed")
+              yield* saveStep({ ...messageStep, status: "completed", completedAt: now, usage: usage() }, "completed")
+              yield* finish(latest, "completed", { completedAt: now, usage: usage() })
+            }))
+          })
         const estimatedPrompt = words(instructions) + messages.reduce((n, m) => n + words(messageText(m)), 0)
         // a cancel arriving while the model works interrupts it: the upstream request is aborted
         const answered = yield* Effect.raceFirst(
@@ -589,26 +605,31 @@ export const make = (timings: Timings = defaultTimings, options: {
         if (counted && run.maxPromptTokens !== null && promptTokens > run.maxPromptTokens) {
           output = { _tag: "Incomplete", reason: "max_prompt_tokens" }
         }
-        if (streamed !== undefined && output._tag !== "Reply") {
-          if (output._tag === "ToolCalls") {
-            if (streamedDone === undefined) yield* completeStreamed
-            // completed as the calls began, before this turn's counts were known
-            else yield* store.steps.put({ ...streamedDone, usage: usage() })
-          } else {
-            yield* endStreamed(output._tag === "Fail" ? "run_failed" : "max_tokens")
-          }
+        if (streamed !== undefined && output._tag === "ToolCalls") {
+          if (streamedDone === undefined) yield* completeStreamed
+          // completed as the calls began, before this turn's counts were known
+          else yield* store.steps.put({ ...streamedDone, usage: usage() })
         }
+        // the turn's last writes and the run's end are one transaction: a turn cut short between
+        // them would be made again, and its reply written twice
         switch (output._tag) {
           case "Fail": {
-            yield* finish(run, "failed", {
-              failedAt: yield* seconds,
-              lastError: { code: output.code, message: output.message },
-              usage: usage()
-            })
+            const failedAt = yield* seconds
+            yield* store.transaction(Effect.zipRight(
+              endStreamed("run_failed"),
+              finish(run, "failed", {
+                failedAt,
+                lastError: { code: output.code, message: output.message },
+                usage: usage()
+              })
+            ))
             return ended
           }
           case "Incomplete": {
-            yield* finish(run, "incomplete", { incompleteDetails: { reason: output.reason }, usage: usage() })
+            yield* store.transaction(Effect.zipRight(
+              endStreamed("max_tokens"),
+              finish(run, "incomplete", { incompleteDetails: { reason: output.reason }, usage: usage() })
+            ))
             return ended
           }
           case "ToolCalls": {
@@ -675,18 +696,7 @@ export const make = (timings: Timings = defaultTimings, options: {
           case "Reply": {
             if (streamed !== undefined) {
               if (!counted) completionTokens += words(output.text)
-              const now = yield* seconds
-              yield* saveMessage({
-                ...streamed.message,
-                status: "completed",
-                completedAt: now,
-                content: [{ type: "text", text: { value: output.text, annotations: [] } }]
-              }, "completed")
-              yield* saveStep(
-                { ...streamed.step, status: "completed", completedAt: now, usage: usage() },
-                "completed"
-              )
-              yield* finish(yield* current(run), "completed", { completedAt: now, usage: usage() })
+              yield* replied(streamed.message, streamed.step, output.text)
               return ended
             }
             const { message, step: messageStep } = yield* openMessage
@@ -726,15 +736,7 @@ export const make = (timings: Timings = defaultTimings, options: {
               return ended
             }
             if (!counted) completionTokens += words(output.text)
-            const now = yield* seconds
-            yield* saveMessage({
-              ...message,
-              status: "completed",
-              completedAt: now,
-              content: [{ type: "text", text: { value: output.text, annotations: [] } }]
-            }, "completed")
-            yield* saveStep({ ...messageStep, status: "completed", completedAt: now, usage: usage() }, "completed")
-            yield* finish(yield* current(run), "completed", { completedAt: now, usage: usage() })
+            yield* replied(message, messageStep, output.text)
             return ended
           }
         }
