@@ -167,7 +167,7 @@ export const make = (timings: Timings = defaultTimings, options: {
    * is not running, so a signal that lands between the wait's look and its suspension would leave
    * the run waiting. After each signal the engine follows the workflow until it stops and resumes
    * it then (a resume of a workflow that saw the signal replays and waits again: harmless).
-   * `ClusterWorkflowEngine` delivers a signal only after the workflow stopped.
+   * Over `ClusterWorkflowEngine` the workflow is resumed after the signal's transaction commits.
    */
   readonly resumeAfterSignal?: boolean | undefined
   /**
@@ -863,8 +863,20 @@ export const make = (timings: Timings = defaultTimings, options: {
       Effect.forkScoped
     )
 
+    const scope = yield* Effect.scope
+    /**
+     * After a signal's transaction commits. `ClusterWorkflowEngine` hands a signal to the workflow
+     * as it is written, inside the transaction: on PostgreSQL the workflow may look for it on
+     * another connection before the commit, miss it, and suspend again. It is resumed now, and
+     * once more a moment later, for a look that was under way as this one began.
+     */
+    const nudge = (runId: string) =>
+      Effect.zipRight(
+        engine.resume(RunWorkflow, runId),
+        Effect.forkIn(Effect.delay(engine.resume(RunWorkflow, runId), "1 second"), scope)
+      )
     const resumed = (runId: string) =>
-      options.resumeAfterSignal !== true ? Effect.void : Effect.gen(function*() {
+      options.resumeAfterSignal !== true ? nudge(runId) : Effect.gen(function*() {
         // the window is a few steps of the workflow's own fiber: yields, not time
         for (let i = 0; i < 1000; i++) {
           const result = yield* engine.poll(RunWorkflow, runId)

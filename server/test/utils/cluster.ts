@@ -10,11 +10,13 @@ import * as Bin from "./bin.js"
 
 /**
  * Shortened from `@effect/cluster`'s defaults (a shard lock expires after 35 s, messages are
- * polled every 10 s): a killed runner's shards move within a few seconds.
+ * polled every 10 s): a killed runner's shards move within a few seconds. The lock refresh keeps
+ * two seconds: a refresh slower than its interval counts the runner's locks as lost (all its runs
+ * are interrupted, to resume), which a loaded 2-core machine met often with one second.
  */
 export const fastFailover: Record<string, string> = {
-  SHARD_LOCK_EXPIRATION: "3 seconds",
-  SHARD_LOCK_REFRESH_INTERVAL: "1 second",
+  SHARD_LOCK_EXPIRATION: "6 seconds",
+  SHARD_LOCK_REFRESH_INTERVAL: "2 seconds",
   REFRESH_ASSIGNMENTS_INTERVAL: "1 second",
   ENTITY_MESSAGE_POLL_INTERVAL: "500 millis",
   RUNNER_HEALTH_CHECK_INTERVAL: "2 seconds",
