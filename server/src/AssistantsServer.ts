@@ -16,7 +16,6 @@ import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
-import type * as PgClient from "@effect/sql-pg/PgClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -72,7 +71,7 @@ export interface Options<E = never> extends Routes.Options {
    * (see `RunWorkflow.layerCluster`). Takes the place of `database`.
    */
   readonly cluster?: {
-    readonly database: Layer.Layer<Store.Store | SqlClient.SqlClient | PgClient.PgClient, E>
+    readonly database: Layer.Layer<Store.Store | SqlClient.SqlClient, E>
   } | undefined
   /**
    * The workflow runner's settings over a database: over `RunWorkflow.defaultShardingConfig` for

@@ -16,8 +16,8 @@
  *
  * @since 0.1.0
  */
-import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Message } from "effect-assistants/Message"
 import { Run } from "effect-assistants/Run"
 import { RunStep } from "effect-assistants/RunStep"
@@ -33,7 +33,7 @@ import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import type { Event } from "./RunEngine.js"
 import { exclusively, failWith } from "./store/Sql.js"
-import type { StoreError } from "./store/Table.js"
+import { StoreError } from "./store/Table.js"
 
 /**
  * @since 0.1.0
@@ -137,20 +137,33 @@ export const decode = (json: string): Event => {
 }
 
 /**
+ * What `@effect/sql-pg`'s client adds to `SqlClient` that the bus uses, looked for on the client
+ * in context, so that these types need no PostgreSQL driver's.
+ */
+interface Listening {
+  readonly listen: (channel: string) => Stream.Stream<string, SqlError>
+}
+
+const canListen = (sql: SqlClient.SqlClient): sql is SqlClient.SqlClient & Listening =>
+  sql.onDialectOrElse({ pg: () => true, orElse: () => false }) && "listen" in sql && typeof sql.listen === "function"
+
+/**
  * The bus on PostgreSQL (see the module's comment). The table it needs is created if missing.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makePg: Effect.Effect<RunEvents["Type"], StoreError, PgClient.PgClient | Scope.Scope> = Effect
+export const makePg: Effect.Effect<RunEvents["Type"], StoreError, SqlClient.SqlClient | Scope.Scope> = Effect
   .gen(function*() {
-    const { PgClient } = yield* Effect.promise(() => import("@effect/sql-pg/PgClient"))
-    const sql = yield* PgClient
+    const sql = yield* SqlClient.SqlClient
+    if (!canListen(sql)) {
+      return yield* Effect.fail(new StoreError({ message: "run events across processes need PostgreSQL" }))
+    }
     yield* exclusively(sql`CREATE TABLE IF NOT EXISTS ${sql(channel)} (
       seq BIGSERIAL PRIMARY KEY,
       body TEXT NOT NULL,
       created_at TIMESTAMPTZ NOT NULL DEFAULT now()
-    )`).pipe(Effect.provideService(SqlClient.SqlClient, sql), failWith(`could not create the table ${channel}`))
+    )`).pipe(failWith(`could not create the table ${channel}`))
     const local = yield* makeLocal
     // a probe is a notification of this process's own: it comes back once the connection listens
     const probes = new Map<string, Deferred.Deferred<void>>()
@@ -226,4 +239,4 @@ export const makePg: Effect.Effect<RunEvents["Type"], StoreError, PgClient.PgCli
  * @since 0.1.0
  * @category layers
  */
-export const layerPg: Layer.Layer<RunEvents, StoreError, PgClient.PgClient> = Layer.scoped(RunEvents, makePg)
+export const layerPg: Layer.Layer<RunEvents, StoreError, SqlClient.SqlClient> = Layer.scoped(RunEvents, makePg)

@@ -25,11 +25,11 @@
  * @since 0.1.0
  */
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import * as MessageStorage from "@effect/cluster/MessageStorage"
 import * as ShardId from "@effect/cluster/ShardId"
 import * as Sharding from "@effect/cluster/Sharding"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
-import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Activity from "@effect/workflow/Activity"
 import * as DurableClock from "@effect/workflow/DurableClock"
@@ -50,6 +50,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { invalid } from "./ApiError.js"
@@ -1041,6 +1042,9 @@ export class RunnerError extends Data.TaggedError("RunnerError")<{
   readonly cause?: unknown
 }> {}
 
+/** How often a runner has the unprocessed messages of its shards read again (see `layerCluster`). */
+const resetInterval = "5 seconds"
+
 /** `entityMessagePollInterval` -> `ENTITY_MESSAGE_POLL_INTERVAL`, as `ShardingConfig` reads the environment. */
 const constantCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()
 
@@ -1073,7 +1077,7 @@ export const layerCluster = (
 ): Layer.Layer<
   RunEngine,
   ConfigError.ConfigError | RunnerError | StoreError,
-  Store | Model | SqlClient.SqlClient | PgClient.PgClient
+  Store | Model | SqlClient.SqlClient
 > =>
   Layer.unwrapEffect(Effect.map(ShardingConfig.configFromEnv, (fromEnv) => {
     // our defaults where the environment is silent
@@ -1085,7 +1089,22 @@ export const layerCluster = (
       RunEngine,
       Effect.gen(function*() {
         const sharding = yield* Sharding.Sharding
+        const storage = yield* MessageStorage.MessageStorage
         const shards = Array.from({ length: config.shardsPerGroup }, (_, i) => ShardId.make("default", i + 1))
+        // A workflow's message read from storage is not read again for ten minutes unless its shard
+        // is reset, and some are read without being processed: skipped while the same request was
+        // running, then cut short with no reply (its runner lost its shard locks, or stopped).
+        // Resetting the shards this runner holds every few seconds has them read again; the ones
+        // running still are skipped again.
+        yield* Effect.suspend(() => {
+          const held = shards.filter(sharding.hasShardId)
+          return held.length === 0 ? Effect.void : storage.resetShards(held)
+        }).pipe(
+          Effect.catchAllCause((cause) => Effect.logWarning("could not reset the shards' messages", cause)),
+          Effect.repeat(Schedule.spaced(resetInterval)),
+          Effect.delay(resetInterval),
+          Effect.forkScoped
+        )
         return yield* make({ ...defaultTimings, ...options.timings }, {
           runner: runnerName(config),
           checks: [{

@@ -9,7 +9,6 @@
  *
  * @since 0.1.0
  */
-import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Message } from "effect-assistants/Message"
 import type { Run } from "effect-assistants/Run"
@@ -328,19 +327,15 @@ export const layerMemory: Layer.Layer<Store> = Layer.effect(Store, makeMemory)
  * The store on an `SqlClient`, its schema migrated first; the client stays available beside it,
  * for other tables on the same database (the workflow engine's).
  */
-const layerSql = <C extends SqlClient.SqlClient, E, X = never>(
-  open: Effect.Effect<C, E, EffectScope.Scope>,
-  writer: (sql: SqlClient.SqlClient) => Effect.Effect<Sql.Writer, never, EffectScope.Scope>,
-  extra: (client: C) => Effect.Effect<Context.Context<X>> = () => Effect.succeed(Context.empty() as Context.Context<X>)
+const layerSql = <E>(
+  open: Effect.Effect<SqlClient.SqlClient, E, EffectScope.Scope>,
+  writer: (sql: SqlClient.SqlClient) => Effect.Effect<Sql.Writer, never, EffectScope.Scope>
 ) =>
   Layer.scopedContext(Effect.gen(function*() {
     const client = yield* open
     yield* Effect.provideService(Sql.migrate, SqlClient.SqlClient, client)
     const store = yield* Effect.provideService(Sql.make(yield* writer(client)), SqlClient.SqlClient, client)
-    return Context.make(Store, store).pipe(
-      Context.add(SqlClient.SqlClient, client as SqlClient.SqlClient),
-      Context.merge(yield* extra(client))
-    )
+    return Context.make(Store, store).pipe(Context.add(SqlClient.SqlClient, client))
   }))
 
 /**
@@ -364,14 +359,9 @@ export const layerSqlite = (options: Sqlite.Options): Layer.Layer<Store | SqlCli
  * @since 0.1.0
  * @category layers
  */
-export const layerPg = (
-  options: Pg.Options
-): Layer.Layer<Store | SqlClient.SqlClient | PgClient.PgClient, StoreError> => {
+export const layerPg = (options: Pg.Options): Layer.Layer<Store | SqlClient.SqlClient, StoreError> =>
   // the driver loads only when a PostgreSQL store is built
-  const driver = Effect.promise(() => import("./store/Pg.js"))
-  return layerSql(
-    Effect.flatMap(driver, (Pg) => Pg.open(options)),
-    () => Effect.succeed(Sql.direct),
-    (client) => Effect.map(driver, (Pg) => Pg.context(client))
+  layerSql(
+    Effect.flatMap(Effect.promise(() => import("./store/Pg.js")), (Pg) => Pg.open(options)),
+    () => Effect.succeed(Sql.direct)
   )
-}

@@ -6,7 +6,7 @@
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import * as Context from "effect/Context"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -46,7 +46,7 @@ export const describe = (url: string): string => {
  * @since 0.1.0
  * @category constructors
  */
-export const open = (options: Options): Effect.Effect<PgClient.PgClient, StoreError, Scope.Scope> => {
+export const open = (options: Options): Effect.Effect<SqlClient.SqlClient, StoreError, Scope.Scope> => {
   const url = Redacted.isRedacted(options.url) ? options.url : Redacted.make(options.url)
   return PgClient.make({ url, maxConnections: options.maxConnections ?? 10, applicationName: "effect-assistants" })
     .pipe(
@@ -54,12 +54,3 @@ export const open = (options: Options): Effect.Effect<PgClient.PgClient, StoreEr
       failWith(`cannot connect to ${describe(Redacted.value(url))}`)
     )
 }
-
-/**
- * The client under its own tag too, for what only PostgreSQL has (`LISTEN`/`NOTIFY`).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const context = (client: PgClient.PgClient): Context.Context<PgClient.PgClient> =>
-  Context.make(PgClient.PgClient, client)
