@@ -367,6 +367,23 @@ export const make = (timings: Timings = defaultTimings, options: {
         return undefined
       })
 
+    /**
+     * The run, for its first turn. Its workflow is started in the transaction that writes it, and
+     * `ClusterWorkflowEngine` may hand the start over before that commits: on PostgreSQL the turn,
+     * on another connection, does not see the run yet, and waits for it a little. A run still
+     * missing then was rolled back, or its thread deleted.
+     */
+    const committed = (runId: string) =>
+      Effect.gen(function*() {
+        for (let attempt = 1;; attempt++) {
+          const run = yield* store.runs.get(runId)
+          if (run !== undefined || attempt === 250) {
+            return run
+          }
+          yield* Effect.sleep("20 millis")
+        }
+      })
+
     /** Whether the run's workflow holds a cancel (read inside the workflow only). */
     const cancelRecorded = Effect.flatMap(
       Effect.serviceOption(WorkflowEngine.WorkflowInstance),
@@ -392,7 +409,7 @@ export const make = (timings: Timings = defaultTimings, options: {
       Effect.gen(function*() {
         const latch = yield* Deferred.make<void>()
         cancels.set(input.runId, latch)
-        const stored = yield* store.runs.get(input.runId)
+        const stored = input.round === 0 ? yield* committed(input.runId) : yield* store.runs.get(input.runId)
         // a deleted thread takes its runs with it
         if (stored === undefined || terminalStatuses.has(stored.status)) {
           return ended

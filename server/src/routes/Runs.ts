@@ -77,13 +77,13 @@ const startRun = (threadId: string, params: RunFields) =>
       parallelToolCalls: params.parallelToolCalls ?? true,
       responseFormat: params.responseFormat ?? assistant.responseFormat ?? "auto"
     }
-    // the run and its extra messages are one transaction; its workflow starts once they are
-    // committed, as on PostgreSQL its first turn may begin on another connection at once
+    // one transaction: a crash between them must not leave a queued run with no workflow, nor
+    // the run's extra messages without it (the workflow waits for the run to be committed)
     yield* store.transaction(Effect.gen(function*() {
       for (const m of messages) yield* store.messages.put(m)
       yield* store.runs.put(run)
+      yield* engine.start(run)
     }))
-    yield* engine.start(run)
     return run
   })
 
