@@ -34,18 +34,8 @@ import { readFileSync } from "node:fs"
 import { Agent, request } from "node:http"
 import { createServer } from "node:net"
 import { cpus } from "node:os"
-
-/**
- * One figure, its target, and whether it was met (`undefined` when the row has no target), as
- * `stores.ts` reports them.
- */
-export interface Row {
-  readonly name: string
-  readonly value: number
-  readonly unit: string
-  readonly target?: string | undefined
-  readonly met?: boolean | undefined
-}
+// the rows are reported as stores.ts reports its own
+import type { Row } from "./stores.js"
 
 export interface Options {
   readonly quick?: boolean | undefined

@@ -32,6 +32,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import type { Event } from "./RunEngine.js"
+import { wireData } from "./Sse.js"
 import { exclusively, failWith } from "./store/Sql.js"
 import { StoreError } from "./store/Table.js"
 
@@ -90,30 +91,19 @@ const retention = "10 minutes"
 const RunJson = Schema.parseJson(Run)
 const StepJson = Schema.parseJson(RunStep)
 const MessageJson = Schema.parseJson(Message)
-const encodeRun = Schema.encodeSync(Run)
-const encodeStep = Schema.encodeSync(RunStep)
-const encodeMessage = Schema.encodeSync(Message)
-
 /**
- * One event as JSON: its name, and its object as the API writes it.
+ * One event as JSON: its name, and its object as the API writes it (the deltas as they are: they
+ * are plain data, and the step's delta keeps the fields {@link decode} reads).
  *
  * @since 0.1.0
  * @category codecs
  */
-export const encode = (event: Event): string => {
-  const data = event.data
-  switch (data.object) {
-    case "thread.run":
-      return JSON.stringify({ event: event.event, data: encodeRun(data) })
-    case "thread.run.step":
-      return JSON.stringify({ event: event.event, data: encodeStep(data) })
-    case "thread.message":
-      return JSON.stringify({ event: event.event, data: encodeMessage(data) })
-    default:
-      // the deltas are plain data already
-      return JSON.stringify(event)
-  }
-}
+export const encode = (event: Event): string =>
+  JSON.stringify(
+    event.data.object === "thread.message.delta" || event.data.object === "thread.run.step.delta"
+      ? event
+      : { event: event.event, data: wireData(event) }
+  )
 
 /**
  * The event {@link encode} wrote.

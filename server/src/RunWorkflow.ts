@@ -172,8 +172,9 @@ export const make = (timings: Timings = defaultTimings, options: {
    */
   readonly resumeAfterSignal?: boolean | undefined
   /**
-   * The name of this process in the log line written at each change of a run's status (with the
-   * run's id); without it, no such line.
+   * Set for a runner of a cluster: its name in the log line written at each change of a run's
+   * status (with the run's id), and the turns running here watch the run events for cancels made
+   * through other processes. Without it, neither.
    */
   readonly runner?: string | undefined
   /** What `/readyz` checks besides the store, such as the cluster's shards. */
@@ -871,15 +872,18 @@ export const make = (timings: Timings = defaultTimings, options: {
 
     yield* engine.register(RunWorkflow, execute)
 
-    // a cancel made through another process reaches the turn running here through the bus
-    yield* bus.subscribe.pipe(
-      Effect.flatMap(Stream.runForEach((event) => {
-        if (event.event !== "thread.run.cancelling") return Effect.void
-        const latch = cancels.get(event.data.id)
-        return latch === undefined ? Effect.void : Deferred.succeed(latch, undefined)
-      })),
-      Effect.forkScoped
-    )
+    // a cancel made through another process reaches the turn running here through the bus; in
+    // one process the cancel itself interrupts the turn, and no event need be watched
+    if (options.runner !== undefined) {
+      yield* bus.subscribe.pipe(
+        Effect.flatMap(Stream.runForEach((event) => {
+          if (event.event !== "thread.run.cancelling") return Effect.void
+          const latch = cancels.get(event.data.id)
+          return latch === undefined ? Effect.void : Deferred.succeed(latch, undefined)
+        })),
+        Effect.forkScoped
+      )
+    }
 
     const scope = yield* Effect.scope
     /**

@@ -31,11 +31,14 @@
  * @since 0.1.0
  */
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -296,13 +299,8 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
     throw new UsageError(`--cluster keeps the data in PostgreSQL: give --database-url, not ${storageFlags[0]}`)
   }
   const { cluster: clustered, database, where } = storage(db, databaseUrl, memory, cluster)
-  // as ShardingConfig reads them, so that the ready line names the address in use
-  const address = cluster
-    ? RunnerAddress.make(
-      runnerHost ?? env.HOST ?? "localhost",
-      runnerPort ?? (env.PORT !== undefined && /^\d+$/.test(env.PORT) ? Number(env.PORT) : 34431)
-    )
-    : undefined
+  // the flags over ShardingConfig's environment, so that the ready line names the address in use
+  const address = cluster ? runnerAddress(env, runnerHost, runnerPort) : undefined
   const options: Options<Store.StoreError> & { readonly where: string } = {
     where: address === undefined
       ? where
@@ -321,6 +319,19 @@ const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
     keepAliveGrace
   }
   return options
+}
+
+const runnerAddress = (env: NodeJS.ProcessEnv, host: string | undefined, port: number | undefined) => {
+  const provider = ConfigProvider.fromMap(
+    new Map(Object.entries(env).flatMap(([key, value]) => (value === undefined ? [] : [[key, value]])))
+  ).pipe(ConfigProvider.constantCase)
+  const config = Effect.runSync(Effect.either(Effect.withConfigProvider(ShardingConfig.config, provider)))
+  if (Either.isLeft(config)) throw new UsageError(`the cluster's environment: ${config.left}`)
+  const fromEnv = Option.getOrElse(
+    Option.orElse(config.right.runnerAddress, () => ShardingConfig.defaults.runnerAddress),
+    () => RunnerAddress.make("localhost", 34431)
+  )
+  return RunnerAddress.make(host ?? fromEnv.host, port ?? fromEnv.port)
 }
 
 const modelLayer = (o: {

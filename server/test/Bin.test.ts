@@ -32,30 +32,6 @@ const post = (url: string, body: unknown) =>
     }).then((r) => r.json() as Promise<any>)
   )
 
-/** The environment without a database chosen by the caller's `DATABASE_URL`. */
-const noDatabaseUrl = () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, ASSISTANTS_API_KEY: "" }
-  delete env.DATABASE_URL
-  return env
-}
-
-/** Runs the bin to its exit (for flags that exit at once). */
-const run = (args: ReadonlyArray<string>, cwd?: string) =>
-  Effect.promise(() =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [Bin.path, ...args], {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: noDatabaseUrl(),
-        ...(cwd ? { cwd } : {})
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (d) => (stdout += d))
-      child.stderr.on("data", (d) => (stderr += d))
-      child.on("exit", (code) => resolve({ code, stdout, stderr }))
-    })
-  )
-
 describe("effect-assistants-server", () => {
   it.live("prints its base URL once it accepts connections, then serves the API", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -69,16 +45,16 @@ describe("effect-assistants-server", () => {
 
   it.live("refuses an unknown flag with its usage and exit code 2", () =>
     Effect.gen(function*() {
-      const result = yield* run(["--bogus"])
+      const result = yield* Bin.run(["--bogus"])
       assert.strictEqual(result.code, 2)
       assert.include(result.stderr, "usage: effect-assistants-server")
-      assert.strictEqual((yield* run(["--max-body", "lots"])).code, 2)
-      assert.strictEqual((yield* run(["--api-key-file", "/nonexistent/keys"])).code, 2)
+      assert.strictEqual((yield* Bin.run(["--max-body", "lots"])).code, 2)
+      assert.strictEqual((yield* Bin.run(["--api-key-file", "/nonexistent/keys"])).code, 2)
     }))
 
   it.live("--help lists every flag the parser accepts", () =>
     Effect.gen(function*() {
-      const help = yield* run(["--help"])
+      const help = yield* Bin.run(["--help"])
       assert.strictEqual(help.code, 0)
       const source = readFileSync(fileURLToPath(new URL("../src/bin.ts", import.meta.url)), "utf8")
       const flags = [...source.matchAll(/case "(--?[a-z-]+)":/g)].map((m) => m[1])
@@ -194,7 +170,7 @@ describe("effect-assistants-server", () => {
             new Promise<{ url: string; line: string; stop: () => Promise<unknown> }>((resolve, reject) => {
               const child = spawn(process.execPath, [Bin.path, "--port", "0"], {
                 cwd: dir,
-                env: noDatabaseUrl(),
+                env: Bin.noDatabaseUrl(),
                 stdio: ["ignore", "pipe", "pipe"]
               })
               let out = ""
@@ -237,7 +213,7 @@ describe("effect-assistants-server", () => {
         const file = join(mkdtempSync(join(tmpdir(), "bin-db-")), "owned.db")
         const first = yield* Bin.start(["--db", file])
         assert.include(first.stdout(), `(data in ${file})`)
-        const second = yield* run(["--port", "0", "--db", file])
+        const second = yield* Bin.run(["--port", "0", "--db", file])
         assert.strictEqual(second.code, 1)
         assert.strictEqual(second.stdout, "")
         assert.strictEqual(
@@ -253,10 +229,10 @@ describe("effect-assistants-server", () => {
   it.live("a database it cannot open or reach: one line saying so, exit 1", () =>
     Effect.gen(function*() {
       const missing = join(mkdtempSync(join(tmpdir(), "bin-db-")), "no-such-dir", "x.db")
-      const file = yield* run(["--port", "0", "--db", missing])
+      const file = yield* Bin.run(["--port", "0", "--db", missing])
       assert.strictEqual(file.code, 1)
       assert.match(file.stderr, new RegExp(`^effect-assistants-server: cannot open ${missing}: [^\n]+\n$`))
-      const pg = yield* run(["--port", "0", "--database-url", "postgres://someone:secret@127.0.0.1:1/nothing"])
+      const pg = yield* Bin.run(["--port", "0", "--database-url", "postgres://someone:secret@127.0.0.1:1/nothing"])
       assert.strictEqual(pg.code, 1)
       assert.match(
         pg.stderr,
@@ -267,10 +243,10 @@ describe("effect-assistants-server", () => {
 
   it.live("two storage flags, or a --database-url that is not postgres://, exit 2 with the usage", () =>
     Effect.gen(function*() {
-      const both = yield* run(["--db", "x.db", "--memory"])
+      const both = yield* Bin.run(["--db", "x.db", "--memory"])
       assert.strictEqual(both.code, 2)
       assert.match(both.stderr, /^--db and --memory: give one of --db, --database-url and --memory\n/)
-      assert.strictEqual((yield* run(["--database-url", "mysql://x"])).code, 2)
+      assert.strictEqual((yield* Bin.run(["--database-url", "mysql://x"])).code, 2)
     }))
 
   it.live.skipIf(pgSkipped !== undefined)(

@@ -13,12 +13,12 @@ import * as Sse from "@effect/experimental/Sse"
 import { assert, describe, it } from "@effect/vitest"
 import { AssistantsServer } from "effect-assistants-server"
 import * as Effect from "effect/Effect"
-import { spawn } from "node:child_process"
 import * as StreamContract from "../../test/utils/StreamContract.js"
 import { freshPgUrl, pgSkipped } from "./store/databases.js"
 import * as Bin from "./utils/bin.js"
 import * as Cluster from "./utils/cluster.js"
 import * as FakeUpstream from "./utils/FakeUpstream.js"
+import { completion } from "./utils/ProviderHarness.js"
 
 interface Reply<A = any> {
   readonly status: number
@@ -454,22 +454,7 @@ describe.skipIf(pgSkipped !== undefined)("a cluster of runners on one PostgreSQL
         const wrong = `sk-secret-wrong-${suffix}`
         const modelKey = `sk-model-secret-${suffix}`
         const fake = yield* FakeUpstream.make("chat")
-        fake.script({
-          _tag: "json",
-          body: {
-            id: "chatcmpl-1",
-            object: "chat.completion",
-            created: 1,
-            model: "llama3.2",
-            choices: [{
-              index: 0,
-              message: { role: "assistant", refusal: null, content: "Hi from upstream." },
-              finish_reason: "stop",
-              logprobs: null
-            }],
-            usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 }
-          }
-        })
+        fake.script({ _tag: "json", body: completion({ content: "Hi from upstream." }, "stop") })
         const [a, b] = yield* twoRunners([
           "--api-key",
           key,
@@ -554,21 +539,6 @@ describe.skipIf(pgSkipped !== undefined)("a cluster of runners on one PostgreSQL
   )
 })
 
-/** Runs the bin to its exit, without `DATABASE_URL` in its environment. */
-const usage = (args: ReadonlyArray<string>) =>
-  Effect.promise(() =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, ASSISTANTS_API_KEY: "" }
-      delete env.DATABASE_URL
-      const child = spawn(process.execPath, [Bin.path, ...args], { stdio: ["ignore", "pipe", "pipe"], env })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (d) => (stdout += d))
-      child.stderr.on("data", (d) => (stderr += d))
-      child.on("exit", (code) => resolve({ code, stdout, stderr }))
-    })
-  )
-
 describe("the bin's cluster flags", () => {
   it.live(
     "a bad combination is one line saying what is wrong, the usage, and exit code 2",
@@ -581,7 +551,7 @@ describe("the bin's cluster flags", () => {
           [["--runner-port", "5"], /^--runner-port needs --cluster$/],
           [["--runner-host", "10.0.0.1"], /^--runner-host needs --cluster$/]
         ]
-        const results = yield* Effect.forEach(cases, ([args]) => usage(args), { concurrency: "unbounded" })
+        const results = yield* Effect.forEach(cases, ([args]) => Bin.run(args), { concurrency: "unbounded" })
         cases.forEach(([args, line], i) => {
           const result = results[i]
           assert.strictEqual(result.code, 2, args.join(" "))
@@ -598,7 +568,7 @@ describe("the bin's cluster flags", () => {
   // checked with the other flags, before the database is opened
   it.live("a runner port out of range is a usage error, exit code 2", () =>
     Effect.gen(function*() {
-      const result = yield* usage([
+      const result = yield* Bin.run([
         "--cluster",
         "--database-url",
         "postgres://127.0.0.1:1/none",

@@ -75,6 +75,33 @@ export const start = (args: ReadonlyArray<string>, env: Record<string, string> =
     (child) => Effect.sync(() => child.alive() && child.process.kill("SIGKILL"))
   )
 
+/** The environment without a database chosen by the caller's `DATABASE_URL`. */
+export const noDatabaseUrl = () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ASSISTANTS_API_KEY: "" }
+  delete env.DATABASE_URL
+  return env
+}
+
+/**
+ * Runs the bin to its exit, without `DATABASE_URL` in its environment (for flags that exit at
+ * once).
+ */
+export const run = (args: ReadonlyArray<string>, cwd?: string) =>
+  Effect.promise(() =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: noDatabaseUrl(),
+        ...(cwd ? { cwd } : {})
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout!.on("data", (d) => (stdout += d))
+      child.stderr!.on("data", (d) => (stderr += d))
+      child.on("exit", (code) => resolve({ code, stdout, stderr }))
+    })
+  )
+
 /** Waits for the exit of `child`. */
 export const exit = (child: Child) => Effect.promise(() => child.exited)
 
