@@ -13,6 +13,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { Message } from "effect-assistants/Message"
 import type { Run } from "effect-assistants/Run"
 import type { RunStep } from "effect-assistants/RunStep"
+import type { Thread } from "effect-assistants/Thread"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -21,9 +22,24 @@ import * as Ids from "./Ids.js"
 import type * as Pg from "./store/Pg.js"
 import * as Sql from "./store/Sql.js"
 import type * as Sqlite from "./store/Sqlite.js"
-import type { Page, PageQuery, Scope, Service, StoreError, Table } from "./store/Table.js"
+import {
+  activeRun,
+  activeThreadOf,
+  type AddMessage,
+  type Page,
+  type PageQuery,
+  type Scope,
+  type Service,
+  type StoreError,
+  type Table
+} from "./store/Table.js"
 
 export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  AddMessage,
   /**
    * @since 0.1.0
    * @category models
@@ -57,6 +73,16 @@ export type {
 } from "./store/Table.js"
 
 export {
+  /**
+   * @since 0.1.0
+   * @category lookups
+   */
+  activeRun,
+  /**
+   * @since 0.1.0
+   * @category indexes
+   */
+  activeThreadOf,
   /**
    * @since 0.1.0
    * @category errors
@@ -305,17 +331,31 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
  * @since 0.1.0
  * @category constructors
  */
-export const makeMemory: Effect.Effect<Service> = Effect.sync(() =>
-  Store.of({
+export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
+  const threads = makeTable<Thread>()
+  const messages = makeTable<Message, "thread" | "run">({ thread: (m) => m.threadId, run: (m) => m.runId })
+  const runs = makeTable<Run, "thread" | "active">({ thread: (r) => r.threadId, active: activeThreadOf })
+  const added: AddMessage = { _tag: "Added" }
+  const noThread: AddMessage = { _tag: "NoThread" }
+  return Store.of({
     assistants: makeTable(),
-    threads: makeTable(),
-    messages: makeTable<Message, "thread" | "run">({ thread: (m) => m.threadId, run: (m) => m.runId }),
-    runs: makeTable<Run, "thread">({ thread: (r) => r.threadId }),
+    threads,
+    messages,
+    runs,
     steps: makeTable<RunStep, "run">({ run: (s) => s.runId }),
+    // the checks and the write run in one synchronous step, as a transaction would
+    addMessage: (message) =>
+      Effect.flatMap(threads.get(message.threadId), (thread): Effect.Effect<AddMessage, StoreError> => {
+        if (thread === undefined) return Effect.succeed(noThread)
+        return Effect.flatMap(activeRun(runs, message.threadId), (runId) =>
+          runId !== undefined
+            ? Effect.succeed<AddMessage>({ _tag: "ActiveRun", runId })
+            : Effect.as(messages.put(message), added))
+      }),
     // each write is one synchronous step: nothing can see half of it
     transaction: (self) => self
   })
-)
+})
 
 /**
  * @since 0.1.0

@@ -3,10 +3,9 @@
  *
  * @since 0.1.0
  */
-import { terminalStatuses } from "effect-assistants/Run"
 import * as Effect from "effect/Effect"
 import { invalid, notFound } from "../ApiError.js"
-import { Store, type StoreError } from "../Store.js"
+import { activeRun, Store, type StoreError } from "../Store.js"
 import { param } from "./Http.js"
 
 /**
@@ -55,20 +54,6 @@ export const getMessage = Effect.gen(function*() {
 export const getRun = (threadId: string, runId: string) =>
   Effect.flatMap(Store, (s) => getOr404(s.runs, "run", runId, (r) => r.threadId === threadId))
 
-const activeRun = (threadId: string) =>
-  Effect.flatMap(
-    Store,
-    (s) =>
-      Effect.map(
-        s.runs.list(
-          { limit: 1, order: "desc" },
-          { index: "thread", key: threadId },
-          { filter: (r) => !terminalStatuses.has(r.status) }
-        ),
-        (page) => page.data[0]
-      )
-  )
-
 /**
  * Fails with `what(runId)` while the thread has a run that has not ended.
  *
@@ -76,4 +61,8 @@ const activeRun = (threadId: string) =>
  * @category checks
  */
 export const refuseWhileActive = (threadId: string, what: (runId: string) => string) =>
-  Effect.flatMap(activeRun(threadId), (run) => (run ? Effect.fail(invalid(what(run.id))) : Effect.void))
+  Effect.flatMap(
+    Store,
+    (s) =>
+      Effect.flatMap(activeRun(s.runs, threadId), (runId) => (runId ? Effect.fail(invalid(what(runId))) : Effect.void))
+  )

@@ -14,12 +14,13 @@ import {
   ModifyMessageParams
 } from "effect-assistants/Message"
 import * as Effect from "effect/Effect"
+import { invalid, notFound } from "../ApiError.js"
 import * as Ids from "../Ids.js"
 import { seconds } from "../RunEngine.js"
 import { Store } from "../Store.js"
 import * as Checks from "./Checks.js"
 import { body, encoder, json, pageQuery, param, searchParam } from "./Http.js"
-import { getMessage, getThread, refuseWhileActive } from "./Lookup.js"
+import { getMessage, getThread } from "./Lookup.js"
 
 const encode = {
   message: encoder(Message),
@@ -82,13 +83,20 @@ export const routes = HttpRouter.empty.pipe(
   HttpRouter.post(
     "/v1/threads/:thread_id/messages",
     Effect.gen(function*() {
-      const thread = yield* getThread(yield* param("thread_id"))
+      const threadId = yield* param("thread_id")
       const params = yield* decode.createMessage()
       yield* Checks.message(params)
-      yield* refuseWhileActive(thread.id, (run) => `Can't add messages to ${thread.id} while a run ${run} is active.`)
-      const message = yield* newMessage(thread.id, params)
-      yield* Effect.flatMap(Store, (s) => s.messages.put(message))
-      return json(encode.message(message))
+      const message = yield* newMessage(threadId, params)
+      // the thread's existence, its active run and the write are one step of the store
+      const outcome = yield* Effect.flatMap(Store, (s) => s.addMessage(message))
+      switch (outcome._tag) {
+        case "NoThread":
+          return yield* notFound("thread", threadId)
+        case "ActiveRun":
+          return yield* invalid(`Can't add messages to ${threadId} while a run ${outcome.runId} is active.`)
+        case "Added":
+          return json(encode.message(message))
+      }
     })
   ),
   HttpRouter.get(

@@ -12,7 +12,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Assistant } from "effect-assistants/Assistant"
 import type { Message } from "effect-assistants/Message"
-import type { Run } from "effect-assistants/Run"
+import { type Run, terminalStatuses } from "effect-assistants/Run"
 import type { RunStep } from "effect-assistants/RunStep"
 import type { Thread } from "effect-assistants/Thread"
 import * as Cause from "effect/Cause"
@@ -25,7 +25,18 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as EffectScope from "effect/Scope"
 import * as Ids from "../Ids.js"
-import { type Page, type PageQuery, type Scope, type Service, StoreError, type Table, type Where } from "./Table.js"
+import {
+  activeRun,
+  activeThreadOf,
+  type AddMessage,
+  type Page,
+  type PageQuery,
+  type Scope,
+  type Service,
+  StoreError,
+  type Table,
+  type Where
+} from "./Table.js"
 
 /**
  * The name of the table that records the migrations this schema ran (apart from other users of
@@ -101,6 +112,18 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
     yield* createTable(sql, "messages", ["thread_id", "run_id"])
     yield* createTable(sql, "runs", ["thread_id"])
     yield* createTable(sql, "steps", ["run_id"])
+  }),
+  // a thread's active run is one read of an index that holds only the runs that have not ended
+  "2_active_runs": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const status = sql.onDialectOrElse({
+      pg: () => `data->>'status'`,
+      orElse: () => `json_extract(data, '$.status')`
+    })
+    const ended = [...terminalStatuses].map((s) => `'${s}'`).join(", ")
+    yield* sql.unsafe(`ALTER TABLE runs ADD COLUMN active_thread_id TEXT`)
+    yield* sql.unsafe(`UPDATE runs SET active_thread_id = thread_id WHERE ${status} NOT IN (${ended})`)
+    yield* sql.unsafe(`CREATE INDEX runs_by_active_thread_id ON runs (active_thread_id, sort_key, id)`)
   })
 }
 
@@ -273,6 +296,13 @@ export const groupCommit = (sql: SqlClient.SqlClient): Effect.Effect<Writer, nev
     }
   })
 
+/** How an object is written to its `data` column. */
+const jsonOf = (sql: SqlClient.SqlClient) =>
+  sql.onDialectOrElse({
+    pg: () => (a: unknown) => sql`${JSON.stringify(a)}::json`,
+    orElse: () => (a: unknown) => sql`${JSON.stringify(a)}`
+  })
+
 /**
  * A table of `name` whose objects are listed under the parents `indexes` name (index name to
  * column and getter); its writes go through `writer`.
@@ -289,8 +319,7 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
   const table = sql(name)
   const names = Object.keys(indexes) as Array<Index>
   const columnOf = (index: Index) => sql(indexes[index][0])
-  const pg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
-  const json = (a: A) => pg ? sql`${JSON.stringify(a)}::json` : sql`${JSON.stringify(a)}`
+  const json = jsonOf(sql)
   const rowsOf = (rows: ReadonlyArray<Row>): Array<A> => rows.map(parse<A>)
   const columns = sql.literal(["id", "sort_key", ...names.map((n) => indexes[n][0]), "data"].join(", "))
   const updates = sql.literal(
@@ -402,19 +431,53 @@ export const makeTable = <A extends { readonly id: string }, Index extends strin
  * @category constructors
  */
 export const make = (writer: Writer = direct): Effect.Effect<Service, never, SqlClient.SqlClient> =>
-  Effect.map(SqlClient.SqlClient, (sql): Service => ({
-    assistants: makeTable<Assistant>(sql, writer, "assistants"),
-    threads: makeTable<Thread>(sql, writer, "threads"),
-    messages: makeTable<Message, "thread" | "run">(sql, writer, "messages", {
-      thread: ["thread_id", (m) => m.threadId],
-      run: ["run_id", (m) => m.runId]
-    }),
-    runs: makeTable<Run, "thread">(sql, writer, "runs", { thread: ["thread_id", (r) => r.threadId] }),
-    steps: makeTable<RunStep, "run">(sql, writer, "steps", { run: ["run_id", (s) => s.runId] }),
-    // the statements inside fail with `StoreError`: an `SqlError` here is the transaction's own
-    transaction: (self) =>
-      Effect.mapError(
-        sql.withTransaction(self),
-        (e) => isSqlError(e) ? fromCause("a transaction failed", Cause.fail(e)) : e as Exclude<typeof e, SqlError>
-      )
-  }))
+  Effect.map(SqlClient.SqlClient, (sql): Service => {
+    const threads = makeTable<Thread>(sql, writer, "threads")
+    const runs = makeTable<Run, "thread" | "active">(sql, writer, "runs", {
+      thread: ["thread_id", (r) => r.threadId],
+      active: ["active_thread_id", activeThreadOf]
+    })
+    const json = jsonOf(sql)
+    // parameters in a select list have no type on PostgreSQL until they are given one
+    const text = sql.onDialectOrElse({
+      pg: () => (value: string | null) => sql`${value}::text`,
+      orElse: () => (value: string | null) => sql`${value}`
+    })
+    const added: AddMessage = { _tag: "Added" }
+    const noThread: AddMessage = { _tag: "NoThread" }
+    const addMessage = (message: Message): Effect.Effect<AddMessage, StoreError> =>
+      Effect.gen(function*() {
+        const thread = message.threadId
+        const rows = yield* writer.write(
+          sql<{ id: string }>`INSERT INTO messages (id, sort_key, thread_id, run_id, data)
+            SELECT ${text(message.id)}, ${text(keyOf(message.id))}, ${text(thread)}, ${text(message.runId)},
+              ${json(message)}
+            WHERE EXISTS (SELECT 1 FROM threads WHERE id = ${thread})
+              AND NOT EXISTS (SELECT 1 FROM runs WHERE active_thread_id = ${thread})
+            RETURNING id`
+        ).pipe(failWith("could not write to messages"))
+        if (rows.length > 0) return added
+        // nothing was written: the reads say why
+        if ((yield* threads.get(thread)) === undefined) return noThread
+        const runId = yield* activeRun(runs, thread)
+        // a run that ended between the write and this read: the thread takes messages again
+        return runId === undefined ? yield* addMessage(message) : { _tag: "ActiveRun", runId } as const
+      })
+    return {
+      assistants: makeTable<Assistant>(sql, writer, "assistants"),
+      threads,
+      messages: makeTable<Message, "thread" | "run">(sql, writer, "messages", {
+        thread: ["thread_id", (m) => m.threadId],
+        run: ["run_id", (m) => m.runId]
+      }),
+      runs,
+      steps: makeTable<RunStep, "run">(sql, writer, "steps", { run: ["run_id", (s) => s.runId] }),
+      addMessage,
+      // the statements inside fail with `StoreError`: an `SqlError` here is the transaction's own
+      transaction: (self) =>
+        Effect.mapError(
+          sql.withTransaction(self),
+          (e) => isSqlError(e) ? fromCause("a transaction failed", Cause.fail(e)) : e as Exclude<typeof e, SqlError>
+        )
+    }
+  })

@@ -6,11 +6,11 @@
  */
 import type { Assistant } from "effect-assistants/Assistant"
 import type { Message } from "effect-assistants/Message"
-import type { Run } from "effect-assistants/Run"
+import { type Run, terminalStatuses } from "effect-assistants/Run"
 import type { RunStep } from "effect-assistants/RunStep"
 import type { Thread } from "effect-assistants/Thread"
 import * as Data from "effect/Data"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 
 /**
  * A database that failed: it could not be reached, is full, read-only, or refused a statement.
@@ -101,6 +101,38 @@ export interface Table<A extends { readonly id: string }, Index extends string =
 }
 
 /**
+ * What {@link Service.addMessage} did.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AddMessage =
+  | { readonly _tag: "Added" }
+  | { readonly _tag: "NoThread" }
+  | { readonly _tag: "ActiveRun"; readonly runId: string }
+
+/**
+ * The thread a run is listed under in the `active` index: its own while it has not ended, none
+ * after.
+ *
+ * @since 0.1.0
+ * @category indexes
+ */
+export const activeThreadOf = (run: Run): string | null => terminalStatuses.has(run.status) ? null : run.threadId
+
+/**
+ * The id of the thread's run that has not ended, if it has one (the newest, should there be two).
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const activeRun = (
+  runs: Table<Run, "thread" | "active">,
+  threadId: string
+): Effect.Effect<string | undefined, StoreError> =>
+  Effect.map(runs.list({ limit: 1, order: "desc" }, { index: "active", key: threadId }), (page) => page.data[0]?.id)
+
+/**
  * The store's tables, and how writes that belong together become one.
  *
  * @since 0.1.0
@@ -111,8 +143,18 @@ export interface Service {
   readonly threads: Table<Thread>
   /** Under their thread and, for a run's replies, under their run. */
   readonly messages: Table<Message, "thread" | "run">
-  readonly runs: Table<Run, "thread">
+  /**
+   * Under their thread and, while they have not ended, under `active` too (keyed by the thread):
+   * a thread's active run is one index read.
+   */
+  readonly runs: Table<Run, "thread" | "active">
   readonly steps: Table<RunStep, "run">
+  /**
+   * Adds a user's message to its thread in one step, unless the thread does not exist or has a run
+   * that has not ended: then nothing is written, and the answer says which. One step, so that no
+   * run can start between the check and the write.
+   */
+  readonly addMessage: (message: Message) => Effect.Effect<AddMessage, StoreError>
   /**
    * Runs `self` as one transaction: its writes are all kept or none is. Nested calls join the
    * outer transaction. In memory every write is already atomic: `self` runs as it is.

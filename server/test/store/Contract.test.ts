@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Ids from "../../src/Ids.js"
-import { type PageQuery, paginate, Store } from "../../src/Store.js"
+import { activeRun, type PageQuery, paginate, Store } from "../../src/Store.js"
 import { kinds } from "./databases.js"
 import { assistant, message, run, step, thread } from "./fixtures.js"
 
@@ -255,6 +255,66 @@ for (const kind of kinds) {
           yield* store.runs.put(r)
           yield* store.assistants.delete(a.id)
           assert.strictEqual((yield* store.runs.get(r.id))?.assistantId, a.id)
+        })
+      )
+
+      test(
+        "a run is under its thread in the active index until it ends",
+        Effect.gen(function*() {
+          const store = yield* Store
+          const t = thread()
+          const other = thread()
+          const ended = run(t.id, "asst_x", "completed")
+          const waiting = run(t.id, "asst_x", "requires_action")
+          yield* Effect.forEach([ended, waiting, run(other.id, "asst_x", "in_progress")], store.runs.put)
+          assert.strictEqual(yield* activeRun(store.runs, t.id), waiting.id)
+          yield* store.runs.put({ ...waiting, status: "cancelled" })
+          assert.strictEqual(yield* activeRun(store.runs, t.id), undefined)
+          assert.deepStrictEqual(ids(yield* store.runs.children({ index: "thread", key: t.id })), [
+            ended.id,
+            waiting.id
+          ])
+          // a put that makes a run active again (not one the API makes) puts it back
+          yield* store.runs.put({ ...ended, status: "queued" })
+          assert.strictEqual(yield* activeRun(store.runs, t.id), ended.id)
+        })
+      )
+
+      test(
+        "addMessage writes only to a thread that exists and has no active run, and says why not",
+        Effect.gen(function*() {
+          const store = yield* Store
+          const t = thread()
+          const first = message(t.id, "before the thread")
+          assert.deepStrictEqual(yield* store.addMessage(first), { _tag: "NoThread" })
+          assert.strictEqual(yield* store.messages.get(first.id), undefined)
+          yield* store.threads.put(t)
+          assert.deepStrictEqual(yield* store.addMessage(first), { _tag: "Added" })
+          assert.deepStrictEqual(yield* store.messages.get(first.id), first)
+          const r = run(t.id, "asst_x", "in_progress")
+          yield* store.runs.put(r)
+          const second = message(t.id, "during the run")
+          assert.deepStrictEqual(yield* store.addMessage(second), { _tag: "ActiveRun", runId: r.id })
+          assert.strictEqual(yield* store.messages.get(second.id), undefined)
+          yield* store.runs.put({ ...r, status: "completed" })
+          assert.deepStrictEqual(yield* store.addMessage(second), { _tag: "Added" })
+          assert.deepStrictEqual(ids(yield* store.messages.children({ index: "thread", key: t.id })), [
+            first.id,
+            second.id
+          ])
+        })
+      )
+
+      test(
+        "addMessage from many writers at once: each message there once, in id order",
+        Effect.gen(function*() {
+          const store = yield* Store
+          const t = thread()
+          yield* store.threads.put(t)
+          const all = Array.from({ length: 100 }, (_, i) => message(t.id, `m${i}`))
+          const outcomes = yield* Effect.forEach(all, store.addMessage, { concurrency: "unbounded" })
+          assert.isTrue(outcomes.every((o) => o._tag === "Added"))
+          assert.deepStrictEqual(ids(yield* store.messages.children({ index: "thread", key: t.id })), ids(all))
         })
       )
     }
