@@ -58,7 +58,7 @@ import * as Ids from "./Ids.js"
 import { type FunctionSpec, Model, type Output, streamPieces, type ToolCallPiece, type ToolOutput } from "./Model.js"
 import { type Check, defaultTimings, RunEngine, seconds, type Timings, truncate } from "./RunEngine.js"
 import * as RunEvents from "./RunEvents.js"
-import { Store, type StoreError } from "./Store.js"
+import { databaseFailed, isStoreError, Store, type StoreError } from "./Store.js"
 import * as Sql from "./store/Sql.js"
 
 /**
@@ -255,7 +255,7 @@ export const make = (timings: Timings = defaultTimings, options: {
       })
 
     const finish = (run: Run, status: Run["status"], patch: Partial<Run>) =>
-      Effect.gen(function*() {
+      store.transaction(Effect.gen(function*() {
         const now = yield* seconds
         // steps still in progress end with the run
         const open = (yield* store.steps.children({ index: "run", key: run.id })).filter((s) =>
@@ -281,10 +281,29 @@ export const make = (timings: Timings = defaultTimings, options: {
               : { failedAt: now })
           }, stepStatus)
         }
+        // and so do its messages: a turn cut short by the server's own failure leaves one open
+        if (status !== "completed") {
+          const reason = status === "expired"
+            ? "run_expired"
+            : status === "cancelled"
+            ? "run_cancelled"
+            : status === "incomplete"
+            ? "max_tokens"
+            : "run_failed"
+          const unfinished = (yield* store.messages.children({ index: "run", key: run.id })).filter((m) =>
+            m.status === "in_progress"
+          )
+          for (const m of unfinished) {
+            yield* saveMessage(
+              { ...m, status: "incomplete", incompleteAt: now, incompleteDetails: { reason } },
+              "incomplete"
+            )
+          }
+        }
         const done: Run = { ...run, status, requiredAction: null, ...patch }
         yield* saveRun(done)
         return done
-      })
+      }))
 
     const end = (ending: { readonly run: Run; readonly status: "cancelled" | "expired" }) =>
       ending.status === "cancelled"
@@ -309,9 +328,15 @@ export const make = (timings: Timings = defaultTimings, options: {
           if (run === undefined || terminalStatuses.has(run.status)) {
             return fallback
           }
+          const failure = Cause.squash(cause)
           yield* finish(run, "failed", {
             failedAt: yield* seconds,
-            lastError: { code: "server_error", message: "The server failed while running this run." }
+            lastError: {
+              code: "server_error",
+              message: isStoreError(failure)
+                ? databaseFailed(failure)
+                : "The server failed while running this run."
+            }
           })
           return fallback
         }).pipe(Effect.orDie))

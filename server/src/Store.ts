@@ -87,6 +87,16 @@ export {
    * @since 0.1.0
    * @category errors
    */
+  databaseFailed,
+  /**
+   * @since 0.1.0
+   * @category refinements
+   */
+  isStoreError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
   StoreError
 } from "./store/Table.js"
 

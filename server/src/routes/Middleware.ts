@@ -15,7 +15,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import { ApiError, invalid } from "../ApiError.js"
 import * as Ids from "../Ids.js"
 import * as Limits from "../Limits.js"
-import type { StoreError } from "../Store.js"
+import { databaseFailed, type StoreError } from "../Store.js"
 
 /**
  * What every request is checked against.
@@ -135,7 +135,7 @@ const serverError = new ApiError({
 export const databaseError = (error: StoreError) =>
   new ApiError({
     status: 500,
-    message: `The server's database failed: ${error.message}.`,
+    message: databaseFailed(error),
     type: "server_error",
     param: null,
     code: null

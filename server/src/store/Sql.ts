@@ -473,11 +473,21 @@ export const make = (writer: Writer = direct): Effect.Effect<Service, never, Sql
       runs,
       steps: makeTable<RunStep, "run">(sql, writer, "steps", { run: ["run_id", (s) => s.runId] }),
       addMessage,
-      // the statements inside fail with `StoreError`: an `SqlError` here is the transaction's own
-      transaction: (self) =>
-        Effect.mapError(
-          sql.withTransaction(self),
-          (e) => isSqlError(e) ? fromCause("a transaction failed", Cause.fail(e)) : e as Exclude<typeof e, SqlError>
-        )
+      transaction: <A, E, R>(self: Effect.Effect<A, E, R>) =>
+        Effect.suspend(() => {
+          let failed: Cause.Cause<E> | undefined
+          return sql.withTransaction(Effect.onError(self, (cause) => Effect.sync(() => (failed = cause)))).pipe(
+            Effect.catchAllCause((cause): Effect.Effect<never, E | StoreError> => {
+              // SQLite ends a transaction itself on some errors (a full disk): its ROLLBACK then
+              // fails, and @effect/sql reports that as a defect in place of what failed
+              if (failed !== undefined) return Effect.failCause(failed)
+              // the statements inside fail with `StoreError`: an `SqlError` here is the
+              // transaction's own, its BEGIN failed or (a defect in @effect/sql) its COMMIT
+              return isSqlError(Cause.squash(cause))
+                ? Effect.fail(fromCause("a transaction failed", cause))
+                : Effect.failCause(cause as Cause.Cause<E>)
+            })
+          )
+        })
     }
   })

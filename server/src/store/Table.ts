@@ -25,6 +25,21 @@ export class StoreError extends Data.TaggedError("StoreError")<{
 }> {}
 
 /**
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isStoreError = (u: unknown): u is StoreError =>
+  typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "StoreError"
+
+/**
+ * What a client is told of a failed database, in an error body and in a run's `last_error` alike.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const databaseFailed = (error: StoreError): string => `The server's database failed: ${error.message}.`
+
+/**
  * A page request, already checked.
  *
  * @since 0.1.0

@@ -1,7 +1,8 @@
 /**
  * A database failure reaches the caller as the API's 500 `server_error`, naming what failed, and
  * the server goes on answering: a `StoreError` through the middleware, then the whole server on a
- * SQLite file that fills up (`PRAGMA max_page_count`) or turns read-only.
+ * SQLite file that fills up (`PRAGMA max_page_count`) or turns read-only, during a request and
+ * during a run.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -12,9 +13,11 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { AssistantsServer } from "effect-assistants-server"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { join } from "node:path"
+import * as Model from "../../src/Model.js"
 import * as Middleware from "../../src/routes/Middleware.js"
 import * as Store from "../../src/Store.js"
 import { StoreError } from "../../src/Store.js"
@@ -62,28 +65,94 @@ const post = (url: string, body: unknown) =>
     return { status: response.status, body: await response.json() as any }
   })
 
+const get = (url: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, { headers: { "OpenAI-Beta": "assistants=v2" } })
+    return { status: response.status, body: await response.json() as any }
+  })
+
 /** The server on a fresh SQLite file, and the file's client. */
-const served = Effect.gen(function*() {
-  const filename = join(yield* tempDir, "served.db")
-  const database = yield* Layer.build(Store.layerSqlite({ filename }))
-  const context = yield* Layer.build(AssistantsServer.layer({ database: Layer.succeedContext(database) }))
-  return {
-    url: Context.get(context, AssistantsServer.AssistantsServer).url,
-    sql: Context.get(database, SqlClient.SqlClient)
-  }
-})
+const served = (model?: Model.Model["Type"]) =>
+  Effect.gen(function*() {
+    const filename = join(yield* tempDir, "served.db")
+    const database = yield* Layer.build(Store.layerSqlite({ filename }))
+    const context = yield* Layer.build(
+      AssistantsServer.layer({ database: Layer.succeedContext(database), model, timings: { queued: "1 millis" } })
+    )
+    return {
+      url: Context.get(context, AssistantsServer.AssistantsServer).url,
+      sql: Context.get(database, SqlClient.SqlClient)
+    }
+  })
+
+/** Fills the file: no write that needs a new page succeeds until `mend`. */
+const fill = (sql: SqlClient.SqlClient) =>
+  Effect.flatMap(
+    sql<{ page_count: number }>`PRAGMA page_count`,
+    ([{ page_count }]) => sql.unsafe(`PRAGMA max_page_count = ${page_count}`)
+  )
+const mend = (sql: SqlClient.SqlClient) => sql.unsafe("PRAGMA max_page_count = 1073741823")
 
 describe("the server on a SQLite file that fails", () => {
+  it.live(
+    "full during a run: the run fails with server_error saying so, and the server goes on",
+    () =>
+      Effect.gen(function*() {
+        // the model's answer waits until the file is full, and is too long for the pages left
+        const asked = yield* Deferred.make<void>()
+        const answer = yield* Deferred.make<void>()
+        const model: Model.Model["Type"] = {
+          respond: () =>
+            Effect.zipRight(
+              Effect.zipRight(Deferred.succeed(asked, undefined), Deferred.await(answer)),
+              Effect.succeed({ _tag: "Reply", text: "y".repeat(100_000) } as const)
+            )
+        }
+        const { sql, url } = yield* served(model)
+        const assistant = yield* post(`${url}/assistants`, { model: "gpt-4o" })
+        const thread = yield* post(`${url}/threads`, {})
+        const run = yield* post(`${url}/threads/${thread.body.id}/runs`, { assistant_id: assistant.body.id })
+        assert.strictEqual(run.status, 200)
+        yield* Deferred.await(asked)
+        yield* fill(sql)
+        yield* Deferred.succeed(answer, undefined)
+        const runUrl = `${url}/threads/${thread.body.id}/runs/${run.body.id}`
+        // the run's end is written by its workflow; each read is answered at once
+        let ended: any = undefined
+        for (let i = 0; i < 2_000 && ended === undefined; i++) {
+          const read = yield* get(runUrl)
+          assert.strictEqual(read.status, 200)
+          if (!["queued", "in_progress"].includes(read.body.status)) ended = read.body
+          else yield* Effect.yieldNow()
+        }
+        assert.strictEqual(ended?.status, "failed")
+        assert.deepStrictEqual(ended.last_error, {
+          code: "server_error",
+          message: "The server's database failed: could not write to messages: database or disk is full (SQLITE_FULL)."
+        })
+        // nothing of the reply was kept, and nothing is left in progress: the message the turn
+        // had opened is incomplete and empty, its step failed
+        const messages = yield* get(`${url}/threads/${thread.body.id}/messages`)
+        assert.deepStrictEqual(
+          messages.body.data.map((m: any) => [m.status, m.incomplete_details, m.content]),
+          [["incomplete", { reason: "run_failed" }, []]]
+        )
+        const steps = yield* get(`${runUrl}/steps`)
+        assert.deepStrictEqual(steps.body.data.map((step: any) => step.status), ["failed"])
+        // the run has ended: once the file has room, its thread takes messages again
+        yield* mend(sql)
+        const again = yield* post(`${url}/threads/${thread.body.id}/messages`, { role: "user", content: "hello" })
+        assert.strictEqual(again.status, 200)
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
   for (
     const [what, breakIt, mendIt, reason] of [
       [
         "full",
-        (sql: SqlClient.SqlClient) =>
-          Effect.flatMap(
-            sql<{ page_count: number }>`PRAGMA page_count`,
-            ([{ page_count }]) => sql.unsafe(`PRAGMA max_page_count = ${page_count}`)
-          ),
-        (sql: SqlClient.SqlClient) => sql.unsafe("PRAGMA max_page_count = 1073741823"),
+        fill,
+        mend,
         "database or disk is full (SQLITE_FULL)"
       ],
       [
@@ -98,7 +167,7 @@ describe("the server on a SQLite file that fails", () => {
       `${what}: a create is a 500 server_error saying so, reads go on, and writes once mended`,
       () =>
         Effect.gen(function*() {
-          const { sql, url } = yield* served
+          const { sql, url } = yield* served()
           const thread = yield* post(`${url}/threads`, {})
           assert.strictEqual(thread.status, 200)
           yield* breakIt(sql)
