@@ -32,8 +32,13 @@ start() {
     fi
     log "installing Debian's postgresql package"
     export DEBIAN_FRONTEND=noninteractive
+    # the package starts the cluster it creates unless policy-rc.d says no: only our throwaway
+    # server may run, and it is stopped at the end
+    local policy=/usr/sbin/policy-rc.d added=""
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added=1; fi
     apt-get update -qq >&2
     apt-get install -y -qq --no-install-recommends postgresql >&2
+    if [ -n "$added" ]; then rm -f "$policy"; fi
     bin=$(bindir)
     [ -n "$bin" ] || { log "no PostgreSQL server after installing postgresql"; exit 1; }
   fi
