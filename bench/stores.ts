@@ -1,7 +1,8 @@
 /**
  * The stores through the server, each in the bin as a user runs it (a child process, loopback):
  *
- * - create-message requests/s at 16 in flight, per store, as a ratio to the memory store;
+ * - create-message requests/s at 16 in flight, per store, as a ratio to the memory store (the
+ *   median of three repetitions, the stores taking turns);
  * - a listMessages page (first page, and a page after a cursor) in a thread of 1,000,000 messages
  *   against a thread of 100, per SQL store: p50 ratio;
  * - the server's RSS while it serves a database holding those 1,000,000 messages.
@@ -9,7 +10,7 @@
  * PostgreSQL rows need `DATABASE_URL` (a database is created and dropped for the run); without it
  * they are left out, and say so. The bin is the built one (`npm run build`).
  *
- * Alone: npx tsx bench/stores.ts [--quick] [--bin server/dist/bin.js]
+ * Alone: npx tsx bench/stores.ts [--quick] [--throughput] [--reps N] [--bin server/dist/bin.js]
  * From bench/run.ts: `stores({ quick })` returns the rows.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -40,6 +41,10 @@ export interface Options {
   readonly bin?: string | undefined
   readonly databaseUrl?: string | undefined
   readonly log?: ((line: string) => void) | undefined
+  /** Repetitions of the throughput rows; default 3 (1 with `quick`). */
+  readonly reps?: number | undefined
+  /** Only the throughput rows (`--throughput`). */
+  readonly throughputOnly?: boolean | undefined
 }
 
 const defaultBin = new URL("../server/dist/bin.js", import.meta.url).pathname
@@ -124,6 +129,7 @@ const createRate = async (url: string, inFlight: number, millis: number, warmupM
 }
 
 const p50 = (times: Array<number>) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]
+const median = p50
 
 /**
  * p50 of `requests` sequential GETs of each of `urls`, after a warm-up of all of them; the URLs
@@ -240,22 +246,31 @@ export const stores = async (options: Options = {}): Promise<ReadonlyArray<Row>>
     const measureMillis = quick ? 2_000 : 8_000
     const warmupMillis = quick ? 500 : 2_000
     const inFlight = 16
+    const reps = options.reps ?? (quick ? 1 : 3)
 
-    // 1. create-message throughput, per store
-    const setups: Array<[string, Array<string>]> = [
-      ["memory", ["--memory"]],
-      ["sqlite", ["--db", join(dir, "throughput.db")]],
-      ...(pgUrl ? [["pg", ["--database-url", pgUrl]] as [string, Array<string>]] : [])
+    // 1. create-message throughput, per store: the stores take turns, each repetition a fresh
+    // server and database, and each figure is the median of its repetitions
+    const setups: Array<[string, (rep: number) => Array<string>]> = [
+      ["memory", () => ["--memory"]],
+      ["sqlite", (rep) => ["--db", join(dir, `throughput-${rep}.db`)]],
+      ...(pgUrl ? [["pg", () => ["--database-url", pgUrl!]] as [string, (rep: number) => Array<string>]] : [])
     ]
-    const rates: Record<string, number> = {}
-    for (const [name, args] of setups) {
-      const server = await startBin(bin, args)
-      try {
-        rates[name] = await createRate(server.url, inFlight, measureMillis, warmupMillis)
-      } finally {
-        await server.stop()
+    const measured: Record<string, Array<number>> = {}
+    for (let rep = 0; rep < reps; rep++) {
+      for (const [name, args] of setups) {
+        if (name === "pg" && rep > 0) await admin(pgUrl!, "TRUNCATE threads, messages")
+        const server = await startBin(bin, args(rep))
+        try {
+          ;(measured[name] ??= []).push(await createRate(server.url, inFlight, measureMillis, warmupMillis))
+        } finally {
+          await server.stop()
+        }
       }
-      log(`stores: ${name} creates ${rates[name].toFixed(0)}/s at ${inFlight} in flight`)
+    }
+    const rates: Record<string, number> = {}
+    for (const [name] of setups) {
+      rates[name] = median(measured[name])
+      log(`stores: ${name} creates ${measured[name].map((r) => r.toFixed(0)).join(", ")}/s at ${inFlight} in flight`)
       rows.push({
         name: `create message, ${inFlight} in flight: ${name}`,
         value: +rates[name].toFixed(0),
@@ -273,6 +288,7 @@ export const stores = async (options: Options = {}): Promise<ReadonlyArray<Row>>
         met: ratio >= target
       })
     }
+    if (options.throughputOnly === true) return rows
 
     // 2. a page in a thread of 1,000,000 messages against one of 100; 3. RSS while serving it
     const big = 1_000_000
@@ -347,8 +363,11 @@ export const stores = async (options: Options = {}): Promise<ReadonlyArray<Row>>
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
   const binIndex = process.argv.indexOf("--bin")
+  const repsIndex = process.argv.indexOf("--reps")
   stores({
     quick: process.argv.includes("--quick"),
+    throughputOnly: process.argv.includes("--throughput"),
+    ...(repsIndex > 0 ? { reps: Number(process.argv[repsIndex + 1]) } : {}),
     ...(binIndex > 0 ? { bin: process.argv[binIndex + 1] } : {})
   }).then((rows) => {
     for (const row of rows) {
