@@ -49,6 +49,13 @@ export class RunEvents extends Context.Tag("effect-assistants/server/RunEvents")
   readonly subscribe: Effect.Effect<Stream.Stream<Event>, never, Scope.Scope>
   /** Whether events reach this process: with {@link layerPg}, a notification of its own came back. */
   readonly ready: Effect.Effect<boolean>
+  /**
+   * Whether an event published inside a transaction of the store is delivered only once that
+   * transaction commits ({@link layerPg}: a notification is sent at the commit). Where it is not
+   * ({@link layerLocal}), the run engine holds the events of a transaction until its commit, so
+   * that a client who reads after an event sees the write it describes.
+   */
+  readonly atCommit: boolean
 }>() {}
 
 /**
@@ -64,7 +71,8 @@ export const makeLocal: Effect.Effect<RunEvents["Type"]> = Effect.map(
       publish: (event) => PubSub.publish(pubsub, event),
       events: Stream.fromPubSub(pubsub),
       subscribe: Stream.fromPubSub(pubsub, { scoped: true }),
-      ready: Effect.succeed(true)
+      ready: Effect.succeed(true),
+      atCommit: false
     })
 )
 
@@ -221,7 +229,8 @@ export const makePg: Effect.Effect<RunEvents["Type"], StoreError, SqlClient.SqlC
         ),
       events: local.events,
       subscribe: local.subscribe,
-      ready: probe
+      ready: probe,
+      atCommit: true
     })
   })
 

@@ -47,6 +47,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
@@ -56,7 +57,7 @@ import * as Stream from "effect/Stream"
 import { invalid } from "./ApiError.js"
 import * as Ids from "./Ids.js"
 import { type FunctionSpec, Model, type Output, streamPieces, type ToolCallPiece, type ToolOutput } from "./Model.js"
-import { type Check, defaultTimings, RunEngine, seconds, type Timings, truncate } from "./RunEngine.js"
+import { type Check, defaultTimings, type Event, RunEngine, seconds, type Timings, truncate } from "./RunEngine.js"
 import * as RunEvents from "./RunEvents.js"
 import { databaseFailed, isStoreError, Store, type StoreError } from "./Store.js"
 import * as Sql from "./store/Sql.js"
@@ -155,6 +156,9 @@ const newMessage = (run: Run, id: string, createdAt: number): Message => ({
 
 const ended: TurnResult = { _tag: "Ended" }
 
+/** The events of the writes in a transaction, held until it commits (see `atomically`). */
+const heldEvents = FiberRef.unsafeMake<Array<Event> | undefined>(undefined)
+
 /**
  * Builds the run engine over the `WorkflowEngine` in context: registers the run's workflow, and
  * starts, signals and follows runs through it.
@@ -193,8 +197,29 @@ export const make = (timings: Timings = defaultTimings, options: {
     const cancelling = Duration.decode(timings.cancelling)
     const delta = Duration.decode(timings.delta ?? 0)
     const paced = Duration.greaterThan(delta, Duration.zero)
+    // a zero pause is none: `Effect.sleep` would still wait for a timer, a millisecond or more
+    const pause = (duration: Duration.Duration) => Duration.isZero(duration) ? Effect.void : Effect.sleep(duration)
 
-    const publish = bus.publish
+    /**
+     * A transaction of the run's writes whose events are delivered once it has committed: a client
+     * that reads the run after its `thread.run.completed` sees it completed, on any connection.
+     * A bus that delivers at the commit itself gets them in the transaction; otherwise they are
+     * held, and published after it. Nested calls join the outer transaction and its events.
+     */
+    const atomically = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+      Effect.flatMap(FiberRef.get(heldEvents), (outer) => {
+        if (outer !== undefined || bus.atCommit) return store.transaction(self)
+        const held: Array<Event> = []
+        return Effect.tap(
+          store.transaction(Effect.locally(self, heldEvents, held)),
+          () => Effect.forEach(held, bus.publish, { discard: true })
+        )
+      })
+    const publish = (event: Event) =>
+      Effect.flatMap(
+        FiberRef.get(heldEvents),
+        (held) => held === undefined ? bus.publish(event) : Effect.sync(() => void held.push(event))
+      )
     const logged = (run: Run) =>
       options.runner === undefined ? Effect.void : Effect.logInfo(`run ${run.id} ${run.status} on ${options.runner}`)
     /** A run's status changed: its event, and its log line. */
@@ -255,7 +280,7 @@ export const make = (timings: Timings = defaultTimings, options: {
       })
 
     const finish = (run: Run, status: Run["status"], patch: Partial<Run>) =>
-      store.transaction(Effect.gen(function*() {
+      atomically(Effect.gen(function*() {
         const now = yield* seconds
         // steps still in progress end with the run
         const open = (yield* store.steps.children({ index: "run", key: run.id })).filter((s) =>
@@ -308,7 +333,7 @@ export const make = (timings: Timings = defaultTimings, options: {
     const end = (ending: { readonly run: Run; readonly status: "cancelled" | "expired" }) =>
       ending.status === "cancelled"
         ? Effect.zipRight(
-          Effect.sleep(cancelling),
+          pause(cancelling),
           Effect.flatMap(seconds, (now) => finish(ending.run, "cancelled", { cancelledAt: now }))
         )
         : finish(ending.run, "expired", {})
@@ -455,14 +480,14 @@ export const make = (timings: Timings = defaultTimings, options: {
         let promptTokens = input.promptTokens
         let completionTokens = input.completionTokens
 
-        yield* Effect.sleep(queued)
+        yield* pause(queued)
         if (yield* interruption(run)) {
           return ended
         }
         run = yield* current(run)
         run = { ...run, status: "in_progress", startedAt: run.startedAt ?? (yield* seconds) }
         yield* saveRun(run)
-        yield* Effect.sleep(step)
+        yield* pause(step)
         if (yield* interruption(run)) {
           return ended
         }
@@ -598,7 +623,7 @@ export const make = (timings: Timings = defaultTimings, options: {
           Effect.gen(function*() {
             const now = yield* seconds
             const latest = yield* current(run)
-            yield* store.transaction(Effect.gen(function*() {
+            yield* atomically(Effect.gen(function*() {
               yield* saveMessage({
                 ...message,
                 status: "completed",
@@ -659,7 +684,7 @@ export const make = (timings: Timings = defaultTimings, options: {
         switch (output._tag) {
           case "Fail": {
             const failedAt = yield* seconds
-            yield* store.transaction(Effect.zipRight(
+            yield* atomically(Effect.zipRight(
               endStreamed("run_failed"),
               finish(run, "failed", {
                 failedAt,
@@ -670,7 +695,7 @@ export const make = (timings: Timings = defaultTimings, options: {
             return ended
           }
           case "Incomplete": {
-            yield* store.transaction(Effect.zipRight(
+            yield* atomically(Effect.zipRight(
               endStreamed("max_tokens"),
               finish(run, "incomplete", { incompleteDetails: { reason: output.reason }, usage: usage() })
             ))
@@ -744,7 +769,7 @@ export const make = (timings: Timings = defaultTimings, options: {
               return ended
             }
             const { message, step: messageStep } = yield* openMessage
-            yield* Effect.sleep(step)
+            yield* pause(step)
             // a run cancelled (or expired) while its reply is written ends the message first, with
             // what was written, then the run: a stream of the run sees both
             let written = ""

@@ -88,6 +88,11 @@ const twoRunners = (args: ReadonlyArray<string>, env: Record<string, string> = {
     const db = yield* freshPgUrl
     const a = yield* Cluster.runner(db, { args, env })
     const b = yield* Cluster.runner(db, { args, env })
+    // a runner is ready once it holds shards: the second takes its share from the first a little
+    // after its ready line, and a run created before then executes on the first
+    for (const r of [a, b]) {
+      yield* until(probe(r.child().url, "/readyz"), (p) => p.status === 200, `${r.name} ready`)
+    }
     return [a, b] as const
   })
 

@@ -2,18 +2,27 @@
  * Each run is a workflow: the same run semantics on the workflow engine's in-memory storage and on
  * `ClusterWorkflowEngine` over SQLite (a single runner whose messages are rows of the database):
  * a tool round, a cancel while the run waits for outputs and while the model works, `expires_at`
- * ending a wait (a durable clock), and, over SQL, the run's id as the workflow's execution id.
+ * ending a wait (a durable clock), and, over SQL, the run's id as the workflow's execution id;
+ * and a run's events sent only once the writes they describe have committed.
  */
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
+import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import { AssistantsServer, Model, Store } from "effect-assistants-server"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { defaultTimings, type Event } from "../src/RunEngine.js"
+import * as RunEvents from "../src/RunEvents.js"
+import * as RunWorkflow from "../src/RunWorkflow.js"
 import { freshPgUrl, pgSkipped } from "./store/databases.js"
+import { message, run, thread } from "./store/fixtures.js"
 
 const headers = { "content-type": "application/json", "openai-beta": "assistants=v2" }
 
@@ -300,4 +309,62 @@ describe("ClusterWorkflowEngine over SQLite, the storage", () => {
         )
       }))
   })
+})
+
+describe("a run's events and its transactions", () => {
+  it.live("an event of a write in a transaction is sent once the transaction has committed", () =>
+    Effect.gen(function*() {
+      // the memory store, its reply transaction held open after its writes until `commit`
+      const memory = yield* Store.makeMemory
+      const committing = yield* Deferred.make<void>()
+      const commit = yield* Deferred.make<void>()
+      let armed = true
+      const store: Store.Service = {
+        ...memory,
+        transaction: (self) => {
+          const gated = armed
+          armed = false
+          return gated
+            ? Effect.tap(self, () => Effect.zipRight(Deferred.succeed(committing, undefined), Deferred.await(commit)))
+            : self
+        }
+      }
+      const sent: Array<string> = []
+      const local = yield* RunEvents.makeLocal
+      const bus = {
+        ...local,
+        publish: (e: Event) => Effect.zipRight(Effect.sync(() => sent.push(e.event)), local.publish(e))
+      }
+      const engine = yield* RunWorkflow.make({ ...defaultTimings, queued: 0, step: 0 }, { resumeAfterSignal: true })
+        .pipe(
+          // built in the test's scope: the engine lives as long as the test
+          Effect.provide(yield* Layer.build(WorkflowEngine.layerMemory)),
+          Effect.provideService(RunEvents.RunEvents, bus),
+          Effect.provideService(Store.Store, store),
+          Effect.provideService(Model.Model, Model.scripted)
+        )
+      const t = thread()
+      const r = { ...run(t.id, "asst_x"), expiresAt: Math.floor(Date.now() / 1000) + 600 }
+      yield* store.threads.put(t)
+      yield* store.messages.put(message(t.id, "hello"))
+      yield* store.runs.put(r)
+      const ended = yield* Effect.forkScoped(
+        Stream.runDrain(
+          Stream.takeUntil(Stream.filter(engine.events, (e) => e.event === "thread.run.completed"), () => true)
+        )
+      )
+      yield* engine.start(r)
+      yield* Deferred.await(committing)
+      // the reply's message and step, and the run, are written but not committed: nothing is sent
+      assert.isFalse(sent.includes("thread.message.completed"))
+      assert.isFalse(sent.includes("thread.run.completed"))
+      yield* Deferred.succeed(commit, undefined)
+      yield* Fiber.join(ended)
+      assert.deepStrictEqual(sent.slice(-3), [
+        "thread.message.completed",
+        "thread.run.step.completed",
+        "thread.run.completed"
+      ])
+      assert.strictEqual((yield* store.runs.get(r.id))?.status, "completed")
+    }).pipe(Effect.scoped))
 })
