@@ -42,6 +42,7 @@ import type { RunStep } from "effect-assistants/RunStep"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -92,11 +93,30 @@ export const CancelSignal = DurableDeferred.make("cancel")
  * @since 0.1.0
  * @category signals
  */
-export const outputsSignal = (firstCallId: string) =>
-  DurableDeferred.make(`outputs/${firstCallId}`, { success: ToolOutputs })
+export const outputsSignal = (firstCallId: string): DurableDeferred.DurableDeferred<typeof ToolOutputs> => {
+  let signal = outputsSignals.get(firstCallId)
+  if (signal === undefined) {
+    signal = DurableDeferred.make(`outputs/${firstCallId}`, { success: ToolOutputs })
+    // a submit and the wait it ends read the same signal, close together: the latest few are
+    // kept, since the engine compiles the schema of a signal made anew at each use
+    if (outputsSignals.size >= 1024) outputsSignals.delete(outputsSignals.keys().next().value!)
+    outputsSignals.set(firstCallId, signal)
+  }
+  return signal
+}
+const outputsSignals = new Map<string, DurableDeferred.DurableDeferred<typeof ToolOutputs>>()
 
 /** One clock per run: `expires_at` does not move. */
 const expiryClock = "expires_at"
+
+/** The expiry clock as a wait checks it: only its deferred, which its name alone makes, is read. */
+const expiryCheck = DurableClock.make({ name: expiryClock, duration: Duration.zero })
+
+/** What an activity of the run engine runs (see `recorded` in {@link make}). */
+class ActivityBody extends Context.Tag("effect-assistants/server/RunWorkflow/ActivityBody")<
+  ActivityBody,
+  Effect.Effect<unknown, never, WorkflowEngine.WorkflowInstance>
+>() {}
 
 const Call = Schema.Struct({ id: Schema.String, name: Schema.String, arguments: Schema.String })
 
@@ -871,22 +891,52 @@ export const make = (timings: Timings = defaultTimings, options: {
             return { _tag: "Outputs", outputs: outputs.value } as const
           }
           if ((yield* check(CancelSignal)) !== undefined) return { _tag: "Cancelled" } as const
-          const clock = DurableClock.make({ name: expiryClock, duration: Duration.zero })
-          if ((yield* check(clock.deferred)) !== undefined) return { _tag: "Expired" } as const
+          if ((yield* check(expiryCheck.deferred)) !== undefined) return { _tag: "Expired" } as const
           return undefined
         })
         if (found === undefined) return yield* Workflow.suspend(instance)
         // recorded: a replay after, say, a cancel that came later still takes this way
-        return yield* Activity.make({ name: `wait/${round}`, success: WaitResult, execute: Effect.succeed(found) })
+        return yield* recorded(`wait/${round}`, WaitResult, Effect.succeed(found))
       })
 
-    const activity = <A, I, R>(
+    /**
+     * The activity `name`, running `body`. Each name's `Activity` is made once, its body given
+     * where it is yielded: an `Activity` carries schemas of its own, and the engine compiles a
+     * schema made anew at each use.
+     */
+    const recorded = <A, I>(
+      name: string,
+      success: Schema.Schema<A, I>,
+      body: Effect.Effect<A, never, WorkflowEngine.WorkflowInstance>
+    ): Effect.Effect<A, never, WorkflowEngine.WorkflowEngine | WorkflowEngine.WorkflowInstance> => {
+      let made = activities.get(name)
+      if (made === undefined) {
+        made = Activity.make({
+          name,
+          success,
+          execute: Effect.flatten(ActivityBody) as Effect.Effect<
+            A,
+            never,
+            ActivityBody | WorkflowEngine.WorkflowInstance
+          >
+        })
+        activities.set(name, made)
+      }
+      return Effect.provideService(
+        made as Activity.Activity<Schema.Schema<A, I>, typeof Schema.Never, ActivityBody>,
+        ActivityBody,
+        body
+      )
+    }
+    const activities = new Map<string, Activity.Activity<any, typeof Schema.Never, ActivityBody>>()
+
+    const activity = <A, I>(
       name: string,
       success: Schema.Schema<A, I>,
       runId: string,
       fallback: A,
-      body: Effect.Effect<A, unknown, R>
-    ) => Activity.make({ name, success, execute: guarded(runId, fallback, body) })
+      body: Effect.Effect<A, unknown, WorkflowEngine.WorkflowInstance>
+    ) => recorded(name, success, guarded(runId, fallback, body))
 
     const execute = (payload: { readonly runId: string }) =>
       Effect.gen(function*() {
