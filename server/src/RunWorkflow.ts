@@ -176,6 +176,9 @@ const newMessage = (run: Run, id: string, createdAt: number): Message => ({
 
 const ended: TurnResult = { _tag: "Ended" }
 
+/** How often a run's failure is written again while the database takes no writes. */
+const failureRetry = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))
+
 /** The events of the writes in a transaction, held until it commits (see `atomically`). */
 const heldEvents = FiberRef.unsafeMake<Array<Event> | undefined>(undefined)
 
@@ -367,24 +370,29 @@ export const make = (timings: Timings = defaultTimings, options: {
      * `failed` with `server_error`, if that can still be written, rather than leaving it in flight.
      */
     const guarded = <A, R>(runId: string, fallback: A, body: Effect.Effect<A, unknown, R>) =>
-      Effect.catchAllCause(body, (cause) =>
-        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.gen(function*() {
+      Effect.catchAllCause(body, (cause) => {
+        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+        const failure = Cause.squash(cause)
+        const message = isStoreError(failure) ? databaseFailed(failure) : "The server failed while running this run."
+        const record = Effect.gen(function*() {
           const run = yield* store.runs.get(runId)
           if (run === undefined || terminalStatuses.has(run.status)) {
             return fallback
           }
-          const failure = Cause.squash(cause)
-          yield* finish(run, "failed", {
-            failedAt: yield* seconds,
-            lastError: {
-              code: "server_error",
-              message: isStoreError(failure)
-                ? databaseFailed(failure)
-                : "The server failed while running this run."
-            }
-          })
+          yield* finish(run, "failed", { failedAt: yield* seconds, lastError: { code: "server_error", message } })
           return fallback
-        }).pipe(Effect.orDie))
+        })
+        return Effect.zipRight(
+          Effect.logError(`run ${runId} failed: ${message}`),
+          record.pipe(
+            // a database that takes no write (read-only, unreachable) cannot record the failure
+            // either: it is written once the database takes writes again
+            Effect.tapErrorCause((again) => Effect.logWarning(`run ${runId}: its failure is not written yet`, again)),
+            Effect.retry(failureRetry),
+            Effect.orDie
+          )
+        )
+      })
 
     /**
      * What an earlier attempt of this turn left, when the process stopped in the middle of it. A
@@ -424,8 +432,7 @@ export const make = (timings: Timings = defaultTimings, options: {
             stepId: s.id,
             calls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
             promptTokens: tokens.promptTokens,
-            completionTokens: tokens.completionTokens + calls.reduce((n, c) =>
-              n + words(c.function.arguments), 0)
+            completionTokens: tokens.completionTokens + calls.reduce((n, c) => n + words(c.function.arguments), 0)
           }
           return waiting
         }
@@ -459,8 +466,7 @@ export const make = (timings: Timings = defaultTimings, options: {
     const cancelRecorded = Effect.flatMap(
       Effect.serviceOption(WorkflowEngine.WorkflowInstance),
       Option.match({
-        onNone: () =>
-          Effect.succeed(false),
+        onNone: () => Effect.succeed(false),
         onSome: (instance) =>
           Effect.map(
             Effect.provideService(engine.deferredResult(CancelSignal), WorkflowEngine.WorkflowInstance, instance),

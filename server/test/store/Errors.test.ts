@@ -15,7 +15,9 @@ import { AssistantsServer } from "effect-assistants-server"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import { join } from "node:path"
 import * as Model from "../../src/Model.js"
 import * as Middleware from "../../src/routes/Middleware.js"
@@ -72,12 +74,14 @@ const get = (url: string) =>
   })
 
 /** The server on a fresh SQLite file, and the file's client. */
-const served = (model?: Model.Model["Type"]) =>
+const served = (model?: Model.Model["Type"], logger: Layer.Layer<never> = Layer.empty) =>
   Effect.gen(function*() {
     const filename = join(yield* tempDir, "served.db")
     const database = yield* Layer.build(Store.layerSqlite({ filename }))
     const context = yield* Layer.build(
-      AssistantsServer.layer({ database: Layer.succeedContext(database), model, timings: { queued: "1 millis" } })
+      AssistantsServer.layer({ database: Layer.succeedContext(database), model, timings: { queued: "1 millis" } }).pipe(
+        Layer.provide(logger)
+      )
     )
     return {
       url: Context.get(context, AssistantsServer.AssistantsServer).url,
@@ -94,58 +98,91 @@ const fill = (sql: SqlClient.SqlClient) =>
 const mend = (sql: SqlClient.SqlClient) => sql.unsafe("PRAGMA max_page_count = 1073741823")
 
 describe("the server on a SQLite file that fails", () => {
-  it.live(
-    "full during a run: the run fails with server_error saying so, and the server goes on",
-    () =>
-      Effect.gen(function*() {
-        // the model's answer waits until the file is full, and is too long for the pages left
-        const asked = yield* Deferred.make<void>()
-        const answer = yield* Deferred.make<void>()
-        const model: Model.Model["Type"] = {
-          respond: () =>
-            Effect.zipRight(
-              Effect.zipRight(Deferred.succeed(asked, undefined), Deferred.await(answer)),
-              Effect.succeed({ _tag: "Reply", text: "y".repeat(100_000) } as const)
-            )
-        }
-        const { sql, url } = yield* served(model)
-        const assistant = yield* post(`${url}/assistants`, { model: "gpt-4o" })
-        const thread = yield* post(`${url}/threads`, {})
-        const run = yield* post(`${url}/threads/${thread.body.id}/runs`, { assistant_id: assistant.body.id })
-        assert.strictEqual(run.status, 200)
-        yield* Deferred.await(asked)
-        yield* fill(sql)
-        yield* Deferred.succeed(answer, undefined)
-        const runUrl = `${url}/threads/${thread.body.id}/runs/${run.body.id}`
-        // the run's end is written by its workflow; each read is answered at once
-        let ended: any = undefined
-        for (let i = 0; i < 2_000 && ended === undefined; i++) {
-          const read = yield* get(runUrl)
-          assert.strictEqual(read.status, 200)
-          if (!["queued", "in_progress"].includes(read.body.status)) ended = read.body
-          else yield* Effect.yieldNow()
-        }
-        assert.strictEqual(ended?.status, "failed")
-        assert.deepStrictEqual(ended.last_error, {
-          code: "server_error",
-          message: "The server's database failed: could not write to messages: database or disk is full (SQLITE_FULL)."
-        })
-        // nothing of the reply was kept, and nothing is left in progress: the message the turn
-        // had opened is incomplete and empty, its step failed
-        const messages = yield* get(`${url}/threads/${thread.body.id}/messages`)
-        assert.deepStrictEqual(
-          messages.body.data.map((m: any) => [m.status, m.incomplete_details, m.content]),
-          [["incomplete", { reason: "run_failed" }, []]]
-        )
-        const steps = yield* get(`${runUrl}/steps`)
-        assert.deepStrictEqual(steps.body.data.map((step: any) => step.status), ["failed"])
-        // the run has ended: once the file has room, its thread takes messages again
-        yield* mend(sql)
-        const again = yield* post(`${url}/threads/${thread.body.id}/messages`, { role: "user", content: "hello" })
-        assert.strictEqual(again.status, 200)
-      }).pipe(Effect.scoped),
-    60_000
-  )
+  for (
+    const [what, breakIt, mendIt, reason, mendedFirst, left] of [
+      [
+        "full",
+        fill,
+        mend,
+        "could not write to messages: database or disk is full (SQLITE_FULL)",
+        false,
+        // the message the turn had opened ends incomplete and empty, its step failed
+        { messages: [["incomplete", { reason: "run_failed" }, []]], steps: ["failed"] }
+      ],
+      [
+        "read-only",
+        (sql: SqlClient.SqlClient) => sql.unsafe("PRAGMA query_only = ON"),
+        (sql: SqlClient.SqlClient) => sql.unsafe("PRAGMA query_only = OFF"),
+        // the turn's first write after the answer fails, and the failure itself cannot be
+        // written until the file takes writes again
+        "could not write to steps: attempt to write a readonly database (SQLITE_READONLY)",
+        true,
+        // that first write was the reply's step: nothing of the reply was written
+        { messages: [], steps: [] }
+      ]
+    ] as const
+  ) {
+    it.live(
+      `${what} during a run: the run fails with server_error saying so, nothing is left in progress`,
+      () =>
+        Effect.gen(function*() {
+          // the model's answer waits until the file is broken, and is too long for the pages left
+          const asked = yield* Deferred.make<void>()
+          const answer = yield* Deferred.make<void>()
+          const model: Model.Model["Type"] = {
+            respond: () =>
+              Effect.zipRight(
+                Effect.zipRight(Deferred.succeed(asked, undefined), Deferred.await(answer)),
+                Effect.succeed({ _tag: "Reply", text: "y".repeat(100_000) } as const)
+              )
+          }
+          // the engine's log line when it could not write the run's failure
+          const unwritten = yield* Deferred.make<void>()
+          const logger = Logger.make(({ message }) => {
+            if (String(message).includes("its failure is not written yet")) Deferred.unsafeDone(unwritten, Exit.void)
+          })
+          const { sql, url } = yield* served(model, Logger.add(logger))
+          const assistant = yield* post(`${url}/assistants`, { model: "gpt-4o" })
+          const thread = yield* post(`${url}/threads`, {})
+          const run = yield* post(`${url}/threads/${thread.body.id}/runs`, { assistant_id: assistant.body.id })
+          assert.strictEqual(run.status, 200)
+          yield* Deferred.await(asked)
+          yield* breakIt(sql)
+          yield* Deferred.succeed(answer, undefined)
+          if (mendedFirst) {
+            yield* Deferred.await(unwritten)
+            yield* mendIt(sql)
+          }
+          const runUrl = `${url}/threads/${thread.body.id}/runs/${run.body.id}`
+          // the run's end is written by its workflow; each read is answered at once
+          let ended: any = undefined
+          for (let i = 0; i < 20_000 && ended === undefined; i++) {
+            const read = yield* get(runUrl)
+            assert.strictEqual(read.status, 200)
+            if (!["queued", "in_progress"].includes(read.body.status)) ended = read.body
+            else yield* Effect.yieldNow()
+          }
+          assert.strictEqual(ended?.status, "failed")
+          assert.deepStrictEqual(ended.last_error, {
+            code: "server_error",
+            message: `The server's database failed: ${reason}.`
+          })
+          // nothing of the reply was kept, and nothing is left in progress
+          const messages = yield* get(`${url}/threads/${thread.body.id}/messages`)
+          assert.deepStrictEqual(
+            messages.body.data.map((m: any) => [m.status, m.incomplete_details, m.content]),
+            left.messages
+          )
+          const steps = yield* get(`${runUrl}/steps`)
+          assert.deepStrictEqual(steps.body.data.map((step: any) => step.status), left.steps)
+          // the run has ended: once the file takes writes, its thread takes messages again
+          if (!mendedFirst) yield* mendIt(sql)
+          const again = yield* post(`${url}/threads/${thread.body.id}/messages`, { role: "user", content: "hello" })
+          assert.strictEqual(again.status, 200)
+        }).pipe(Effect.scoped),
+      60_000
+    )
+  }
 
   for (
     const [what, breakIt, mendIt, reason] of [
