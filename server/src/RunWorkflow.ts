@@ -93,18 +93,8 @@ export const CancelSignal = DurableDeferred.make("cancel")
  * @since 0.1.0
  * @category signals
  */
-export const outputsSignal = (firstCallId: string): DurableDeferred.DurableDeferred<typeof ToolOutputs> => {
-  let signal = outputsSignals.get(firstCallId)
-  if (signal === undefined) {
-    signal = DurableDeferred.make(`outputs/${firstCallId}`, { success: ToolOutputs })
-    // a submit and the wait it ends read the same signal, close together: the latest few are
-    // kept, since the engine compiles the schema of a signal made anew at each use
-    if (outputsSignals.size >= 1024) outputsSignals.delete(outputsSignals.keys().next().value!)
-    outputsSignals.set(firstCallId, signal)
-  }
-  return signal
-}
-const outputsSignals = new Map<string, DurableDeferred.DurableDeferred<typeof ToolOutputs>>()
+export const outputsSignal = (firstCallId: string) =>
+  DurableDeferred.make(`outputs/${firstCallId}`, { success: ToolOutputs })
 
 /** One clock per run: `expires_at` does not move. */
 const expiryClock = "expires_at"
