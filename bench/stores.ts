@@ -129,7 +129,6 @@ const createRate = async (url: string, inFlight: number, millis: number, warmupM
 }
 
 const p50 = (times: Array<number>) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]
-const median = p50
 
 /**
  * p50 of `requests` sequential GETs of each of `urls`, after a warm-up of all of them; the URLs
@@ -269,7 +268,7 @@ export const stores = async (options: Options = {}): Promise<ReadonlyArray<Row>>
     }
     const rates: Record<string, number> = {}
     for (const [name] of setups) {
-      rates[name] = median(measured[name])
+      rates[name] = p50(measured[name])
       log(`stores: ${name} creates ${measured[name].map((r) => r.toFixed(0)).join(", ")}/s at ${inFlight} in flight`)
       rows.push({
         name: `create message, ${inFlight} in flight: ${name}`,

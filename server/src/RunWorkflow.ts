@@ -895,6 +895,7 @@ export const make = (timings: Timings = defaultTimings, options: {
         return yield* recorded(`wait/${round}`, WaitResult, Effect.succeed(found))
       })
 
+    const activities = new Map<string, Activity.Activity<any, typeof Schema.Never, ActivityBody>>()
     /**
      * The activity `name`, running `body`. Each name's `Activity` is made once, its body given
      * where it is yielded: an `Activity` carries schemas of its own, and the engine compiles a
@@ -924,7 +925,6 @@ export const make = (timings: Timings = defaultTimings, options: {
         body
       )
     }
-    const activities = new Map<string, Activity.Activity<any, typeof Schema.Never, ActivityBody>>()
 
     const activity = <A, I>(
       name: string,

@@ -22,6 +22,7 @@ import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Queue from "effect/Queue"
 import * as EffectScope from "effect/Scope"
 import * as Ids from "../Ids.js"
@@ -194,8 +195,7 @@ export const layerExclusively = <A, E, R>(
   layer: Layer.Layer<A, E, R>
 ): Layer.Layer<A, E | StoreError, R | SqlClient.SqlClient> => Layer.scopedContext(exclusively(Layer.build(layer)))
 
-const isSqlError = (e: unknown): e is SqlError =>
-  typeof e === "object" && e !== null && (e as { readonly _tag?: unknown })._tag === "SqlError"
+const isSqlError = (e: unknown): e is SqlError => Predicate.isTagged(e, "SqlError")
 
 interface Row {
   readonly data: unknown
@@ -474,7 +474,9 @@ export const make = (writer: Writer = direct): Effect.Effect<Service, never, Sql
       steps: makeTable<RunStep, "run">(sql, writer, "steps", { run: ["run_id", (s) => s.runId] }),
       addMessage,
       transaction: <A, E, R>(self: Effect.Effect<A, E, R>) =>
-        Effect.suspend(() => {
+        Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (outer) => {
+          // a nested call joins the outer transaction, as `Service` says: no savepoint of its own
+          if (Option.isSome(outer)) return self
           let failed: Cause.Cause<E> | undefined
           return sql.withTransaction(Effect.onError(self, (cause) => Effect.sync(() => (failed = cause)))).pipe(
             Effect.catchAllCause((cause): Effect.Effect<never, E | StoreError> => {

@@ -11,6 +11,7 @@ import type { RunStep } from "effect-assistants/RunStep"
 import type { Thread } from "effect-assistants/Thread"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
 
 /**
  * A database that failed: it could not be reached, is full, read-only, or refused a statement.
@@ -28,8 +29,7 @@ export class StoreError extends Data.TaggedError("StoreError")<{
  * @since 0.1.0
  * @category refinements
  */
-export const isStoreError = (u: unknown): u is StoreError =>
-  typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "StoreError"
+export const isStoreError = (u: unknown): u is StoreError => Predicate.isTagged(u, "StoreError")
 
 /**
  * What a client is told of a failed database, in an error body and in a run's `last_error` alike.
