@@ -88,6 +88,23 @@ describe("NodeTransport", () => {
       yield* eventually(() => closed() === 1)
     }))
 
+  it.scoped("interrupting a streamed body while the server sends nothing more ends at once and closes it", () =>
+    Effect.gen(function*() {
+      const { closed, url } = yield* server((_, response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" }).write("data: first\n\n")
+      })
+      const client = NodeTransport.make({ httpAgent: new Http.Agent({ keepAlive: true }) })
+      const response = yield* client.get(url)
+      const first = yield* Deferred.make<string>()
+      const fiber = yield* Effect.fork(
+        Stream.runForEach(response.stream, (chunk) => Deferred.succeed(first, Buffer.from(chunk).toString("utf8")))
+      )
+      // the first chunk is in: the stream now waits on the socket for a next one that never comes
+      assert.strictEqual(yield* Deferred.await(first), "data: first\n\n")
+      yield* Fiber.interrupt(fiber)
+      yield* eventually(() => closed() === 1)
+    }))
+
   it.scoped("request bodies: JSON, text, bytes, a stream, form data and raw values", () =>
     Effect.gen(function*() {
       const { url } = yield* server(echo)

@@ -178,6 +178,26 @@ const requestBody = (
   }
 }
 
+/**
+ * The body's chunks, as the readable's own iterator gives them, except that ending the iteration
+ * early (the stream interrupted or cut short) destroys the body at once. The readable's `return`
+ * waits for the `next` in flight, so a stream interrupted while the server sends nothing more
+ * would wait, uninterruptibly, for bytes that may never come, and its request would never be
+ * aborted. A body destroyed before its end destroys its socket: the server sees it close.
+ */
+const endsAtOnce = (source: Http.IncomingMessage): AsyncIterable<Uint8Array> => ({
+  [Symbol.asyncIterator]: () => {
+    const chunks: AsyncIterator<Uint8Array> = source[Symbol.asyncIterator]()
+    return {
+      next: () => chunks.next(),
+      return: () => {
+        source.destroy()
+        return Promise.resolve({ done: true, value: undefined })
+      }
+    }
+  }
+})
+
 class NodeResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
@@ -317,7 +337,7 @@ class NodeResponse extends Inspectable.Class implements HttpClientResponse.HttpC
     this.readers = []
     this.failure = new Error("the body was already read as a stream")
     return Stream.ensuring(
-      Stream.fromAsyncIterable(this.source, (cause) => this.decodeError(cause)),
+      Stream.fromAsyncIterable(endsAtOnce(this.source), (cause) => this.decodeError(cause)),
       Effect.sync(this.release)
     )
   }
