@@ -12,7 +12,8 @@
  *   `node:http` and `node:https`), with any code it shares with the client in a common chunk;
  * - one module per subpath (`services/Runs.js`, ...) that re-exports its names from the client, so
  *   that every subpath hands out the same classes, tags and schemas;
- * - `index.js`: the root's namespaces, each from its subpath module, as `src/index.ts` declares them.
+ * - `index.js`: the root's namespaces, as `src/index.ts` declares them, built in the client too: the
+ *   root entry loads one module, not one per subpath.
  *
  * Both builds come from the same sources; a program loads one of them, as all its imports of the
  * package resolve under the same conditions. Declarations stay tsc's (the `types` condition).
@@ -63,14 +64,20 @@ for (const module of modules) {
   if (!exportsOf.has(module)) throw new Error(`no exports found for ${module}`)
 }
 
-// the client: one module re-exporting every shared subpath's names under its prefix
-const client = shared
-  .map((module) =>
+// the root's namespaces, as src/index.ts declares them
+const index = readFileSync(join(src, "index.ts"), "utf8")
+const namespaces = [...index.matchAll(/^export \* as (\w+) from "\.\/(.+)\.js"$/gm)]
+
+// the client: one module re-exporting every shared subpath's names under its prefix, and the
+// root's namespaces (built in it, so that the root entry loads one file, not one per subpath)
+const client = [
+  ...shared.map((module) =>
     `export { ${
       exportsOf.get(module).map((name) => `${name} as ${prefix(module)}${name}`).join(", ")
     } } from "./src/${module}.ts"`
-  )
-  .join("\n")
+  ),
+  ...namespaces.map(([, name, module]) => `export * as index$${name} from "./src/${module}.ts"`)
+].join("\n")
 
 rmSync(out, { recursive: true, force: true })
 await build({
@@ -110,9 +117,7 @@ for (const module of shared) {
   write(file, `export { ${names.join(", ")} } from "${from}"\n`)
 }
 
-const index = readFileSync(join(src, "index.ts"), "utf8")
-const namespaces = [...index.matchAll(/^export \* as (\w+) from "\.\/(.+)\.js"$/gm)]
 write(
   join(out, "index.js"),
-  namespaces.map(([, name, module]) => `export * as ${name} from "./${module}.js"\n`).join("")
+  `export { ${namespaces.map(([, name]) => `index$${name} as ${name}`).join(", ")} } from "./internal/client.js"\n`
 )

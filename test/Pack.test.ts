@@ -197,15 +197,26 @@ layer(PackedLive, { timeout: "10 minutes", excludeTestServices: true })("packed 
         `import * as RunsModule from "effect-assistants/Runs"`,
         `import { AssistantsServer } from "effect-assistants-server"`,
         `console.log([typeof AssistantsLive.layer, typeof NodeTransport.layer, RunsModule.watch === Runs.watch, typeof AssistantsServer.layer].join(" "))`,
-        `console.log(import.meta.resolve("effect-assistants/Runs"))`
+        `console.log(import.meta.resolve("effect-assistants/Runs"))`,
+        // the root's namespaces are built in the bundled client, apart from the subpath modules:
+        // each must hand out exactly its subpath's names and values
+        `import * as Root from "effect-assistants"`,
+        `const differ = []`,
+        `for (const [name, namespace] of Object.entries(Root)) {`,
+        `  const subpath = await import("effect-assistants/" + name)`,
+        `  const keys = Object.keys(subpath).sort()`,
+        `  if (keys.join() !== Object.keys(namespace).sort().join() || keys.some((k) => subpath[k] !== namespace[k])) differ.push(name)`,
+        `}`,
+        `console.log(Object.keys(Root).length + " namespaces, differing: " + (differ.join() || "none"))`
       ].join("\n")
       const output = yield* run(process.execPath, ["--input-type=module", "-e", script], {
         cwd: app,
         timeout: "1 minute"
       })
       yield* succeed("node", output)
-      const [kinds, resolved] = output.stdout.trim().split("\n")
+      const [kinds, resolved, namespaces] = output.stdout.trim().split("\n")
       assert.strictEqual(kinds, "function object true function")
+      assert.strictEqual(namespaces, "21 namespaces, differing: none")
       // Node resolves the `default` condition: its bundled build (bundlers take `module`, tsc's)
       assert.match(resolved!, /\/node_modules\/effect-assistants\/dist\/bundle\/services\/Runs\.js$/)
     }))
