@@ -13,7 +13,9 @@
  * - one module per subpath (`services/Runs.js`, ...) that re-exports its names from the client, so
  *   that every subpath hands out the same classes, tags and schemas;
  * - `index.js`: the root's namespaces, as `src/index.ts` declares them, built in the client too: the
- *   root entry loads one module, not one per subpath.
+ *   root entry loads one module, not one per subpath. Each hands out its subpath's very values,
+ *   but is esbuild's object of getters, not the subpath's namespace object (`Root.Runs` is not
+ *   `import("effect-assistants/Runs")` itself, as it is in tsc's build).
  *
  * Both builds come from the same sources; a program loads one of them, as all its imports of the
  * package resolve under the same conditions. Declarations stay tsc's (the `types` condition).

@@ -105,6 +105,19 @@ describe("NodeTransport", () => {
       yield* eventually(() => closed() === 1)
     }))
 
+  it.scoped("a body streamed to its end leaves its connection to the next call", () =>
+    Effect.gen(function*() {
+      const { closed, connections, url } = yield* server((_, response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" }).end("data: whole\n\n")
+      })
+      const client = NodeTransport.make({ httpAgent: new Http.Agent({ keepAlive: true }) })
+      for (let i = 0; i < 3; i++) {
+        const chunks = yield* Stream.runCollect((yield* client.get(url)).stream)
+        assert.strictEqual(Chunk.join(Chunk.map(chunks, (c) => Buffer.from(c).toString("utf8")), ""), "data: whole\n\n")
+      }
+      assert.deepStrictEqual([connections(), closed()], [1, 0])
+    }))
+
   it.scoped("request bodies: JSON, text, bytes, a stream, form data and raw values", () =>
     Effect.gen(function*() {
       const { url } = yield* server(echo)

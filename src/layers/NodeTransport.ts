@@ -183,7 +183,9 @@ const requestBody = (
  * early (the stream interrupted or cut short) destroys the body at once. The readable's `return`
  * waits for the `next` in flight, so a stream interrupted while the server sends nothing more
  * would wait, uninterruptibly, for bytes that may never come, and its request would never be
- * aborted. A body destroyed before its end destroys its socket: the server sees it close.
+ * aborted. A body destroyed before its end destroys its socket: the server sees it close. After
+ * the body's end (`return` is called then too) its socket is back in the agent's pool, and the
+ * destroy touches nothing else.
  */
 const endsAtOnce = (source: Http.IncomingMessage): AsyncIterable<Uint8Array> => ({
   [Symbol.asyncIterator]: () => {
