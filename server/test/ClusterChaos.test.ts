@@ -583,6 +583,13 @@ describe.skipIf(pgSkipped !== undefined)(
           const ended = written.filter((w) => w.ended !== undefined).length
           const completed = written.filter((w) => w.ended === "completed").length
           const seconds = (finished - started) / 1000
+          // a wait over the bound is a problem too, so that its run's log lines are printed below
+          if (longest.gap > MAX_WAIT) {
+            problems.push({
+              run: longest.run,
+              what: `run ${longest.run} waited ${longest.gap} ms (${longest.from} -> ${longest.to})`
+            })
+          }
           // the log lines of the runs with a problem, with the process (life) and fiber that wrote them
           const logOf = new Map<string, Array<string>>(problems.map((p) => [p.run, []]))
           const unhealthy: Array<string> = []
