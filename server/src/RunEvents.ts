@@ -8,11 +8,11 @@
  *   it describes, or in its transaction where there is one: PostgreSQL delivers it at the commit,
  *   and never for a change rolled back. PostgreSQL delivers the notifications of a channel in
  *   commit order, and one run's events are written one after the other, so every process sees a
- *   run's events in the order they were written. An event larger than a notification may carry is kept in a table and
- *   notified by its number. Each process listens on one connection and republishes what it hears
- *   in a local `PubSub`; should that connection fail, it listens again, and the events sent in
- *   between are not seen by the streams open on that process (the runs themselves are in the
- *   store, whole).
+ *   run's events in the order they were written. An event larger than a notification may carry
+ *   is kept in a table and notified by its number. Each process listens on one connection and
+ *   republishes what it hears in a local `PubSub`; should that connection fail, it listens again,
+ *   and the events sent in between are not seen by the streams open on that process (the runs
+ *   themselves are in the store, whole).
  *
  * @since 0.1.0
  */
