@@ -250,10 +250,16 @@ describe("accumulate", () => {
   it.effect("the stream's finalizers have run when accumulate returns; a failure of the stream is accumulate's", () =>
     Effect.gen(function*() {
       const finalized = yield* Deferred.make<void>()
+      const released = yield* Deferred.make<void>()
+      // a resource of the stream's scope is released when that scope closes, not when the stream
+      // ends: accumulate closes it before it returns (only its own calls' streams wait, see below)
+      const resource = Stream.scoped(Effect.acquireRelease(Effect.void, () => Deferred.succeed(released, undefined)))
       const final = yield* AssistantStream.accumulate(
         Stream.ensuring(events(sse("thread.run.completed", run("completed"))), Deferred.succeed(finalized, undefined))
+          .pipe(Stream.concat(Stream.drain(resource)))
       )
       assert.isTrue(yield* Deferred.isDone(finalized))
+      assert.isTrue(yield* Deferred.isDone(released))
       assert.strictEqual(Option.getOrThrow(final.run).status, "completed")
       const error = yield* Effect.flip(AssistantStream.accumulate(
         Stream.concat(events(sse("thread.run.created", run("queued"))), Stream.fail("broken" as const))

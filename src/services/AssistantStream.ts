@@ -34,6 +34,7 @@ import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
+import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -648,17 +649,28 @@ export const apply: {
 export const accumulate = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, R>): Effect.Effect<Snapshot, E, R> =>
   // pulled in a loop rather than run with `Stream.runFold`: its sink and drain add steps to unwind
   // once the stream has ended, between the last event and the caller holding the final run
-  Effect.scoped(Effect.flatMap(Stream.toPull(events), (pull) => {
-    let snapshot = empty
-    const loop: Effect.Effect<Snapshot, E, R> = Effect.matchEffect(pull, {
-      onSuccess: (chunk) => {
-        for (const event of chunk) snapshot = apply(snapshot, event)
+  Effect.acquireUseRelease(
+    Scope.make(),
+    (scope) =>
+      Effect.flatMap(Scope.extend(Stream.toPull(events), scope), (pull) => {
+        let snapshot = empty
+        const loop: Effect.Effect<Snapshot, E, R> = Effect.matchEffect(pull, {
+          onSuccess: (chunk) => {
+            for (const event of chunk) snapshot = apply(snapshot, event)
+            return loop
+          },
+          onFailure: (error) => Option.isNone(error) ? Effect.succeed(snapshot) : Effect.fail(error.value)
+        })
         return loop
-      },
-      onFailure: (error) => Option.isNone(error) ? Effect.succeed(snapshot) : Effect.fail(error.value)
-    })
-    return loop
-  }))
+      }),
+    // Closing the pull's scope after the end costs the caller more than the last event's decoding
+    // (the executor's close, under the runtime it was pulled with). A stream of `send` that ended
+    // has released what it holds by itself, so its pull's scope has nothing the caller could
+    // observe: it is closed after the caller goes on. Any other stream's scope is closed before,
+    // as `Stream.runFold` would, since its resources (`Stream.scoped`, ...) are released there.
+    (scope, exit) =>
+      Exit.isSuccess(exit) && selfReleasing.has(events) ? later(Scope.close(scope, exit)) : Scope.close(scope, exit)
+  )
 
 /**
  * The snapshot after each event.
@@ -760,11 +772,19 @@ const createThreadAndRunSpec: Spec<CreateThreadAndRunParams, never> = {
   response: never
 }
 
-/** Resumes on the next turn of the event loop, after everything already queued. */
-const nextTurn = Effect.async<void>((resume) => {
-  const timer = setTimeout(() => resume(Effect.void), 0)
-  return Effect.sync(() => clearTimeout(timer))
-})
+/**
+ * Runs `effect` on the next turn of the event loop, after everything already queued, with the
+ * caller's services. Its fiber is made on that turn: forking one at once would cost the caller as
+ * much again as the work it puts off.
+ */
+const later = (effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+    Effect.sync(() => {
+      setTimeout(() => Runtime.runFork(runtime)(effect), 0)
+    }))
+
+/** The streams `send` made: when they end at `done`, they have let go of all they hold. */
+const selfReleasing = new WeakSet<object>()
 
 /**
  * Sends `call` and decodes its answer as it arrives; the request lives as long as the stream.
@@ -785,8 +805,9 @@ const nextTurn = Effect.async<void>((resume) => {
 const send = (
   call: InvalidRequestError | Call,
   runId?: string
-): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> =>
-  call instanceof InvalidRequestError ? Stream.fail(call) : Stream.fromChannel(Channel.unwrap(Effect.map(
+): Stream.Stream<AssistantStreamEvent, AssistantsError, AssistantsClient> => {
+  if (call instanceof InvalidRequestError) return Stream.fail(call)
+  const stream = Stream.fromChannel(Channel.unwrap(Effect.map(
     Effect.zip(Scope.make(), Scope.make()),
     ([request, reader]) => {
       let state: Decoding | undefined
@@ -805,13 +826,13 @@ const send = (
           })
           return pullEvents(pull, state)
         })),
-        (exit) =>
-          Exit.isSuccess(exit) && state?.done === true
-            ? Effect.asVoid(Effect.forkDaemon(Effect.zipRight(nextTurn, release)))
-            : release
+        (exit) => Exit.isSuccess(exit) && state?.done === true ? later(release) : release
       )
     }
   )))
+  selfReleasing.add(stream)
+  return stream
+}
 
 /**
  * Starts a run and streams its events until it is terminal or requires action (then `done`
