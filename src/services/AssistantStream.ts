@@ -367,15 +367,12 @@ export const decodeEvents = <E>(
  * as little as it can.
  */
 const pullEvents = <E>(
-  pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<E>>,
+  pull: Effect.Effect<Either.Either<Chunk.Chunk<Uint8Array>, unknown>, E>,
   state: Decoding
 ): Events<unknown, unknown> => {
   const loop: Events<unknown, unknown> = Channel.unwrap(Effect.matchCause(pull, {
-    onSuccess: (input) => chunkOf(state, input, loop),
-    onFailure: (cause) => {
-      const failure = Cause.failureOption(cause)
-      return Option.isSome(failure) && Option.isNone(failure.value) ? endOf(state) : brokenOf(state, cause)
-    }
+    onSuccess: (input) => Either.isRight(input) ? chunkOf(state, input.right, loop) : endOf(state),
+    onFailure: (cause) => brokenOf(state, cause)
   }))
   return loop
 }
@@ -816,7 +813,8 @@ const send = (
         Channel.unwrap(Effect.gen(function*() {
           const client = yield* AssistantsClient
           const response = yield* Scope.extend(client.stream(call), request)
-          const pull = yield* Scope.extend(Stream.toPull(response.stream), reader)
+          // the channel's own pull: the body's end as a value, not as a failure to tell apart
+          const pull = yield* Scope.extend(Channel.toPull(Stream.toChannel(response.stream)), reader)
           state = new Decoding({
             method: call.method,
             path: call.path,
