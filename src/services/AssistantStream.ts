@@ -649,14 +649,12 @@ export const accumulate = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, 
   Effect.acquireUseRelease(
     Scope.make(),
     (scope) =>
-      Effect.flatMap(Scope.extend(Stream.toPull(events), scope), (pull) => {
+      Effect.flatMap(Scope.extend(Channel.toPull(Stream.toChannel(events)), scope), (pull) => {
         let snapshot = empty
-        const loop: Effect.Effect<Snapshot, E, R> = Effect.matchEffect(pull, {
-          onSuccess: (chunk) => {
-            for (const event of chunk) snapshot = apply(snapshot, event)
-            return loop
-          },
-          onFailure: (error) => Option.isNone(error) ? Effect.succeed(snapshot) : Effect.fail(error.value)
+        const loop: Effect.Effect<Snapshot, E, R> = Effect.flatMap(pull, (next) => {
+          if (Either.isLeft(next)) return Effect.succeed(snapshot)
+          for (const event of next.right) snapshot = apply(snapshot, event)
+          return loop
         })
         return loop
       }),
