@@ -252,7 +252,8 @@ describe("accumulate", () => {
       const finalized = yield* Deferred.make<void>()
       const released = yield* Deferred.make<void>()
       // a resource of the stream's scope is released when that scope closes, not when the stream
-      // ends: accumulate closes it before it returns (only its own calls' streams wait, see below)
+      // ends: accumulate closes it before it returns (its own calls' streams are tested with the
+      // transports below: their request is released after the caller holds the run)
       const resource = Stream.scoped(Effect.acquireRelease(Effect.void, () => Deferred.succeed(released, undefined)))
       const final = yield* AssistantStream.accumulate(
         Stream.ensuring(events(sse("thread.run.completed", run("completed"))), Deferred.succeed(finalized, undefined))

@@ -623,6 +623,11 @@ export const apply: {
  * Folds a whole stream into the last snapshot: the final run (whatever its status), the thread,
  * and every message and step with its deltas merged.
  *
+ * The stream's resources are released before it returns, as with `Stream.runFold`, but for the
+ * streams of this module's calls (`Runs.createStream`, ...) that ended at `done`: the server has
+ * finished, so their request and the scope they were pulled in are released on the next turn of
+ * the event loop, after the caller holds the final run.
+ *
  * @example
  * ```ts
  * import { AssistantStream, Runs } from "effect-assistants"
