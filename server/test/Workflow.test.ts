@@ -5,6 +5,10 @@
  * ending a wait (a durable clock), and, over SQL, the run's id as the workflow's execution id;
  * and a run's events sent only once the writes they describe have committed.
  */
+import * as EntityId from "@effect/cluster/EntityId"
+import * as Sharding from "@effect/cluster/Sharding"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it, layer } from "@effect/vitest"
@@ -275,6 +279,20 @@ for (const engine of engines) {
     })
   })
 }
+
+describe("a single runner over SQL, at start", () => {
+  it.live("holdingShards returns once the runner holds its shards: any workflow's, taken in the same batch", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const runner = SingleRunner.layer({ runnerStorage: "sql" }).pipe(
+        Layer.provide(SqliteClient.layer({ filename: join(mkdtempSync(join(tmpdir(), "workflow-")), "runs.db") }))
+      )
+      const sharding = yield* Effect.provide(Sharding.Sharding, yield* Layer.build(runner))
+      // the runner takes its shards after its layer is built: holdingShards waits for them
+      const shard = sharding.getShardId(EntityId.make("run_abc"), "default")
+      yield* Effect.provideService(RunWorkflow.holdingShards(ShardingConfig.defaults), Sharding.Sharding, sharding)
+      assert.isTrue(sharding.hasShardId(shard))
+    })))
+})
 
 describe("ClusterWorkflowEngine over SQLite, the storage", () => {
   const database = sqlite()
