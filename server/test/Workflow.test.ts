@@ -22,6 +22,7 @@ import * as Stream from "effect/Stream"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { holdingShards } from "../src/internal/shards.js"
 import { defaultTimings, type Event } from "../src/RunEngine.js"
 import * as RunEvents from "../src/RunEvents.js"
 import * as RunWorkflow from "../src/RunWorkflow.js"
@@ -289,7 +290,7 @@ describe("a single runner over SQL, at start", () => {
       const sharding = yield* Effect.provide(Sharding.Sharding, yield* Layer.build(runner))
       // the runner takes its shards after its layer is built: holdingShards waits for them
       const shard = sharding.getShardId(EntityId.make("run_abc"), "default")
-      yield* Effect.provideService(RunWorkflow.holdingShards(ShardingConfig.defaults), Sharding.Sharding, sharding)
+      yield* Effect.provideService(holdingShards(ShardingConfig.defaults), Sharding.Sharding, sharding)
       assert.isTrue(sharding.hasShardId(shard))
     })))
 })
