@@ -663,11 +663,9 @@ export const accumulate = <E, R>(events: Stream.Stream<AssistantStreamEvent, E, 
         })
         return loop
       }),
-    // Closing the pull's scope after the end costs the caller more than the last event's decoding
-    // (the executor's close, under the runtime it was pulled with). A stream of `send` that ended
-    // has released what it holds by itself, so its pull's scope has nothing the caller could
-    // observe: it is closed after the caller goes on. Any other stream's scope is closed before,
-    // as `Stream.runFold` would, since its resources (`Stream.scoped`, ...) are released there.
+    // closing the pull's scope costs the caller more than the last event's decoding (the
+    // executor's close, under the runtime it was pulled with); a stream of `send` that ended has
+    // let go of what it holds already, so nothing the caller could observe waits in that scope
     (scope, exit) =>
       Exit.isSuccess(exit) && selfReleasing.has(events) ? later(Scope.close(scope, exit)) : Scope.close(scope, exit)
   )
