@@ -164,6 +164,7 @@ describe("creates under a mixed fault plan", () => {
       let lost = 0
       let succeeded = 0
       let unknown = 0
+      let rejected = 0
       const failures: Record<string, number> = {}
       for (const { marker, result } of outcomes) {
         const ids = exists.get(marker) ?? []
@@ -176,7 +177,10 @@ describe("creates under a mixed fault plan", () => {
           const key = `${error._tag}:${"outcome" in error ? error.outcome : "-"}`
           failures[key] = (failures[key] ?? 0) + 1
           if ("outcome" in error && error.outcome === "unknown") unknown++
-          else if (ids.length > 0) lost++
+          else {
+            if ("outcome" in error && error.outcome === "rejected") rejected++
+            if (ids.length > 0) lost++
+          }
         }
       }
       const stats = server.faultStats()!
@@ -189,6 +193,7 @@ describe("creates under a mixed fault plan", () => {
           byFault: stats.injected,
           succeeded,
           failedUnknown: unknown,
+          failedRejected: rejected,
           failures,
           duplicates,
           lost
@@ -197,8 +202,12 @@ describe("creates under a mixed fault plan", () => {
       assert.strictEqual(duplicates, 0)
       assert.strictEqual(lost, 0)
       assert.isAbove(injected, 300)
-      // a fault after the server acted leaves the outcome unknown; everything else succeeds
-      assert.strictEqual(succeeded + unknown, outcomes.length)
+      // a fault after the server acted leaves the outcome unknown; everything else succeeds, but a
+      // create the server refused on every one of its five attempts (429, or 503 with retry-after:
+      // which call meets which fault depends on the 16 in flight, so now and then one does) fails
+      // rejected, having left nothing on the server (a rejected call that did is counted as lost)
+      assert.strictEqual(succeeded + unknown + rejected, outcomes.length)
+      assert.isBelow(rejected, 5)
       assert.isAbove(succeeded, 600)
       // every fault kind of the plan was exercised
       assert.strictEqual(Object.keys(stats.injected).length, 13)
