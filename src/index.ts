@@ -50,6 +50,11 @@ export * as Common from "./schema/Common.js"
 /**
  * @since 0.1.0
  */
+export * as Decoder from "./schema/Decoder.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Message from "./schema/Message.js"
 
 /**

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Arbitrary from "effect/Arbitrary"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Schema from "effect/Schema"
@@ -7,7 +8,7 @@ import { createRequire } from "node:module"
 import { Message, Run, RunStep, Tool } from "../src/index.js"
 import * as Decoder from "../src/schema/Decoder.js"
 import { checkedEffectVersions } from "../src/schema/internal/effectVersions.js"
-import { agree, agreement, schemas } from "./utils/decoderAgreement.js"
+import { agree, agreeEncoding, agreement, choices, damage, schemas } from "./utils/decoderAgreement.js"
 import * as fx from "./utils/fixtures.js"
 
 agreement("the compiled decoder")
@@ -49,6 +50,43 @@ describe("the compiled decoder", () => {
     for (const union of [Message.ContentPart, Message.Annotation, Tool.Tool, RunStep.StepDetails]) {
       assert.isTrue(Decoder.isGenerated(union.ast), String(union))
     }
+  })
+
+  it("encodes every response schema on the compiled path but for the unknown-member catch-alls", () => {
+    for (const [name, schema] of schemas) {
+      assert.isTrue(Decoder.isGenerated(schema.ast, true), name)
+      for (const node of Decoder.leftToStandard(schema.ast, true)) {
+        assert.isTrue(
+          AST.isTransformation(node) && AST.isTypeLiteral(node.to) &&
+            node.to.propertySignatures.some((ps) =>
+              ps.name === "type" && AST.isLiteral(ps.type) && ps.type.literal === "unknown"
+            ),
+          `${name}: ${String(node).slice(0, 200)}`
+        )
+      }
+    }
+  })
+
+  for (const [name, schema] of schemas) {
+    it.prop(
+      `encodes generated ${name} values as the standard encoder does, valid and damaged`,
+      [Arbitrary.make(schema), choices],
+      ([value, steer]) => {
+        // generated unknown members can carry raw JSON that does not encode: both reject those
+        assert.notStrictEqual(agreeEncoding(schema, value), "declined", `declined a valid ${name}`)
+        agreeEncoding(schema, damage(value, steer))
+      },
+      { fastCheck: { numRuns: 100 } }
+    )
+  }
+
+  it("encodes through the compiled path with the standard encoder's results and errors", () => {
+    const run = Schema.decodeUnknownSync(Run.Run)(fx.run)
+    const encode = Decoder.encodeSync(Run.Run)
+    assert.deepStrictEqual(encode(run), Schema.encodeSync(Run.Run)(run))
+    assert.strictEqual(JSON.stringify(encode(run)), JSON.stringify(Schema.encodeSync(Run.Run)(run)))
+    const bad = { ...run, usage: { ...run.usage!, totalTokens: 1.5 } }
+    assert.throws(() => encode(bad), String(Either.getOrThrow(Either.flip(Schema.encodeEither(Run.Run)(bad)))))
   })
 
   it("decodes through the compiled path with the standard decoder's results and errors", () => {

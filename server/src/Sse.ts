@@ -14,6 +14,7 @@
  */
 import * as Sse from "@effect/experimental/Sse"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Decoder from "effect-assistants/Decoder"
 import { Message } from "effect-assistants/Message"
 import { Run, terminalStatuses } from "effect-assistants/Run"
 import { RunStep } from "effect-assistants/RunStep"
@@ -39,10 +40,10 @@ export const withStream = <S extends Schema.Struct.Fields>(
   schema: { readonly fields: S }
 ) => Schema.Struct({ ...schema.fields, stream: Schema.optional(Schema.NullOr(Schema.Boolean)) })
 
-const encodeRun = Schema.encodeSync(Run)
-const encodeStep = Schema.encodeSync(RunStep)
-const encodeMessage = Schema.encodeSync(Message)
-const encodeThread = Schema.encodeSync(Thread)
+const encodeRun = Decoder.encodeSync(Run)
+const encodeStep = Decoder.encodeSync(RunStep)
+const encodeMessage = Decoder.encodeSync(Message)
+const encodeThread = Decoder.encodeSync(Thread)
 
 const write = (event: string, data: unknown): string =>
   Sse.encoder.write({ _tag: "Event", event, id: undefined, data: JSON.stringify(data) })

@@ -1,5 +1,6 @@
 /**
- * A faster decoding path for response schemas, with the same results.
+ * A faster decoding path for response schemas, with the same results, and its mirror for
+ * encoding.
  *
  * `compile` walks a schema's AST (the public `effect/SchemaAST` model) once and generates a
  * function for each struct, array and union in it: plain checks for keywords and literals written
@@ -12,6 +13,11 @@
  * the standard `ParseResult` decoder runs, so errors (and any input the compiled path declines,
  * such as AST nodes it does not handle) come out exactly as before. Where code generation is
  * forbidden (a content security policy), the standard decoder decodes everything.
+ *
+ * Encoding (`encodeSync`) compiles the same way in the other direction: a struct reads its keys
+ * by their type-side names and writes them under their wire names, union members are filed
+ * under their type-side literals, as `ParseResult`'s encoder files them. The server encodes
+ * every object it sends with it.
  *
  * Why it exists: the standard interpreter validates the type side of every renaming struct again
  * after decoding its wire side, at every level of nesting, and allocates an issue for every union
@@ -101,20 +107,28 @@ const inlineCheck = (ast: AST.AST, v: string): string | undefined => {
 
 /**
  * What generated code is handed: `D`, `H` (`hasOwnProperty`), and each compiled decoder or
- * constant under a name of its own.
+ * constant under a name of its own. `encoding` is the direction of the function being built.
  */
 class Deps {
   readonly deps: Record<string, unknown> = { D: DECLINE, H: hasOwn }
+  constructor(readonly encoding: boolean) {}
   add(value: unknown): string {
     const name = `d${Object.keys(this.deps).length}`
     this.deps[name] = value
     return name
   }
-  /** Statements that decode local `v` as `ast` in place, or leave with `DECLINE`. */
+  /** Statements that decode (or encode) local `v` as `ast` in place, or leave with `DECLINE`. */
   decode(ast: AST.AST, v: string): string {
     const check = inlineCheck(ast, v)
     if (check !== undefined) return `if(!(${check}))return D;`
-    return `${v}=${this.add(compile(ast))}(${v});if(${v}===D)return D;`
+    return `${v}=${this.add(compileIn(ast, this.encoding))}(${v});if(${v}===D)return D;`
+  }
+  /** A statement that leaves with `DECLINE` unless local `v` decodes as `ast`; `v` is left as it is. */
+  check(ast: AST.AST, v: string): string {
+    const check = inlineCheck(ast, v)
+    return check !== undefined
+      ? `if(!(${check}))return D;`
+      : `if(${this.add(compileIn(ast, false))}(${v})===D)return D;`
   }
   /** Builds the function whose body is `lines`, over its argument `x`. */
   build(lines: ReadonlyArray<string>): Compiled {
@@ -122,20 +136,29 @@ class Deps {
   }
 }
 
+/** A key renamed or defaulted on the way from `input` to `output`, by `f`. */
+interface Rename {
+  readonly from: PropertyKey
+  readonly to: PropertyKey
+  readonly f: (o: Option.Option<any>) => Option.Option<any>
+}
+
 /**
- * A struct in one function: each key is read by its source name (`from`'s, when the struct renames
- * or defaults keys through `transformations`), checked, and written in the order the standard
- * decoder leaves it. Index signatures (string keys only) are checked on every key and copied
- * where no property took the key.
+ * A struct in one function: each key of `ast` is read by its source name (`from`'s, when the
+ * struct renames or defaults keys through `renames`), checked, and written in the order the
+ * standard decoder leaves it. Index signatures (string keys only) are checked on every key and
+ * copied where no property took the key. Each value is decoded (or encoded) as its wire-side
+ * property says: `from`'s when decoding, `ast`'s when encoding.
  */
 const compileStruct = (
   ast: AST.TypeLiteral,
+  encoding: boolean,
   from: AST.TypeLiteral = ast,
-  transformations: ReadonlyArray<AST.PropertySignatureTransformation> = []
+  renames: ReadonlyArray<Rename> = []
 ): Compiled => {
   const sources = new Map(from.propertySignatures.map((ps) => [ps.name, ps]))
-  const byTarget = new Map(transformations.map((t) => [t.to, t]))
-  const deps = new Deps()
+  const byTarget = new Map(renames.map((t) => [t.to, t]))
+  const deps = new Deps(encoding)
   const lines = [`if(typeof x!="object"||x===null||Array.isArray(x))return D;`]
   // whether each key may be absent; for those, `p${i}` says whether it is in the output
   const optional: Array<boolean> = []
@@ -145,21 +168,24 @@ const compileStruct = (
     if (source === undefined || !sources.delete(source.name)) throw new Unsupported()
     const v = `v${i}`
     const k = key(source.name)
-    const decode = `${v}=x[${k}];${deps.decode(source.type, v)}`
+    // encoding, a key the type side requires but the wire may omit (a default) is checked on the
+    // type side first, as `ParseResult` checks it: its wire type may accept what the type does not
+    const typeSide = encoding && source.isOptional !== ps.isOptional ? deps.check(source.type, v) : ""
+    const decode = `${v}=x[${k}];${typeSide}${deps.decode((encoding ? ps : source).type, v)}`
     // a transformation is probed once (it is pure). A rename passes a present value through and
     // leaves an absent one absent; a default or a `null` fills in an absent one. Any other kind
     // is left to the standard decoder.
     const sentinel = {}
-    const some = t?.decode(Option.some(sentinel))
+    const some = t?.f(Option.some(sentinel))
     if (some !== undefined && !(Option.isSome(some) && some.value === sentinel)) throw new Unsupported()
     optional.push(source.isOptional)
     if (!source.isOptional) {
       lines.push(`let ${v};${decode}`)
     } else {
       lines.push(`let ${v},p${i}=H.call(x,${k});if(p${i}){${decode}}`)
-      if (t !== undefined && Option.isSome(t.decode(Option.none()))) {
+      if (t !== undefined && Option.isSome(t.f(Option.none()))) {
         lines.push(
-          `else{const o=${deps.add(t.decode)}(${deps.add(Option.none())});p${i}=o._tag=="Some";if(p${i})${v}=o.value}`
+          `else{const o=${deps.add(t.f)}(${deps.add(Option.none())});p${i}=o._tag=="Some";if(p${i})${v}=o.value}`
         )
       }
     }
@@ -181,8 +207,8 @@ const compileStruct = (
   return deps.build(lines)
 }
 
-const compileArray = (item: AST.AST): Compiled => {
-  const deps = new Deps()
+const compileArray = (item: AST.AST, encoding: boolean): Compiled => {
+  const deps = new Deps(encoding)
   return deps.build([
     `if(!Array.isArray(x))return D;`,
     `const n=x.length,o=new Array(n);`,
@@ -192,27 +218,28 @@ const compileArray = (item: AST.AST): Compiled => {
 }
 
 /**
- * The literal a union member requires at `key` on the wire: the `[key, literal]` pairs of its
- * required properties whose encoded type is a literal. These are the properties `ParseResult`
- * files union members under.
+ * The literal a union member requires at `key` on its input side (the wire when decoding, the
+ * type when encoding): the `[key, literal]` pairs of its required properties whose type on that
+ * side is a literal. These are the properties `ParseResult` files union members under.
  */
-const requiredLiterals = (ast: AST.AST): ReadonlyArray<readonly [string, AST.LiteralValue]> => {
+const requiredLiterals = (ast: AST.AST, encoding: boolean): ReadonlyArray<readonly [string, AST.LiteralValue]> => {
+  const side = encoding ? AST.typeAST : AST.encodedAST
   switch (ast._tag) {
     case "TypeLiteral": {
       const out: Array<readonly [string, AST.LiteralValue]> = []
       for (const ps of ast.propertySignatures) {
-        const type = AST.encodedAST(ps.type)
+        const type = side(ps.type)
         if (AST.isLiteral(type) && !ps.isOptional) out.push([key(ps.name), type.literal])
       }
       return out
     }
     case "Refinement":
-      return requiredLiterals(ast.from)
+      return requiredLiterals(ast.from, encoding)
     case "Transformation":
-      return requiredLiterals(ast.from)
+      return requiredLiterals(encoding ? ast.to : ast.from, encoding)
     case "TupleType":
       // a member filed by a literal element: left to the standard decoder
-      if (ast.elements.some((e) => !e.isOptional && AST.isLiteral(AST.encodedAST(e.type)))) throw new Unsupported()
+      if (ast.elements.some((e) => !e.isOptional && AST.isLiteral(side(e.type)))) throw new Unsupported()
       return []
     case "Suspend":
     case "Declaration":
@@ -229,14 +256,14 @@ const requiredLiterals = (ast: AST.AST): ReadonlyArray<readonly [string, AST.Lit
  * accept. This tries them in that order. Unions discriminated by more than one key, where the
  * standard order depends on how members share keys, are left to the standard decoder.
  */
-const compileUnion = (ast: AST.Union): Compiled => {
-  const deps = new Deps()
+const compileUnion = (ast: AST.Union, encoding: boolean): Compiled => {
+  const deps = new Deps(encoding)
   let discriminant: string | undefined
   const keyed: Array<string> = []
   const otherwise: Array<string> = []
   for (const member of ast.types) {
-    const literals = requiredLiterals(member)
-    const attempt = `{const o=${deps.add(compile(member))}(x);if(o!==D)return o}`
+    const literals = requiredLiterals(member, encoding)
+    const attempt = `{const o=${deps.add(compileIn(member, encoding))}(x);if(o!==D)return o}`
     if (literals.length === 0) {
       otherwise.push(attempt)
     } else if (literals.length > 1 || (discriminant ??= literals[0][0]) !== literals[0][0]) {
@@ -253,11 +280,37 @@ const compileUnion = (ast: AST.Union): Compiled => {
   return deps.build([...lines, ...otherwise, `return D`])
 }
 
-const compileNode = (ast: AST.AST): Compiled => {
+/** Whether `ast` holds a transformation (or a node that may hide one): whether encoding it differs from decoding it. */
+const transforms = (ast: AST.AST): boolean => {
+  switch (ast._tag) {
+    case "Transformation":
+    case "Declaration":
+    case "Suspend":
+      return true
+    case "Refinement":
+      return transforms(ast.from)
+    case "Union":
+      return ast.types.some(transforms)
+    case "TupleType":
+      return ast.elements.some((e) => transforms(e.type)) || ast.rest.some((r) => transforms(r.type))
+    case "TypeLiteral":
+      return ast.propertySignatures.some((ps) => transforms(ps.type)) ||
+        ast.indexSignatures.some((is) => transforms(is.type))
+  }
+  return false
+}
+
+const compileNode = (ast: AST.AST, encoding: boolean): Compiled => {
   const check = inlineCheck(ast, "x")
-  if (check !== undefined) return new Deps().build([`return ${check}?x:D`])
+  if (check !== undefined) return new Deps(encoding).build([`return ${check}?x:D`])
   switch (ast._tag) {
     case "Refinement": {
+      // encoding checks the type side, refinement included, then encodes `from`: the same as
+      // decoding where nothing under it transforms; the other case is left to the standard path
+      if (encoding) {
+        if (transforms(ast.from)) throw new Unsupported()
+        return compileIn(ast, false)
+      }
       const from = compile(ast.from)
       const filter = ast.filter
       return (u) => {
@@ -268,26 +321,51 @@ const compileNode = (ast: AST.AST): Compiled => {
     }
     case "TupleType":
       if (ast.elements.length > 0 || ast.rest.length !== 1) throw new Unsupported()
-      return compileArray(ast.rest[0].type)
+      return compileArray(ast.rest[0].type, encoding)
     case "TypeLiteral":
-      return compileStruct(ast)
+      return compileStruct(ast, encoding)
     case "Union":
-      return compileUnion(ast)
-    case "Transformation":
+      return compileUnion(ast, encoding)
+    case "Transformation": {
       // renamed and defaulted keys; other transformations (such as the one keeping an unknown
       // member's raw JSON) are left to the standard decoder
       if (
         ast.transformation._tag !== "TypeLiteralTransformation" || !AST.isTypeLiteral(ast.from) ||
         !AST.isTypeLiteral(ast.to) || ast.from.indexSignatures.length > 0
       ) throw new Unsupported()
-      return compileStruct(ast.to, ast.from, ast.transformation.propertySignatureTransformations)
+      const renames = ast.transformation.propertySignatureTransformations
+      // encoding runs the same renames backwards: from the type side's keys to the wire's
+      return encoding
+        ? compileStruct(ast.from, true, ast.to, renames.map((t) => ({ from: t.to, to: t.from, f: t.encode })))
+        : compileStruct(ast.to, false, ast.from, renames.map((t) => ({ from: t.from, to: t.to, f: t.decode })))
+    }
     default:
       throw new Unsupported()
   }
 }
 
-const memo = new WeakMap<AST.AST, Compiled>()
-const standardOnly = new WeakSet<AST.AST>()
+const memo = [new WeakMap<AST.AST, Compiled>(), new WeakMap<AST.AST, Compiled>()] as const
+const standardOnly = [new WeakSet<AST.AST>(), new WeakSet<AST.AST>()] as const
+
+const compileIn = (ast: AST.AST, encoding: boolean): Compiled => {
+  const direction = encoding ? 1 : 0
+  const cached = memo[direction].get(ast)
+  if (cached) return cached
+  let compiled: Compiled
+  try {
+    compiled = compileNode(ast, encoding)
+  } catch (e) {
+    if (!(e instanceof Unsupported)) throw e
+    standardOnly[direction].add(ast)
+    const standard = (encoding ? ParseResult.encodeUnknownEither : ParseResult.decodeUnknownEither)(Schema.make(ast))
+    compiled = (u) => {
+      const r = standard(u)
+      return Either.isRight(r) ? r.right : DECLINE
+    }
+  }
+  memo[direction].set(ast, compiled)
+  return compiled
+}
 
 /**
  * The compiled decoder of an AST node. Nodes it does not handle (declarations, suspensions,
@@ -296,50 +374,43 @@ const standardOnly = new WeakSet<AST.AST>()
  * @since 0.1.0
  * @category compiling
  */
-export const compile = (ast: AST.AST): Compiled => {
-  const cached = memo.get(ast)
-  if (cached) return cached
-  let compiled: Compiled
-  try {
-    compiled = compileNode(ast)
-  } catch (e) {
-    if (!(e instanceof Unsupported)) throw e
-    standardOnly.add(ast)
-    const decode = ParseResult.decodeUnknownEither(Schema.make(ast))
-    compiled = (u) => {
-      const r = decode(u)
-      return Either.isRight(r) ? r.right : DECLINE
-    }
-  }
-  memo.set(ast, compiled)
-  return compiled
-}
+export const compile = (ast: AST.AST): Compiled => compileIn(ast, false)
 
 /**
- * Whether `compile` decodes this node on the compiled path rather than handing it whole to the
- * standard decoder.
+ * The compiled encoder of an AST node: from a value of the type side to the wire, checking
+ * everything `ParseResult`'s encoder checks, and handing what it does not handle to that
+ * encoder, as `compile` does for decoding.
+ *
+ * @since 0.1.0
+ * @category compiling
+ */
+export const compileEncoder = (ast: AST.AST): Compiled => compileIn(ast, true)
+
+/**
+ * Whether this node is decoded (or encoded) on the compiled path rather than handed whole to the
+ * standard one.
  *
  * @internal
  */
-export const isGenerated = (ast: AST.AST): boolean => {
-  compile(ast)
-  return !standardOnly.has(ast)
+export const isGenerated = (ast: AST.AST, encoding = false): boolean => {
+  compileIn(ast, encoding)
+  return !standardOnly[encoding ? 1 : 0].has(ast)
 }
 
 /**
- * The nodes under `ast` (itself included) that its compiled decoder hands to the standard one:
- * what the compiled path does not speed up.
+ * The nodes under `ast` (itself included) that its compiled decoder (or encoder) hands to the
+ * standard one: what the compiled path does not speed up.
  *
  * @internal
  */
-export const leftToStandard = (ast: AST.AST): Array<AST.AST> => {
-  compile(ast)
+export const leftToStandard = (ast: AST.AST, encoding = false): Array<AST.AST> => {
+  compileIn(ast, encoding)
   const out: Array<AST.AST> = []
   const seen = new Set<AST.AST>()
   const walk = (node: AST.AST): void => {
     if (seen.has(node)) return
     seen.add(node)
-    if (standardOnly.has(node)) {
+    if (standardOnly[encoding ? 1 : 0].has(node)) {
       out.push(node)
       return
     }
@@ -362,6 +433,22 @@ export const leftToStandard = (ast: AST.AST): Array<AST.AST> => {
   }
   walk(ast)
   return out
+}
+
+/**
+ * Encodes with the compiled path, falling back to `Schema.encodeSync` for anything it declines,
+ * so results and errors (thrown) are those of `Schema.encodeSync(schema)`.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeSync = <A, I>(schema: Schema.Schema<A, I>) => {
+  const fast = compileEncoder(schema.ast)
+  let standard: ((a: A) => I) | undefined
+  return (value: A): I => {
+    const out = fast(value)
+    return out === DECLINE ? (standard ??= Schema.encodeSync(schema))(value) : out as I
+  }
 }
 
 /**

@@ -43,6 +43,26 @@ export const agree = (schema: Schema.Schema<any, any>, input: unknown): "same" |
 }
 
 /**
+ * The compiled encoder agrees with the standard one: the same value (and key order), or it
+ * declines; it never accepts what the standard encoder rejects.
+ */
+export const agreeEncoding = (schema: Schema.Schema<any, any>, value: unknown): "same" | "declined" | "rejected" => {
+  const standard = Schema.encodeUnknownEither(schema)(value)
+  const fast = Decoder.compileEncoder(schema.ast)(value)
+  if (Either.isLeft(standard)) {
+    assert.strictEqual(fast, Decoder.DECLINE, `accepted what the standard encoder rejects: ${String(standard.left)}`)
+    return "rejected"
+  }
+  if (fast === Decoder.DECLINE) return "declined"
+  assert.isTrue(
+    isDeepStrictEqual(fast, standard.right),
+    `different wire values for ${JSON.stringify(value)?.slice(0, 300)}`
+  )
+  assert.strictEqual(JSON.stringify(fast), JSON.stringify(standard.right), "different key order")
+  return "same"
+}
+
+/**
  * Damage to a wire body, steered by `choices` (numbers in [0, 1), consumed in turn), so that
  * fast-check shrinks a failing case to the fewest and simplest changes: a key dropped, a value
  * swapped for junk, an array cut or grown.
@@ -73,7 +93,7 @@ export const damage = (value: unknown, choices: ReadonlyArray<number>): unknown 
   return go(value, 0)
 }
 
-const choices = FastCheck.array(FastCheck.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), {
+export const choices = FastCheck.array(FastCheck.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), {
   minLength: 1,
   maxLength: 16
 })

@@ -10,6 +10,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { firstIssue } from "effect-assistants/AssistantsError"
 import { includeValue } from "effect-assistants/Common"
+import * as Decoder from "effect-assistants/Decoder"
 import type { ToolResources, ToolResourcesParam } from "effect-assistants/Tool"
 import * as Effect from "effect/Effect"
 import type * as ParseResult from "effect/ParseResult"
@@ -153,12 +154,12 @@ export const checkInclude = Effect.gen(function*() {
 export const param = (name: string) => Effect.map(HttpRouter.params, (p) => p[name] ?? "")
 
 /**
- * An encoder of a response schema.
+ * An encoder of a response schema: the compiled one, with `Schema.encodeSync`'s results.
  *
  * @since 0.1.0
  * @category encoding
  */
-export const encoder = <A, I>(schema: Schema.Schema<A, I>) => Schema.encodeSync(schema)
+export const encoder = <A, I>(schema: Schema.Schema<A, I>) => Decoder.encodeSync(schema)
 
 /**
  * A 200 JSON response.
