@@ -88,14 +88,27 @@ const ToolOutputs = Schema.Array(Schema.Struct({ toolCallId: Schema.String, outp
 export const CancelSignal = DurableDeferred.make("cancel")
 
 /**
+ * What every outputs signal shares: its schemas. A `DurableDeferred` carries an exit schema of its
+ * own, which the engine compiles at each read and write of the signal, so one made per run would
+ * be compiled anew each time; this one is compiled once.
+ */
+const outputsSchemas = DurableDeferred.make("outputs", { success: ToolOutputs })
+
+/**
  * Completed by submit_tool_outputs with the outputs for the calls of one `requires_action`; named
  * after the first of those calls, which the run's `required_action` shows the route.
  *
  * @since 0.1.0
  * @category signals
  */
-export const outputsSignal = (firstCallId: string) =>
-  DurableDeferred.make(`outputs/${firstCallId}`, { success: ToolOutputs })
+export const outputsSignal = (firstCallId: string): typeof outputsSchemas => {
+  const name = `outputs/${firstCallId}`
+  return {
+    ...outputsSchemas,
+    name,
+    withActivityAttempt: Effect.suspend(() => DurableDeferred.make(name, { success: ToolOutputs }).withActivityAttempt)
+  }
+}
 
 /** One clock per run: `expires_at` does not move. */
 const expiryClock = "expires_at"
@@ -866,10 +879,8 @@ export const make = (timings: Timings = defaultTimings, options: {
         const now = yield* Clock.currentTimeMillis
         yield* engine.scheduleClock(instance.workflow, {
           executionId: instance.executionId,
-          clock: DurableClock.make({
-            name: expiryClock,
-            duration: Duration.millis(Math.max(0, run.expiresAt * 1000 - now))
-          })
+          // the clock of `expiryCheck` (its deferred and its schemas), due when the run expires
+          clock: { ...expiryCheck, duration: Duration.millis(Math.max(0, run.expiresAt * 1000 - now)) }
         })
       })
 

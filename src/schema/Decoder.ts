@@ -280,35 +280,16 @@ const compileUnion = (ast: AST.Union, encoding: boolean): Compiled => {
   return deps.build([...lines, ...otherwise, `return D`])
 }
 
-/** Whether `ast` holds a transformation (or a node that may hide one): whether encoding it differs from decoding it. */
-const transforms = (ast: AST.AST): boolean => {
-  switch (ast._tag) {
-    case "Transformation":
-    case "Declaration":
-    case "Suspend":
-      return true
-    case "Refinement":
-      return transforms(ast.from)
-    case "Union":
-      return ast.types.some(transforms)
-    case "TupleType":
-      return ast.elements.some((e) => transforms(e.type)) || ast.rest.some((r) => transforms(r.type))
-    case "TypeLiteral":
-      return ast.propertySignatures.some((ps) => transforms(ps.type)) ||
-        ast.indexSignatures.some((is) => transforms(is.type))
-  }
-  return false
-}
-
 const compileNode = (ast: AST.AST, encoding: boolean): Compiled => {
   const check = inlineCheck(ast, "x")
   if (check !== undefined) return new Deps(encoding).build([`return ${check}?x:D`])
   switch (ast._tag) {
     case "Refinement": {
       // encoding checks the type side, refinement included, then encodes `from`: the same as
-      // decoding where nothing under it transforms; the other case is left to the standard path
+      // decoding where nothing under it transforms (its encoded side is itself); the other case
+      // is left to the standard path
       if (encoding) {
-        if (transforms(ast.from)) throw new Unsupported()
+        if (AST.encodedBoundAST(ast.from) !== ast.from) throw new Unsupported()
         return compileIn(ast, false)
       }
       const from = compile(ast.from)
