@@ -159,3 +159,34 @@ describe("AnyObject", () => {
     assert.isTrue(Either.isLeft(decodeAny("run")))
   })
 })
+
+describe("Common.withDefault", () => {
+  // the same field as `Schema.optionalWith(schema, { default })`, whose code it keeps out of
+  // bundles: the two must agree on decoding, encoding and construction
+  const ours = Schema.Struct({ a: Common.withDefault(Schema.Array(Schema.Number), () => [7]) })
+  const effects = Schema.Struct({ a: Schema.optionalWith(Schema.Array(Schema.Number), { default: () => [7] }) })
+  const outcome = <A>(f: () => A) => {
+    try {
+      return { ok: f() }
+    } catch (e) {
+      return { error: String(e) }
+    }
+  }
+
+  it("decodes, encodes and constructs as optionalWith's default", () => {
+    for (const input of [{}, { a: undefined }, { a: [1, 2] }, { a: null }, { a: ["x"] }, { a: [] }, null]) {
+      assert.deepStrictEqual(
+        outcome(() => Schema.decodeUnknownSync(ours)(input)),
+        outcome(() => Schema.decodeUnknownSync(effects)(input))
+      )
+    }
+    for (const value of [{ a: [1] }, { a: [] }, {}, { a: "x" }]) {
+      assert.deepStrictEqual(
+        outcome(() => Schema.encodeSync(ours)(value as never)),
+        outcome(() => Schema.encodeSync(effects)(value as never))
+      )
+    }
+    assert.deepStrictEqual(ours.make({}), effects.make({}))
+    assert.deepStrictEqual(ours.make({ a: [3] }), { a: [3] })
+  })
+})

@@ -12,6 +12,7 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { withDefault } from "../schema/Common.js"
 
 /**
  * Whether a failed request may have had its effect on the server:
@@ -218,7 +219,7 @@ export class InvalidRequestError
   extends /* @__PURE__ */ Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
     message: Schema.String,
     param: Schema.optional(Schema.String),
-    outcome: Schema.optionalWith(Outcome, { default: () => "not-sent" as const })
+    outcome: withDefault(Outcome, () => "not-sent" as const)
   })
 {}
 

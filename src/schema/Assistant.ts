@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { Deleted, Metadata, MetadataParam, nullable, Timestamp } from "./Common.js"
+import { Deleted, Metadata, MetadataParam, nullable, Timestamp, withDefault } from "./Common.js"
 import { lazy } from "./internal/lazy.js"
 import { ReasoningEffort, ResponseFormat, Tool } from "./Tool.js"
 import { ToolResources, ToolResourcesParam } from "./ToolResources.js"
@@ -22,7 +22,7 @@ export const Assistant = /* @__PURE__ */ lazy(() =>
     description: nullable(Schema.String),
     model: Schema.String,
     instructions: nullable(Schema.String),
-    tools: Schema.optionalWith(Schema.Array(Tool), { default: () => [] }),
+    tools: withDefault(Schema.Array(Tool), () => []),
     toolResources: Schema.optional(Schema.NullOr(ToolResources)).pipe(Schema.fromKey("tool_resources")),
     metadata: nullable(Metadata),
     temperature: Schema.optional(Schema.NullOr(Schema.Number)),

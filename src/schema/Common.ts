@@ -102,6 +102,37 @@ export const nullable = <A, I, R>(schema: Schema.Schema<A, I, R>) => {
   return field
 }
 
+/**
+ * An optional field with a default: decodes a missing (or `undefined`) key as `value()`, always
+ * encodes the key, and fills the key in when the schema's constructor is not given it. The same
+ * schema as `Schema.optionalWith(schema, { default: value })`; that function carries the code of
+ * every one of its options into each bundle that calls it, this one only what a default needs.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const withDefault = <S extends Schema.Schema.Any>(
+  schema: S,
+  value: () => Schema.Schema.Type<S>
+): DefaultField<S> =>
+  Schema.optionalToRequired(Schema.UndefinedOr(schema), Schema.typeSchema(schema), {
+    decode: (o) => {
+      const a = Option.getOrUndefined(o)
+      return a === undefined ? value() : a
+    },
+    encode: Option.some
+  }).pipe(Schema.withConstructorDefault(value))
+
+type DefaultField<S extends Schema.Schema.Any> = Schema.PropertySignature<
+  ":",
+  Schema.Schema.Type<S>,
+  never,
+  "?:",
+  Schema.Schema.Encoded<S> | undefined,
+  true,
+  Schema.Schema.Context<S>
+>
+
 type NullableField<A, I, R> = Schema.PropertySignature<":", A | null, never, "?:", I | null, false, R>
 const nullables = new WeakMap<object, unknown>()
 
@@ -222,7 +253,7 @@ const pages = new WeakMap<object, unknown>()
 const makeListPage = <A, I, R>(item: Schema.Schema<A, I, R>) =>
   /* @__PURE__ */ lazy(() =>
     Schema.Struct({
-      object: Schema.optionalWith(Schema.String, { default: () => "list" }),
+      object: withDefault(Schema.String, () => "list"),
       data: Schema.Array(item),
       firstId: nullable(Schema.String).pipe(Schema.fromKey("first_id")),
       lastId: nullable(Schema.String).pipe(Schema.fromKey("last_id")),

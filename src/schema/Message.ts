@@ -4,7 +4,16 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { Deleted, Metadata, MetadataParam, nullable, openEnum, Timestamp, unknownMember } from "./Common.js"
+import {
+  Deleted,
+  Metadata,
+  MetadataParam,
+  nullable,
+  openEnum,
+  Timestamp,
+  unknownMember,
+  withDefault
+} from "./Common.js"
 import { lazy } from "./internal/lazy.js"
 
 // the two annotation kinds differ only in their type and the key that names the file
@@ -98,7 +107,7 @@ export const TextPart = /* @__PURE__ */ lazy(() =>
     type: Schema.Literal("text"),
     text: Schema.Struct({
       value: Schema.String,
-      annotations: Schema.optionalWith(Schema.Array(Annotation), { default: () => [] })
+      annotations: withDefault(Schema.Array(Annotation), () => [])
     })
   })
 )
@@ -175,7 +184,7 @@ export const Message = /* @__PURE__ */ lazy(() =>
     object: Schema.Literal("thread.message"),
     createdAt: Schema.propertySignature(Timestamp).pipe(Schema.fromKey("created_at")),
     threadId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("thread_id")),
-    status: Schema.optionalWith(MessageStatus, { default: () => "completed" as const }),
+    status: withDefault(MessageStatus, () => "completed" as const),
     incompleteDetails: nullable(
       Schema.Struct({
         reason: openEnum("content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed")

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { LastError, Metadata, MetadataParam, nullable, openEnum, Timestamp, Usage } from "./Common.js"
+import { LastError, Metadata, MetadataParam, nullable, openEnum, Timestamp, Usage, withDefault } from "./Common.js"
 import { lazy } from "./internal/lazy.js"
 import { CreateMessageParams } from "./MessageParams.js"
 import { ReasoningEffort, ResponseFormat, Tool, ToolChoice, TruncationStrategy } from "./Tool.js"
@@ -118,7 +118,7 @@ export const Run = /* @__PURE__ */ lazy(() =>
     ).pipe(Schema.fromKey("incomplete_details")),
     model: Schema.String,
     instructions: nullable(Schema.String),
-    tools: Schema.optionalWith(Schema.Array(Tool), { default: () => [] }),
+    tools: withDefault(Schema.Array(Tool), () => []),
     metadata: nullable(Metadata),
     usage: nullable(Usage),
     temperature: Schema.optional(Schema.NullOr(Schema.Number)),
@@ -127,7 +127,7 @@ export const Run = /* @__PURE__ */ lazy(() =>
     maxCompletionTokens: nullable(Schema.Int).pipe(Schema.fromKey("max_completion_tokens")),
     truncationStrategy: nullable(TruncationStrategy).pipe(Schema.fromKey("truncation_strategy")),
     toolChoice: nullable(ToolChoice).pipe(Schema.fromKey("tool_choice")),
-    parallelToolCalls: Schema.optionalWith(Schema.Boolean, { default: () => true }).pipe(
+    parallelToolCalls: withDefault(Schema.Boolean, () => true).pipe(
       Schema.fromKey("parallel_tool_calls")
     ),
     responseFormat: nullable(ResponseFormat).pipe(Schema.fromKey("response_format"))
