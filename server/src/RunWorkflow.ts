@@ -197,8 +197,10 @@ export const make = (timings: Timings = defaultTimings, options: {
   /**
    * Set for `WorkflowEngine.layerMemory`: it resumes a workflow at a signal only when the workflow
    * is not running, so a signal that lands between the wait's look and its suspension would leave
-   * the run waiting. After each signal the engine follows the workflow until it stops and resumes
-   * it then (a resume of a workflow that saw the signal replays and waits again: harmless).
+   * the run waiting. After each signal written while the workflow looks for its signals, the
+   * engine waits for that look: if it found nothing, the engine follows the workflow until it
+   * stops and resumes it then (a resume of a workflow that saw the signal replays and waits again:
+   * harmless). A workflow elsewhere (running a turn, say) gets to its next look by itself.
    * Over `ClusterWorkflowEngine` the workflow is resumed after the signal's transaction commits.
    */
   readonly resumeAfterSignal?: boolean | undefined
@@ -219,6 +221,11 @@ export const make = (timings: Timings = defaultTimings, options: {
     const sql = yield* Effect.serviceOption(SqlClient.SqlClient)
     // the turns running in this process, to interrupt the model at a cancel
     const cancels = new Map<string, Deferred.Deferred<void>>()
+    /**
+     * With `resumeAfterSignal`: each run's last look for its signals, completed with whether it
+     * found none (and the workflow is suspending). Kept until the workflow runs again.
+     */
+    const looks = new Map<string, Deferred.Deferred<boolean>>()
     const queued = Duration.decode(timings.queued)
     const step = Duration.decode(timings.step)
     const cancelling = Duration.decode(timings.cancelling)
@@ -888,11 +895,13 @@ export const make = (timings: Timings = defaultTimings, options: {
      * Waits for the first of: the outputs, a cancel, `expires_at`. Suspends the workflow until one
      * of them is there; a replay reads the recorded answer.
      */
-    const wait = (round: number, firstCallId: string) =>
+    const wait = (runId: string, round: number, firstCallId: string) =>
       Effect.gen(function*() {
         const instance = yield* WorkflowEngine.WorkflowInstance
         const check = <A extends Schema.Schema.Any>(deferred: DurableDeferred.DurableDeferred<A>) =>
           Workflow.wrapActivityResult(engine.deferredResult(deferred), Predicate.isUndefined)
+        const look = options.resumeAfterSignal === true ? yield* Deferred.make<boolean>() : undefined
+        if (look !== undefined) looks.set(runId, look)
         const found: WaitResult | undefined = yield* Effect.gen(function*() {
           const outputs = yield* check(outputsSignal(firstCallId))
           if (outputs !== undefined && Exit.isSuccess(outputs)) {
@@ -902,6 +911,11 @@ export const make = (timings: Timings = defaultTimings, options: {
           if ((yield* check(expiryCheck.deferred)) !== undefined) return { _tag: "Expired" } as const
           return undefined
         })
+        if (look !== undefined) {
+          // suspending: the look stays recorded until the workflow runs again (see `resumed`)
+          yield* Deferred.succeed(look, found === undefined)
+          if (found !== undefined && looks.get(runId) === look) looks.delete(runId)
+        }
         if (found === undefined) return yield* Workflow.suspend(instance)
         // recorded: a replay after, say, a cancel that came later still takes this way
         return yield* recorded(`wait/${round}`, WaitResult, Effect.succeed(found))
@@ -949,6 +963,8 @@ export const make = (timings: Timings = defaultTimings, options: {
     const execute = (payload: { readonly runId: string }) =>
       Effect.gen(function*() {
         const { runId } = payload
+        // running again: a look recorded by the last run of it is over
+        looks.delete(runId)
         const outputs: Array<ToolOutput> = []
         let promptTokens = 0
         let completionTokens = 0
@@ -964,7 +980,7 @@ export const make = (timings: Timings = defaultTimings, options: {
           promptTokens = result.promptTokens
           completionTokens = result.completionTokens
           if (round === 0) yield* activity("expiry", Schema.Void, runId, undefined, scheduleExpiry(runId))
-          const signal = yield* wait(round, result.calls[0].id)
+          const signal = yield* wait(runId, round, result.calls[0].id)
           if (signal._tag !== "Outputs") {
             const status = signal._tag === "Cancelled" ? "cancelled" as const : "expired" as const
             yield* activity(`${status}/${round}`, Schema.Void, runId, undefined, endWait(runId, status))
@@ -1007,8 +1023,15 @@ export const make = (timings: Timings = defaultTimings, options: {
       )
     const resumed = (runId: string) =>
       options.resumeAfterSignal !== true ? nudge(runId) : Effect.gen(function*() {
-        // the window is a few steps of the workflow's own fiber: yields, not time
-        for (let i = 0; i < 1000; i++) {
+        const look = looks.get(runId)
+        // not in a wait: the workflow looks for the signal when it gets to one
+        if (look === undefined) return
+        // in one: a look under way may have missed the signal; one that found something goes on
+        if (!(yield* Deferred.await(look))) return
+        // it found nothing and is suspending: resumed once it has stopped. The window is a few
+        // steps of the workflow's own fiber (yields, not time); it closes early if the workflow
+        // runs again meanwhile (the engine resumed it, its fiber having stopped already)
+        for (let i = 0; i < 1000 && looks.get(runId) === look; i++) {
           const result = yield* engine.poll(RunWorkflow, runId)
           if (result !== undefined) {
             if (result._tag === "Suspended") yield* engine.resume(RunWorkflow, runId)
@@ -1097,6 +1120,7 @@ export const make = (timings: Timings = defaultTimings, options: {
         }).pipe(Effect.provideService(WorkflowEngine.WorkflowEngine, engine)),
       forget: (runId) =>
         Effect.gen(function*() {
+          looks.delete(runId)
           const latch = cancels.get(runId)
           if (latch !== undefined) yield* Deferred.succeed(latch, undefined)
           yield* engine.interrupt(RunWorkflow, runId)
