@@ -20,6 +20,7 @@ import { Run, terminalStatuses } from "effect-assistants/Run"
 import { RunStep } from "effect-assistants/RunStep"
 import { Thread } from "effect-assistants/Thread"
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -113,8 +114,30 @@ export const serverError: string = write("error", {
   code: null
 })
 
-/** Whether a run event closes a stream: the run is terminal, or waits for tool outputs. */
-const closes = (run: Run) => terminalStatuses.has(run.status) || run.status === "requires_action"
+/** Whether an event closes a run's stream: the run is terminal, or waits for tool outputs. */
+const closes = (event: Event) =>
+  event.data.object === "thread.run" &&
+  (terminalStatuses.has(event.data.status) || event.data.status === "requires_action")
+
+/** Whether each event is one of run `runId`'s. */
+const ofRun = (runId: string) => {
+  // deltas name their message or step, not the run: the ids this run announced
+  const mine = new Set<string>()
+  return (event: Event): boolean => {
+    const data = event.data
+    switch (data.object) {
+      case "thread.run":
+        return data.id === runId
+      case "thread.run.step":
+      case "thread.message":
+        if (data.runId !== runId) return false
+        mine.add(data.id)
+        return true
+      default:
+        return mine.has(data.id)
+    }
+  }
+}
 
 /**
  * The events of one run, encoded, from a subscription taken before the run was started (or
@@ -123,27 +146,52 @@ const closes = (run: Run) => terminalStatuses.has(run.status) || run.status === 
  * @since 0.1.0
  * @category streaming
  */
-export const runEvents = (events: Stream.Stream<Event>, runId: string): Stream.Stream<string> => {
-  // deltas name their message or step, not the run: the ids this run announced
-  const mine = new Set<string>()
-  return events.pipe(
-    Stream.filter((event) => {
-      const data = event.data
-      switch (data.object) {
-        case "thread.run":
-          return data.id === runId
-        case "thread.run.step":
-        case "thread.message":
-          if (data.runId !== runId) return false
-          mine.add(data.id)
-          return true
-        default:
-          return mine.has(data.id)
-      }
-    }),
-    Stream.takeUntil((event) => event.data.object === "thread.run" && closes(event.data)),
-    Stream.map(encodeEvent)
-  )
+export const runEvents = (events: Stream.Stream<Event>, runId: string): Stream.Stream<string> =>
+  events.pipe(Stream.filter(ofRun(runId)), Stream.takeUntil(closes), Stream.map(encodeEvent))
+
+const textEncoder = new TextEncoder()
+const bytes = (text: string) => Chunk.of(textEncoder.encode(text))
+
+/**
+ * What `respond` answers with, from the bus's events: `prefix`, the run's events as `runEvents`
+ * selects them, then `done`; or, when the events fail or one cannot be encoded, the events
+ * written so far and `error` in place of the rest (the failure is logged). One channel does
+ * it all, so that each batch of events is filtered, encoded and written in one pass: an operator
+ * per step (filter, take, map, concat, catch, join, encode) costs each event several steps of
+ * the fiber per operator.
+ */
+const responseBody = (
+  runId: string,
+  prefix: string
+): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Event>, never, never, unknown, unknown> => {
+  const selected = ofRun(runId)
+  const failed = (cause: Cause.Cause<unknown>) =>
+    Channel.zipRight(
+      Channel.fromEffect(Effect.logError("a run's event stream failed", cause)),
+      Channel.write(bytes(serverError))
+    )
+  const loop: Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Event>, never, never, unknown, unknown> = Channel
+    .readWithCause({
+      onInput: (events: Chunk.Chunk<Event>) => {
+        let text = ""
+        try {
+          for (const event of events) {
+            if (!selected(event)) continue
+            text += encodeEvent(event)
+            if (closes(event)) return Channel.write(bytes(text + done))
+          }
+        } catch (defect) {
+          return text === ""
+            ? failed(Cause.die(defect))
+            : Channel.zipRight(Channel.write(bytes(text)), failed(Cause.die(defect)))
+        }
+        // one write per batch of events, not one per event
+        return text === "" ? loop : Channel.zipRight(Channel.write(bytes(text)), loop)
+      },
+      onFailure: (cause) => Cause.isInterruptedOnly(cause) ? Channel.failCause(cause) : failed(cause),
+      onDone: () => Channel.write(bytes(done))
+    })
+  return prefix === "" ? loop : Channel.zipRight(Channel.write(bytes(prefix)), loop)
 }
 
 /**
@@ -163,20 +211,7 @@ export const respond = <E, R>(
     const engine = yield* RunEngine
     const events = yield* engine.subscribe
     const { prefix, run } = yield* start
-    const body = Stream.concat(
-      Stream.concat(Stream.fromIterable(prefix ?? []), runEvents(events, run.id)),
-      Stream.make(done)
-    ).pipe(
-      Stream.catchAllCause((cause) =>
-        Cause.isInterruptedOnly(cause)
-          ? Stream.failCause(cause)
-          : Stream.fromEffect(Effect.as(Effect.logError("a run's event stream failed", cause), serverError))
-      ),
-      // one write per batch of events, not one per event
-      Stream.mapChunks((chunk) => Chunk.of(Chunk.join(chunk, ""))),
-      Stream.encodeText
-    )
-    return HttpServerResponse.stream(body, {
+    return HttpServerResponse.stream(Stream.pipeThroughChannel(events, responseBody(run.id, (prefix ?? []).join(""))), {
       contentType: "text/event-stream",
       headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
     })
