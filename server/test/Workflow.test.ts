@@ -14,6 +14,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import { AssistantsServer, Model, Store } from "effect-assistants-server"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -385,5 +386,69 @@ describe("a run's events and its transactions", () => {
         "thread.run.completed"
       ])
       assert.strictEqual((yield* store.runs.get(r.id))?.status, "completed")
+    }).pipe(Effect.scoped))
+})
+
+describe("the in-memory workflow engine and its signals", () => {
+  it.live("outputs submitted while the workflow looks for them and misses them: it is resumed once suspended", () =>
+    Effect.gen(function*() {
+      const store = yield* Store.makeMemory
+      const base = Context.get(yield* Layer.build(WorkflowEngine.layerMemory), WorkflowEngine.WorkflowEngine)
+      const t = thread()
+      const r = { ...run(t.id, "asst_x"), expiresAt: Math.floor(Date.now() / 1000) + 600 }
+      // the workflow's first look for its signals in `requires_action` (a turn looks for a cancel
+      // too) is held after it found no outputs
+      const looking = yield* Deferred.make<void>()
+      const proceed = yield* Deferred.make<void>()
+      let armed = true
+      const workflows: WorkflowEngine.WorkflowEngine["Type"] = {
+        ...base,
+        deferredResult: (deferred) =>
+          deferred.name !== "cancel" ?
+            base.deferredResult(deferred) :
+            Effect.flatMap(Effect.orDie(store.runs.get(r.id)), (current) => {
+              if (!armed || current?.status !== "requires_action") return base.deferredResult(deferred)
+              armed = false
+              return Effect.zipRight(
+                Effect.zipRight(Deferred.succeed(looking, undefined), Deferred.await(proceed)),
+                base.deferredResult(deferred)
+              )
+            })
+      }
+      const asks: Model.Model["Type"] = {
+        respond: (input) =>
+          Effect.succeed(
+            input.round === 0
+              ? { _tag: "ToolCalls", calls: [{ name: "get_weather", arguments: "{}" }] }
+              : { _tag: "Reply", text: input.toolOutputs.map((o) => o.output).join(",") }
+          )
+      }
+      const engine = yield* RunWorkflow.make({ ...defaultTimings, queued: 0, step: 0 }, { resumeAfterSignal: true })
+        .pipe(
+          Effect.provideService(WorkflowEngine.WorkflowEngine, workflows),
+          Effect.provide(RunEvents.layerLocal),
+          Effect.provideService(Store.Store, store),
+          Effect.provideService(Model.Model, asks)
+        )
+      yield* store.threads.put(t)
+      yield* store.messages.put(message(t.id, "hello"))
+      yield* store.runs.put(r)
+      const ended = yield* Effect.forkScoped(
+        Stream.runDrain(
+          Stream.takeUntil(Stream.filter(engine.events, (e) => e.event === "thread.run.completed"), () => true)
+        )
+      )
+      yield* engine.start(r)
+      yield* Deferred.await(looking)
+      const waiting = yield* store.runs.get(r.id)
+      assert.strictEqual(waiting?.status, "requires_action")
+      const callId = waiting!.requiredAction!.submitToolOutputs.toolCalls[0].id
+      // the signal is written during the look, which has already read the outputs signal
+      const submitted = yield* Effect.fork(engine.submitToolOutputs(waiting!, [{ toolCallId: callId, output: "21" }]))
+      yield* Deferred.succeed(proceed, undefined)
+      yield* Fiber.join(submitted)
+      yield* Fiber.join(ended)
+      const done = yield* store.runs.get(r.id)
+      assert.strictEqual(done?.status, "completed")
     }).pipe(Effect.scoped))
 })
