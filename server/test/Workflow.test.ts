@@ -14,6 +14,8 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import { AssistantsServer, Model, Store } from "effect-assistants-server"
+import type { Run } from "effect-assistants/Run"
+import type { Thread } from "effect-assistants/Thread"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -24,7 +26,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { holdingShards } from "../src/internal/shards.js"
-import { defaultTimings, type Event } from "../src/RunEngine.js"
+import { defaultTimings, type Event, type RunEngine } from "../src/RunEngine.js"
 import * as RunEvents from "../src/RunEvents.js"
 import * as RunWorkflow from "../src/RunWorkflow.js"
 import { freshPgUrl, pgSkipped } from "./store/databases.js"
@@ -331,6 +333,24 @@ describe("ClusterWorkflowEngine over SQLite, the storage", () => {
   })
 })
 
+/**
+ * Stores run `r` on thread `t` (with one message) and starts it on `engine`: the fiber returned
+ * ends once the run has completed.
+ */
+const started = (store: Store.Service, engine: RunEngine["Type"], t: Thread, r: Run) =>
+  Effect.gen(function*() {
+    yield* store.threads.put(t)
+    yield* store.messages.put(message(t.id, "hello"))
+    yield* store.runs.put(r)
+    const completed = yield* Effect.forkScoped(
+      Stream.runDrain(
+        Stream.takeUntil(Stream.filter(engine.events, (e) => e.event === "thread.run.completed"), () => true)
+      )
+    )
+    yield* engine.start(r)
+    return completed
+  })
+
 describe("a run's events and its transactions", () => {
   it.live("an event of a write in a transaction is sent once the transaction has committed", () =>
     Effect.gen(function*() {
@@ -365,15 +385,7 @@ describe("a run's events and its transactions", () => {
         )
       const t = thread()
       const r = { ...run(t.id, "asst_x"), expiresAt: Math.floor(Date.now() / 1000) + 600 }
-      yield* store.threads.put(t)
-      yield* store.messages.put(message(t.id, "hello"))
-      yield* store.runs.put(r)
-      const ended = yield* Effect.forkScoped(
-        Stream.runDrain(
-          Stream.takeUntil(Stream.filter(engine.events, (e) => e.event === "thread.run.completed"), () => true)
-        )
-      )
-      yield* engine.start(r)
+      const ended = yield* started(store, engine, t, r)
       yield* Deferred.await(committing)
       // the reply's message and step, and the run, are written but not committed: nothing is sent
       assert.isFalse(sent.includes("thread.message.completed"))
@@ -430,15 +442,7 @@ describe("the in-memory workflow engine and its signals", () => {
           Effect.provideService(Store.Store, store),
           Effect.provideService(Model.Model, asks)
         )
-      yield* store.threads.put(t)
-      yield* store.messages.put(message(t.id, "hello"))
-      yield* store.runs.put(r)
-      const ended = yield* Effect.forkScoped(
-        Stream.runDrain(
-          Stream.takeUntil(Stream.filter(engine.events, (e) => e.event === "thread.run.completed"), () => true)
-        )
-      )
-      yield* engine.start(r)
+      const ended = yield* started(store, engine, t, r)
       yield* Deferred.await(looking)
       const waiting = yield* store.runs.get(r.id)
       assert.strictEqual(waiting?.status, "requires_action")
