@@ -200,7 +200,9 @@ export const make = (timings: Timings = defaultTimings, options: {
    * the run waiting. After each signal written while the workflow looks for its signals, the
    * engine waits for that look: if it found nothing, the engine follows the workflow until it
    * stops and resumes it then (a resume of a workflow that saw the signal replays and waits again:
-   * harmless). A workflow elsewhere (running a turn, say) gets to its next look by itself.
+   * harmless). A workflow elsewhere (running a turn, say) gets to its next look by itself. The
+   * `expires_at` clock is the engine's own, and signals without this follow-up: an expiry landing
+   * in that window is not seen until the run's next signal.
    * Over `ClusterWorkflowEngine` the workflow is resumed after the signal's transaction commits.
    */
   readonly resumeAfterSignal?: boolean | undefined
@@ -910,12 +912,15 @@ export const make = (timings: Timings = defaultTimings, options: {
           if ((yield* check(CancelSignal)) !== undefined) return { _tag: "Cancelled" } as const
           if ((yield* check(expiryCheck.deferred)) !== undefined) return { _tag: "Expired" } as const
           return undefined
-        })
-        if (look !== undefined) {
-          // suspending: the look stays recorded until the workflow runs again (see `resumed`)
-          yield* Deferred.succeed(look, found === undefined)
-          if (found !== undefined && looks.get(runId) === look) looks.delete(runId)
-        }
+        }).pipe(
+          // a look cut short (the workflow interrupted, say) counts as one that found nothing: a
+          // signal waiting on it follows the workflow until it stops
+          Effect.onExit((exit) =>
+            look === undefined ? Effect.void : Deferred.succeed(look, !Exit.isSuccess(exit) || exit.value === undefined)
+          )
+        )
+        // suspending, the look stays recorded until the workflow runs again (see `resumed`)
+        if (look !== undefined && found !== undefined && looks.get(runId) === look) looks.delete(runId)
         if (found === undefined) return yield* Workflow.suspend(instance)
         // recorded: a replay after, say, a cancel that came later still takes this way
         return yield* recorded(`wait/${round}`, WaitResult, Effect.succeed(found))

@@ -7,8 +7,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Message } from "effect-assistants/Message"
 import { Run } from "effect-assistants/Run"
 import { Thread } from "effect-assistants/Thread"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -28,26 +30,37 @@ const delta = (id: string, text: string): Event => ({
   data: { id, object: "thread.message.delta", delta: { content: [{ index: 0, type: "text", text: { value: text } }] } }
 })
 
-/** The written chunks of the body `Sse.respond` answers with, over `events`, as text. */
-const writes = (events: Stream.Stream<Event>, prefix: ReadonlyArray<string> = []) =>
+/** The body `Sse.respond` answers with over `events`: each write as text, and how the body ended. */
+const body = (events: Stream.Stream<Event>, prefix: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const response = yield* Sse.respond(Effect.succeed({ run, prefix })).pipe(
       Effect.provideService(RunEngine, { subscribe: Effect.succeed(events) } as unknown as RunEngine["Type"])
     )
     assert.strictEqual(response.body._tag, "Stream")
-    if (response.body._tag !== "Stream") return []
-    const chunks = yield* Stream.runCollect(response.body.stream)
+    const written: Array<string> = []
+    if (response.body._tag !== "Stream") return { written, exit: Exit.void }
     const decoder = new TextDecoder()
-    return Chunk.toReadonlyArray(chunks).map((bytes) => decoder.decode(bytes))
+    const exit = yield* Effect.exit(
+      Stream.runForEach(response.body.stream, (bytes) => Effect.sync(() => written.push(decoder.decode(bytes))))
+    )
+    return { written, exit }
   }).pipe(Effect.scoped)
+
+/** The writes of a body that ends without failing. */
+const writes = (events: Stream.Stream<Event>, prefix: ReadonlyArray<string> = []) =>
+  Effect.map(body(events, prefix), ({ exit, written }) => {
+    assert.isTrue(Exit.isSuccess(exit))
+    return written
+  })
 
 const names = (text: string) => [...text.matchAll(/^event: (.*)$/gm)].map((m) => m[1])
 
 describe("Sse.respond", () => {
-  it.effect("the prefix, then this run's events in one write per batch, up to the closing event and done", () =>
+  it.effect("the prefix, then this run's events in one write per batch (none for a batch of others'), up to the closing event and done", () =>
     Effect.gen(function*() {
       const events = Stream.fromChunks(
         Chunk.make(runEvent("in_progress"), runEvent("in_progress", "run_other")),
+        Chunk.make(runEvent("queued", "run_other"), delta("msg_other", "none of this run's")),
         Chunk.make(
           { event: "thread.message.created", data: message } as Event,
           delta(message.id, "Hel"),
@@ -66,6 +79,25 @@ describe("Sse.respond", () => {
       assert.notInclude(written.join(""), "msg_other")
       assert.strictEqual(written[1], Sse.encodeEvent(runEvent("in_progress")))
       assert.isTrue(written[3].endsWith(Sse.done))
+    }))
+
+  it.effect("requires_action closes the stream too", () =>
+    Effect.gen(function*() {
+      const written = yield* writes(Stream.make(runEvent("requires_action"), runEvent("in_progress")))
+      assert.deepStrictEqual(written, [Sse.encodeEvent(runEvent("requires_action")) + Sse.done])
+    }))
+
+  it.effect("events interrupted: what was sent, then the body ends interrupted, with neither error nor done", () =>
+    Effect.gen(function*() {
+      const logged: Array<unknown> = []
+      const { exit, written } = yield* body(
+        Stream.concat(Stream.make(runEvent("in_progress")), Stream.fromEffect(Effect.interrupt))
+      ).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => logged.push(message))))
+      )
+      assert.deepStrictEqual(written, [Sse.encodeEvent(runEvent("in_progress"))])
+      assert.isTrue(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause))
+      assert.deepStrictEqual(logged, [])
     }))
 
   it.effect("events that end before the run closes: done all the same", () =>

@@ -401,6 +401,32 @@ describe("a run's events and its transactions", () => {
     }).pipe(Effect.scoped))
 })
 
+/** Asks for get_weather in its first turn, then replies with the outputs it was given. */
+const asksOnce: Model.Model["Type"] = {
+  respond: (input) =>
+    Effect.succeed(
+      input.round === 0
+        ? { _tag: "ToolCalls", calls: [{ name: "get_weather", arguments: "{}" }] }
+        : { _tag: "Reply", text: input.toolOutputs.map((o) => o.output).join(",") }
+    )
+}
+
+/** The run engine over `workflows` (the memory engine, or one over it), built in the test's scope. */
+const memoryEngine = (store: Store.Service, workflows: WorkflowEngine.WorkflowEngine["Type"]) =>
+  RunWorkflow.make({ ...defaultTimings, queued: 0, step: 0 }, { resumeAfterSignal: true }).pipe(
+    Effect.provideService(WorkflowEngine.WorkflowEngine, workflows),
+    Effect.provide(RunEvents.layerLocal),
+    Effect.provideService(Store.Store, store),
+    Effect.provideService(Model.Model, asksOnce)
+  )
+
+/** The first event named `name` on a subscription taken now. */
+const next = (engine: RunEngine["Type"], name: string) =>
+  Effect.flatMap(
+    engine.subscribe,
+    (events) => Effect.fork(Stream.runHead(Stream.filter(events, (e) => e.event === name)))
+  )
+
 describe("the in-memory workflow engine and its signals", () => {
   it.live("outputs submitted while the workflow looks for them and misses them: it is resumed once suspended", () =>
     Effect.gen(function*() {
@@ -413,7 +439,7 @@ describe("the in-memory workflow engine and its signals", () => {
       const looking = yield* Deferred.make<void>()
       const proceed = yield* Deferred.make<void>()
       let armed = true
-      const workflows: WorkflowEngine.WorkflowEngine["Type"] = {
+      const engine = yield* memoryEngine(store, {
         ...base,
         deferredResult: (deferred) =>
           deferred.name !== "cancel" ?
@@ -426,32 +452,22 @@ describe("the in-memory workflow engine and its signals", () => {
                 base.deferredResult(deferred)
               )
             })
-      }
-      const asks: Model.Model["Type"] = {
-        respond: (input) =>
-          Effect.succeed(
-            input.round === 0
-              ? { _tag: "ToolCalls", calls: [{ name: "get_weather", arguments: "{}" }] }
-              : { _tag: "Reply", text: input.toolOutputs.map((o) => o.output).join(",") }
-          )
-      }
-      const engine = yield* RunWorkflow.make({ ...defaultTimings, queued: 0, step: 0 }, { resumeAfterSignal: true })
-        .pipe(
-          Effect.provideService(WorkflowEngine.WorkflowEngine, workflows),
-          Effect.provide(RunEvents.layerLocal),
-          Effect.provideService(Store.Store, store),
-          Effect.provideService(Model.Model, asks)
-        )
+      })
       const ended = yield* started(store, engine, t, r)
       yield* Deferred.await(looking)
       const waiting = yield* store.runs.get(r.id)
       assert.strictEqual(waiting?.status, "requires_action")
       const callId = waiting!.requiredAction!.submitToolOutputs.toolCalls[0].id
-      // the signal is written during the look, which has already read the outputs signal
+      const requeued = yield* next(engine, "thread.run.queued")
       const submitted = yield* Effect.fork(engine.submitToolOutputs(waiting!, [{ toolCallId: callId, output: "21" }]))
+      // the outputs and the run's new status are written (one transaction, then this event): the
+      // signal has landed during the look, which read the outputs signal before it
+      yield* Fiber.join(requeued)
       yield* Deferred.succeed(proceed, undefined)
       yield* Fiber.join(submitted)
-      yield* Fiber.join(ended)
+      yield* Fiber.join(ended).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the run was never resumed") })
+      )
       const done = yield* store.runs.get(r.id)
       assert.strictEqual(done?.status, "completed")
     }).pipe(Effect.scoped))
