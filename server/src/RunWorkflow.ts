@@ -48,6 +48,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberMap from "effect/FiberMap"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -201,8 +202,8 @@ export const make = (timings: Timings = defaultTimings, options: {
    * engine waits for that look: if it found nothing, the engine follows the workflow until it
    * stops and resumes it then (a resume of a workflow that saw the signal replays and waits again:
    * harmless). A workflow elsewhere (running a turn, say) gets to its next look by itself. The
-   * `expires_at` clock is the engine's own, and signals without this follow-up: an expiry landing
-   * in that window is not seen until the run's next signal.
+   * run's `expires_at` clock is then a fiber of this engine's own, which signals the same way and
+   * ends with the run.
    * Over `ClusterWorkflowEngine` the workflow is resumed after the signal's transaction commits.
    */
   readonly resumeAfterSignal?: boolean | undefined
@@ -228,6 +229,12 @@ export const make = (timings: Timings = defaultTimings, options: {
      * found none (and the workflow is suspending). Kept until the workflow runs again.
      */
     const looks = new Map<string, Deferred.Deferred<boolean>>()
+    /**
+     * With `resumeAfterSignal`: each run's `expires_at` clock. The memory engine's own clock would
+     * sleep on after the run has ended (it has no way to cancel one), and would signal without the
+     * follow-up of `resumed`; this one ends with the run, and signals as outputs and cancels do.
+     */
+    const clocks = options.resumeAfterSignal === true ? yield* FiberMap.make<string>() : undefined
     const queued = Duration.decode(timings.queued)
     const step = Duration.decode(timings.step)
     const cancelling = Duration.decode(timings.cancelling)
@@ -885,11 +892,26 @@ export const make = (timings: Timings = defaultTimings, options: {
         const run = yield* store.runs.get(runId)
         if (run === undefined || run.expiresAt === null) return
         const instance = yield* WorkflowEngine.WorkflowInstance
-        const now = yield* Clock.currentTimeMillis
+        const due = Duration.millis(Math.max(0, run.expiresAt * 1000 - (yield* Clock.currentTimeMillis)))
+        if (clocks !== undefined) {
+          const expire = DurableDeferred.succeed(expiryCheck.deferred, {
+            token: tokenFor(expiryCheck.deferred, runId),
+            value: undefined
+          })
+          yield* FiberMap.run(
+            clocks,
+            runId,
+            Effect.delay(Effect.zipRight(expire, resumed(runId)), due).pipe(
+              Effect.provideService(WorkflowEngine.WorkflowEngine, engine)
+            ),
+            { onlyIfMissing: true }
+          )
+          return
+        }
         yield* engine.scheduleClock(instance.workflow, {
           executionId: instance.executionId,
           // the clock of `expiryCheck` (its deferred and its schemas), due when the run expires
-          clock: { ...expiryCheck, duration: Duration.millis(Math.max(0, run.expiresAt * 1000 - now)) }
+          clock: { ...expiryCheck, duration: due }
         })
       })
 
@@ -997,7 +1019,10 @@ export const make = (timings: Timings = defaultTimings, options: {
             outputs.push({ name: c.name, arguments: c.arguments, output: byId.get(c.id) ?? "", callId: c.id, round })
           }
         }
-      })
+      }).pipe(
+        // the run has ended (a suspension is an interruption): its clock has nothing left to end
+        Effect.tap(() => clocks === undefined ? Effect.void : FiberMap.remove(clocks, payload.runId))
+      )
 
     yield* engine.register(RunWorkflow, execute)
 
@@ -1126,6 +1151,7 @@ export const make = (timings: Timings = defaultTimings, options: {
       forget: (runId) =>
         Effect.gen(function*() {
           looks.delete(runId)
+          if (clocks !== undefined) yield* FiberMap.remove(clocks, runId)
           const latch = cancels.get(runId)
           if (latch !== undefined) yield* Deferred.succeed(latch, undefined)
           yield* engine.interrupt(RunWorkflow, runId)

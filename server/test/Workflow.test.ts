@@ -12,16 +12,21 @@ import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it, layer } from "@effect/vitest"
+import * as DurableClock from "@effect/workflow/DurableClock"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import { AssistantsServer, Model, Store } from "effect-assistants-server"
 import type { Run } from "effect-assistants/Run"
 import type { Thread } from "effect-assistants/Thread"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as TestContext from "effect/TestContext"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -471,4 +476,70 @@ describe("the in-memory workflow engine and its signals", () => {
       const done = yield* store.runs.get(r.id)
       assert.strictEqual(done?.status, "completed")
     }).pipe(Effect.scoped))
+
+  it.effect("a run's expires_at clock is set while it waits for outputs, and gone once it has ended", () =>
+    Effect.gen(function*() {
+      const store = yield* Store.makeMemory
+      const base = Context.get(yield* Layer.build(WorkflowEngine.layerMemory), WorkflowEngine.WorkflowEngine)
+      const t = thread()
+      // the test clock starts at 0: the run expires at 600 s
+      const r = { ...run(t.id, "asst_x"), expiresAt: 600 }
+      // the workflow's look for a cancel in `requires_action`: its expiry activity came before
+      const looked = yield* Deferred.make<void>()
+      const engine = yield* memoryEngine(store, {
+        ...base,
+        deferredResult: (deferred) =>
+          deferred.name !== "cancel" ?
+            base.deferredResult(deferred) :
+            Effect.flatMap(Effect.orDie(store.runs.get(r.id)), (current) =>
+              Effect.zipRight(
+                current?.status === "requires_action" ? Deferred.succeed(looked, undefined) : Effect.void,
+                base.deferredResult(deferred)
+              ))
+      })
+      const ended = yield* started(store, engine, t, r)
+      yield* Deferred.await(looked)
+      assert.deepStrictEqual(Chunk.toReadonlyArray(yield* TestClock.sleeps()), [600_000])
+      const waiting = (yield* store.runs.get(r.id))!
+      const callId = waiting.requiredAction!.submitToolOutputs.toolCalls[0].id
+      yield* engine.submitToolOutputs(waiting, [{ toolCallId: callId, output: "21" }])
+      yield* Fiber.join(ended)
+      // the run's completion is sent from its last turn: the workflow's end, a little later
+      yield* base.execute(RunWorkflow.RunWorkflow, { executionId: r.id, payload: { runId: r.id } })
+      assert.strictEqual((yield* store.runs.get(r.id))?.status, "completed")
+      // a clock left behind would fire at 600 s and set the expiry signal of the ended run
+      yield* TestClock.adjust("1 hour")
+      const expiry = DurableClock.make({ name: "expires_at", duration: Duration.zero }).deferred
+      const fired = yield* base.deferredResult(expiry).pipe(
+        Effect.provideService(
+          WorkflowEngine.WorkflowInstance,
+          WorkflowEngine.WorkflowInstance.initial(RunWorkflow.RunWorkflow, r.id)
+        )
+      )
+      assert.isUndefined(fired)
+    }).pipe(
+      Effect.scoped,
+      // this file's layers take the live services: the test clock is given here
+      Effect.provide(TestContext.TestContext)
+    ))
+
+  it.effect("expires_at ends a wait through that clock: the run expires when the clock reaches it", () =>
+    Effect.gen(function*() {
+      const store = yield* Store.makeMemory
+      const base = Context.get(yield* Layer.build(WorkflowEngine.layerMemory), WorkflowEngine.WorkflowEngine)
+      const engine = yield* memoryEngine(store, base)
+      const t = thread()
+      const r = { ...run(t.id, "asst_x"), expiresAt: 600 }
+      const waits = yield* next(engine, "thread.run.requires_action")
+      const expired = yield* next(engine, "thread.run.expired")
+      yield* started(store, engine, t, r)
+      yield* Fiber.join(waits)
+      yield* TestClock.adjust("599 seconds")
+      assert.strictEqual((yield* store.runs.get(r.id))?.status, "requires_action")
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(expired)
+      yield* base.execute(RunWorkflow.RunWorkflow, { executionId: r.id, payload: { runId: r.id } })
+      assert.strictEqual((yield* store.runs.get(r.id))?.status, "expired")
+      assert.deepStrictEqual(Chunk.toReadonlyArray(yield* TestClock.sleeps()), [])
+    }).pipe(Effect.scoped, Effect.provide(TestContext.TestContext)))
 })
