@@ -254,6 +254,8 @@ const serve = async (provider: Provider, upstreamUrl: string) => {
         process.send!({ cpuUs: user + system })
       }
     })
+    // a measuring process killed before its `finally` (a signal) leaves no server behind
+    process.on("disconnect", () => process.exit(0))
     process.send!({ url })
     yield* Effect.never
   })))
