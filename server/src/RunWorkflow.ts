@@ -891,7 +891,6 @@ export const make = (timings: Timings = defaultTimings, options: {
       Effect.gen(function*() {
         const run = yield* store.runs.get(runId)
         if (run === undefined || run.expiresAt === null) return
-        const instance = yield* WorkflowEngine.WorkflowInstance
         const due = Duration.millis(Math.max(0, run.expiresAt * 1000 - (yield* Clock.currentTimeMillis)))
         if (clocks !== undefined) {
           const expire = DurableDeferred.succeed(expiryCheck.deferred, {
@@ -908,6 +907,7 @@ export const make = (timings: Timings = defaultTimings, options: {
           )
           return
         }
+        const instance = yield* WorkflowEngine.WorkflowInstance
         yield* engine.scheduleClock(instance.workflow, {
           executionId: instance.executionId,
           // the clock of `expiryCheck` (its deferred and its schemas), due when the run expires
@@ -926,7 +926,7 @@ export const make = (timings: Timings = defaultTimings, options: {
           Workflow.wrapActivityResult(engine.deferredResult(deferred), Predicate.isUndefined)
         const look = options.resumeAfterSignal === true ? yield* Deferred.make<boolean>() : undefined
         if (look !== undefined) looks.set(runId, look)
-        const found: WaitResult | undefined = yield* Effect.gen(function*() {
+        const checks = Effect.gen(function*() {
           const outputs = yield* check(outputsSignal(firstCallId))
           if (outputs !== undefined && Exit.isSuccess(outputs)) {
             return { _tag: "Outputs", outputs: outputs.value } as const
@@ -934,13 +934,13 @@ export const make = (timings: Timings = defaultTimings, options: {
           if ((yield* check(CancelSignal)) !== undefined) return { _tag: "Cancelled" } as const
           if ((yield* check(expiryCheck.deferred)) !== undefined) return { _tag: "Expired" } as const
           return undefined
-        }).pipe(
+        })
+        const found: WaitResult | undefined = yield* (look === undefined ? checks : Effect.onExit(
+          checks,
           // a look cut short (the workflow interrupted, say) counts as one that found nothing: a
           // signal waiting on it follows the workflow until it stops
-          Effect.onExit((exit) =>
-            look === undefined ? Effect.void : Deferred.succeed(look, !Exit.isSuccess(exit) || exit.value === undefined)
-          )
-        )
+          (exit) => Deferred.succeed(look, !Exit.isSuccess(exit) || exit.value === undefined)
+        ))
         // suspending, the look stays recorded until the workflow runs again (see `resumed`)
         if (look !== undefined && found !== undefined && looks.get(runId) === look) looks.delete(runId)
         if (found === undefined) return yield* Workflow.suspend(instance)

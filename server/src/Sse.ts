@@ -119,7 +119,10 @@ const closes = (event: Event) =>
   event.data.object === "thread.run" &&
   (terminalStatuses.has(event.data.status) || event.data.status === "requires_action")
 
-/** Whether each event is one of run `runId`'s. */
+/**
+ * Whether each event is one of run `runId`'s, for a subscription taken before the run was started
+ * (or signalled).
+ */
 const ofRun = (runId: string) => {
   // deltas name their message or step, not the run: the ids this run announced
   const mine = new Set<string>()
@@ -139,22 +142,12 @@ const ofRun = (runId: string) => {
   }
 }
 
-/**
- * The events of one run, encoded, from a subscription taken before the run was started (or
- * signalled), up to and including the run's terminal or `requires_action` event.
- *
- * @since 0.1.0
- * @category streaming
- */
-export const runEvents = (events: Stream.Stream<Event>, runId: string): Stream.Stream<string> =>
-  events.pipe(Stream.filter(ofRun(runId)), Stream.takeUntil(closes), Stream.map(encodeEvent))
-
 const textEncoder = new TextEncoder()
 const bytes = (text: string) => Chunk.of(textEncoder.encode(text))
 
 /**
- * What `respond` answers with, from the bus's events: `prefix`, the run's events as `runEvents`
- * selects them, then `done`; or, when the events fail or one cannot be encoded, the events
+ * What `respond` answers with, from the bus's events: `prefix`, the run's events (`ofRun`) up to
+ * and including the one that closes its stream, then `done`; or, when the events fail or one cannot be encoded, the events
  * written so far and `error` in place of the rest (the failure is logged). One channel does
  * it all, so that each batch of events is filtered, encoded and written in one pass: an operator
  * per step (filter, take, map, concat, catch, join, encode) costs each event several steps of

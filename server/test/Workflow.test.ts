@@ -425,6 +425,36 @@ const memoryEngine = (store: Store.Service, workflows: WorkflowEngine.WorkflowEn
     Effect.provideService(Model.Model, asksOnce)
   )
 
+/** The memory workflow engine, built in the test's scope. */
+const memoryWorkflows = Effect.map(
+  Layer.build(WorkflowEngine.layerMemory),
+  (context) => Context.get(context, WorkflowEngine.WorkflowEngine)
+)
+
+/**
+ * `base`, with `hook` run before the workflow's first look for a cancel while run `runId` is in
+ * `requires_action` (a turn looks for a cancel too): its look for its signals, after the outputs.
+ */
+const atLook = (
+  base: WorkflowEngine.WorkflowEngine["Type"],
+  store: Store.Service,
+  runId: string,
+  hook: Effect.Effect<void>
+): WorkflowEngine.WorkflowEngine["Type"] => {
+  let armed = true
+  return {
+    ...base,
+    deferredResult: (deferred) =>
+      deferred.name !== "cancel" ?
+        base.deferredResult(deferred) :
+        Effect.flatMap(Effect.orDie(store.runs.get(runId)), (current) => {
+          if (!armed || current?.status !== "requires_action") return base.deferredResult(deferred)
+          armed = false
+          return Effect.zipRight(hook, base.deferredResult(deferred))
+        })
+  }
+}
+
 /** The first event named `name` on a subscription taken now. */
 const next = (engine: RunEngine["Type"], name: string) =>
   Effect.flatMap(
@@ -436,28 +466,20 @@ describe("the in-memory workflow engine and its signals", () => {
   it.live("outputs submitted while the workflow looks for them and misses them: it is resumed once suspended", () =>
     Effect.gen(function*() {
       const store = yield* Store.makeMemory
-      const base = Context.get(yield* Layer.build(WorkflowEngine.layerMemory), WorkflowEngine.WorkflowEngine)
       const t = thread()
       const r = { ...run(t.id, "asst_x"), expiresAt: Math.floor(Date.now() / 1000) + 600 }
-      // the workflow's first look for its signals in `requires_action` (a turn looks for a cancel
-      // too) is held after it found no outputs
+      // the workflow's look for its signals is held after it found no outputs
       const looking = yield* Deferred.make<void>()
       const proceed = yield* Deferred.make<void>()
-      let armed = true
-      const engine = yield* memoryEngine(store, {
-        ...base,
-        deferredResult: (deferred) =>
-          deferred.name !== "cancel" ?
-            base.deferredResult(deferred) :
-            Effect.flatMap(Effect.orDie(store.runs.get(r.id)), (current) => {
-              if (!armed || current?.status !== "requires_action") return base.deferredResult(deferred)
-              armed = false
-              return Effect.zipRight(
-                Effect.zipRight(Deferred.succeed(looking, undefined), Deferred.await(proceed)),
-                base.deferredResult(deferred)
-              )
-            })
-      })
+      const engine = yield* memoryEngine(
+        store,
+        atLook(
+          yield* memoryWorkflows,
+          store,
+          r.id,
+          Effect.zipRight(Deferred.succeed(looking, undefined), Deferred.await(proceed))
+        )
+      )
       const ended = yield* started(store, engine, t, r)
       yield* Deferred.await(looking)
       const waiting = yield* store.runs.get(r.id)
@@ -480,23 +502,13 @@ describe("the in-memory workflow engine and its signals", () => {
   it.effect("a run's expires_at clock is set while it waits for outputs, and gone once it has ended", () =>
     Effect.gen(function*() {
       const store = yield* Store.makeMemory
-      const base = Context.get(yield* Layer.build(WorkflowEngine.layerMemory), WorkflowEngine.WorkflowEngine)
+      const base = yield* memoryWorkflows
       const t = thread()
       // the test clock starts at 0: the run expires at 600 s
       const r = { ...run(t.id, "asst_x"), expiresAt: 600 }
-      // the workflow's look for a cancel in `requires_action`: its expiry activity came before
+      // the workflow's look for its signals: its expiry activity came before
       const looked = yield* Deferred.make<void>()
-      const engine = yield* memoryEngine(store, {
-        ...base,
-        deferredResult: (deferred) =>
-          deferred.name !== "cancel" ?
-            base.deferredResult(deferred) :
-            Effect.flatMap(Effect.orDie(store.runs.get(r.id)), (current) =>
-              Effect.zipRight(
-                current?.status === "requires_action" ? Deferred.succeed(looked, undefined) : Effect.void,
-                base.deferredResult(deferred)
-              ))
-      })
+      const engine = yield* memoryEngine(store, atLook(base, store, r.id, Deferred.succeed(looked, undefined)))
       const ended = yield* started(store, engine, t, r)
       yield* Deferred.await(looked)
       assert.deepStrictEqual(Chunk.toReadonlyArray(yield* TestClock.sleeps()), [600_000])
@@ -526,7 +538,7 @@ describe("the in-memory workflow engine and its signals", () => {
   it.effect("expires_at ends a wait through that clock: the run expires when the clock reaches it", () =>
     Effect.gen(function*() {
       const store = yield* Store.makeMemory
-      const base = Context.get(yield* Layer.build(WorkflowEngine.layerMemory), WorkflowEngine.WorkflowEngine)
+      const base = yield* memoryWorkflows
       const engine = yield* memoryEngine(store, base)
       const t = thread()
       const r = { ...run(t.id, "asst_x"), expiresAt: 600 }
