@@ -3,7 +3,9 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { AssistantsClient, AssistantsLive, AssistantStream, Messages, Runs } from "effect-assistants"
 import * as NodeTransport from "effect-assistants/node"
 import * as Effect from "effect/Effect"
@@ -223,6 +225,32 @@ const undiciAdapter = (baseUrl: string): Adapter => {
   )
 }
 
+/**
+ * The platform's own client over `NodeHttpClient.layerUndici`, with no client of ours on it: one
+ * request and `response.json`, run by a `ManagedRuntime` as ours are (the platform's span and
+ * `traceparent` on, as its users get them). What any Effect program pays on that transport before
+ * validating a byte: the floor under effect-undici.
+ */
+const platformUndiciAdapter = (baseUrl: string): Adapter => {
+  const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+  return rawAdapter(
+    "platform-undici",
+    (method, path, body) =>
+      runtime.runPromise(Effect.flatMap(HttpClient.HttpClient, (client) =>
+        Effect.flatMap(
+          client.execute(
+            HttpClientRequest.make(method as "GET")(`${baseUrl}${path}`, {
+              headers,
+              ...(body !== undefined ? { body: HttpBody.text(body, "application/json") } : {})
+            })
+          ),
+          (response) =>
+            Effect.map(response.json, (json) => ({ json, hint: hintOf(response.headers["openai-poll-after-ms"]) }))
+        ))),
+    () => runtime.dispose()
+  )
+}
+
 /** node:http with a keep-alive agent: the floor. */
 const nodeHttpAdapter = (baseUrl: string): Adapter => {
   const url = new URL(baseUrl)
@@ -264,7 +292,8 @@ export const names = [
   "undici",
   "node:http",
   "effect-undici-notrace",
-  "effect-platform-node"
+  "effect-platform-node",
+  "platform-undici"
 ] as const
 export type Name = (typeof names)[number]
 
@@ -290,6 +319,8 @@ export const make = (name: Name, baseUrl: string): Adapter => {
       return fetchAdapter(baseUrl)
     case "undici":
       return undiciAdapter(baseUrl)
+    case "platform-undici":
+      return platformUndiciAdapter(baseUrl)
     case "node:http":
       return nodeHttpAdapter(baseUrl)
   }

@@ -55,17 +55,20 @@ type Scenario = keyof typeof sizes
 /** Scenarios whose runs complete on the server's seeded times: their rounds are pooled. */
 const polling = (scenario: Scenario) => scenario.startsWith("poll") || scenario === "stream-fixed"
 
+/** The clients that run the per-call scenarios only. */
+const perCallOnly: ReadonlyArray<Adapters.Name> = ["effect-undici-notrace", "effect-platform-node", "platform-undici"]
+
 /**
- * Which clients run a scenario: the two added for issue 16 (our client with the tracer off, and
- * over the platform's `NodeHttpClient.layer`) in the per-call scenarios only; streams only for
- * the clients that stream.
+ * Which clients run a scenario: those added for issue 16 (our client with the tracer off, over the
+ * platform's `NodeHttpClient.layer`, and the platform's bare undici client) in the per-call
+ * scenarios only; streams only for the clients that stream.
  */
 const clientsOf = (scenario: Scenario): ReadonlyArray<Adapters.Name> =>
   scenario.startsWith("stream")
     ? Adapters.streaming
     : scenario === "seq-get" || scenario === "conc-get" || scenario === "list-messages"
     ? Adapters.names
-    : Adapters.names.filter((n) => n !== "effect-undici-notrace" && n !== "effect-platform-node")
+    : Adapters.names.filter((n) => !perCallOnly.includes(n))
 
 const median = (xs: ReadonlyArray<number>) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -694,6 +697,27 @@ const report = (
       } | ${fmt(r("conc-get", "openai", "cpuUsPerCall"))} | ${
         xr(over(r("conc-get", client, "cpuUsPerCall"), r("conc-get", "openai", "cpuUsPerCall")))
       } | ${client === "effect-undici" ? "<= 0.75x" : ""} |`
+    )
+  }
+  lines.push(
+    "",
+    "On `NodeHttpClient.layerUndici`: ours (effect-undici) against the platform's client alone (platform-undici: one request and `response.json`, no validation), each against the SDK:",
+    ""
+  )
+  lines.push(
+    "| measure | ours | platform alone | openai | ours / platform alone | platform alone / openai |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |"
+  )
+  for (
+    const [label, scenario, metric] of [
+      ["getRun sequential: CPU per call (us)", "seq-get", "cpuUsPerCall"],
+      ["getRun, 64 in flight: CPU per call (us)", "conc-get", "cpuUsPerCall"],
+      ["listMessages: CPU per page (us)", "list-messages", "cpuUsPerPage"]
+    ] as const
+  ) {
+    const [ours, alone, sdk] = ["effect-undici", "platform-undici", "openai"].map((c) => r(scenario, c, metric))
+    lines.push(
+      `| ${label} | ${fmt(ours)} | ${fmt(alone)} | ${fmt(sdk)} | ${xr(over(ours, alone))} | ${xr(over(alone, sdk))} |`
     )
   }
   lines.push(
