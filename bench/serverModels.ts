@@ -4,9 +4,9 @@
  * server's own work.
  *
  * Three processes' worth of roles in two processes: the server (the provider's layer over
- * `FetchHttpClient`, as the bin runs it, with no scripted pauses) in a child process of its own,
- * so that its CPU is only its own; the client (plain `node:http`, kept alive) and the fake upstream
- * (plain `node:http`, canned answers written in one piece) in this one.
+ * `NodeHttpClient.layerUndici`, as the bin runs it, with no scripted pauses) in a child process of
+ * its own, so that its CPU is only its own; the client (plain `node:http`, kept alive) and the fake
+ * upstream (plain `node:http`, canned answers written in one piece) in this one.
  *
  * Per provider (Chat Completions, Responses, Anthropic):
  * - runs with one tool round, streamed (create with a function tool and `tool_choice: required`:
@@ -229,9 +229,9 @@ const startUpstream = (provider: Provider) =>
 
 const serve = async (provider: Provider, upstreamUrl: string) => {
   // imported here: the measuring process never loads the server
-  const [models, FetchHttpClient, Effect, Layer] = await Promise.all([
+  const [models, NodeHttpClient, Effect, Layer] = await Promise.all([
     import("effect-assistants-server"),
-    import("@effect/platform/FetchHttpClient"),
+    import("@effect/platform-node/NodeHttpClient"),
     import("effect/Effect"),
     import("effect/Layer")
   ])
@@ -243,7 +243,7 @@ const serve = async (provider: Provider, upstreamUrl: string) => {
       ? models.ChatCompletions.layer(options)
       : provider === "anthropic"
       ? models.Anthropic.layer(options)
-      : models.OpenAiResponses.layer(options)).pipe(Layer.provide(FetchHttpClient.layer))
+      : models.OpenAiResponses.layer(options)).pipe(Layer.provide(NodeHttpClient.layerUndici))
   const layer = AssistantsServer.layer({ timings: { queued: 0, step: 0 }, model })
   await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const context = yield* Layer.build(layer)

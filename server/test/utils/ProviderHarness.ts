@@ -3,7 +3,7 @@
  * upstream is a loopback fake, the official openai SDK as its client, and the small pieces of a
  * run (an assistant with its thread, an upstream error body, a function tool's schema).
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { afterAll, assert, beforeAll } from "@effect/vitest"
 import { AssistantsServer } from "effect-assistants-server"
@@ -48,7 +48,7 @@ export const setup = (
   const env = Layer.unwrapEffect(Effect.map(Fake, (fake) =>
     AssistantsServer.layer({
       timings: { ...fastTimings, step: 0 },
-      model: model(fake.url).pipe(Layer.provide(FetchHttpClient.layer))
+      model: model(fake.url).pipe(Layer.provide(NodeHttpClient.layerUndici))
     }))).pipe(Layer.provideMerge(Layer.scoped(Fake, FakeUpstream.make(kind))))
   const runtime = ManagedRuntime.make(env)
   const state = {} as Harness
