@@ -706,6 +706,12 @@ const report = (
       } | ${client === "effect-undici" ? "<= 0.75x" : ""} |`
     )
   }
+  // the per-call rows of the two tables below: each client's CPU per call or page
+  const perCallRows = [
+    ["getRun sequential: CPU per call (us)", "seq-get", "cpuUsPerCall"],
+    ["getRun, 64 in flight: CPU per call (us)", "conc-get", "cpuUsPerCall"],
+    ["listMessages: CPU per page (us)", "list-messages", "cpuUsPerPage"]
+  ] as const
   lines.push(
     "",
     "On `NodeHttpClient.layerUndici`: ours (effect-undici) against the platform's client alone (platform-undici: one request and `response.json`, no validation), each against the SDK:",
@@ -715,13 +721,7 @@ const report = (
     "| measure | ours | platform alone | openai | ours / platform alone | platform alone / openai |",
     "| --- | ---: | ---: | ---: | ---: | ---: |"
   )
-  for (
-    const [label, scenario, metric] of [
-      ["getRun sequential: CPU per call (us)", "seq-get", "cpuUsPerCall"],
-      ["getRun, 64 in flight: CPU per call (us)", "conc-get", "cpuUsPerCall"],
-      ["listMessages: CPU per page (us)", "list-messages", "cpuUsPerPage"]
-    ] as const
-  ) {
+  for (const [label, scenario, metric] of perCallRows) {
     const [ours, alone, sdk] = ["effect-undici", "platform-undici", "openai"].map((c) => r(scenario, c, metric))
     lines.push(
       `| ${label} | ${fmt(ours)} | ${fmt(alone)} | ${fmt(sdk)} | ${xr(over(ours, alone))} | ${xr(over(alone, sdk))} |`
@@ -734,13 +734,7 @@ const report = (
   )
   lines.push("| measure | platform | ours | platform / ours |", "| --- | ---: | ---: | ---: |")
   const transport: Array<number> = []
-  for (
-    const [label, scenario, metric] of [
-      ["getRun sequential: CPU per call (us)", "seq-get", "cpuUsPerCall"],
-      ["getRun, 64 in flight: CPU per call (us)", "conc-get", "cpuUsPerCall"],
-      ["listMessages: CPU per page (us)", "list-messages", "cpuUsPerPage"]
-    ] as const
-  ) {
+  for (const [label, scenario, metric] of perCallRows) {
     const ratio = over(r(scenario, "effect-platform-node", metric), r(scenario, "effect-node", metric))
     if (ratio !== undefined) transport.push(ratio)
     lines.push(
