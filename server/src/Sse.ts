@@ -145,46 +145,45 @@ const ofRun = (runId: string) => {
 const textEncoder = new TextEncoder()
 const bytes = (text: string) => Chunk.of(textEncoder.encode(text))
 
+/** A response body: the bus's events in, the bytes to write out. */
+type Body = Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Event>, never, never, unknown, unknown>
+
 /**
  * What `respond` answers with, from the bus's events: `prefix`, the run's events (`ofRun`) up to
- * and including the one that closes its stream, then `done`; or, when the events fail or one cannot be encoded, the events
- * written so far and `error` in place of the rest (the failure is logged). One channel does
- * it all, so that each batch of events is filtered, encoded and written in one pass: an operator
- * per step (filter, take, map, concat, catch, join, encode) costs each event several steps of
- * the fiber per operator.
+ * and including the one that closes its stream, then `done`; or, when the events fail or one
+ * cannot be encoded, the events written so far and `error` in place of the rest (the failure is
+ * logged). One channel does it all, so that each batch of events is filtered, encoded and written
+ * in one pass: an operator per step (filter, take, map, concat, catch, join, encode) costs each
+ * event several steps of the fiber per operator.
  */
-const responseBody = (
-  runId: string,
-  prefix: string
-): Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Event>, never, never, unknown, unknown> => {
+const responseBody = (runId: string, prefix: string): Body => {
   const selected = ofRun(runId)
+  // `text` written, then `next` (no write for no text): one write per batch of events, not per event
+  const after = (text: string, next: Body): Body =>
+    text === "" ? next : Channel.zipRight(Channel.write(bytes(text)), next)
   const failed = (cause: Cause.Cause<unknown>) =>
     Channel.zipRight(
       Channel.fromEffect(Effect.logError("a run's event stream failed", cause)),
       Channel.write(bytes(serverError))
     )
-  const loop: Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Event>, never, never, unknown, unknown> = Channel
-    .readWithCause({
-      onInput: (events: Chunk.Chunk<Event>) => {
-        let text = ""
-        try {
-          for (const event of events) {
-            if (!selected(event)) continue
-            text += encodeEvent(event)
-            if (closes(event)) return Channel.write(bytes(text + done))
-          }
-        } catch (defect) {
-          return text === ""
-            ? failed(Cause.die(defect))
-            : Channel.zipRight(Channel.write(bytes(text)), failed(Cause.die(defect)))
+  const loop: Body = Channel.readWithCause({
+    onInput: (events: Chunk.Chunk<Event>) => {
+      let text = ""
+      try {
+        for (const event of events) {
+          if (!selected(event)) continue
+          text += encodeEvent(event)
+          if (closes(event)) return Channel.write(bytes(text + done))
         }
-        // one write per batch of events, not one per event
-        return text === "" ? loop : Channel.zipRight(Channel.write(bytes(text)), loop)
-      },
-      onFailure: (cause) => Cause.isInterruptedOnly(cause) ? Channel.failCause(cause) : failed(cause),
-      onDone: () => Channel.write(bytes(done))
-    })
-  return prefix === "" ? loop : Channel.zipRight(Channel.write(bytes(prefix)), loop)
+      } catch (defect) {
+        return after(text, failed(Cause.die(defect)))
+      }
+      return after(text, loop)
+    },
+    onFailure: (cause) => Cause.isInterruptedOnly(cause) ? Channel.failCause(cause) : failed(cause),
+    onDone: () => Channel.write(bytes(done))
+  })
+  return after(prefix, loop)
 }
 
 /**
