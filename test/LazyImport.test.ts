@@ -37,4 +37,19 @@ describe("schemas built on first use", () => {
     assert.isDefined(AssistantStreamEvent.ast)
     assert.isAbove(built.count, objects)
   })
+
+  it("importing the whole client builds no schema but the error classes' fields", async () => {
+    // fresh modules, as a program that imports the root first
+    vi.resetModules()
+    built.count = 0
+    // the error classes are built at import (they are classes); everything else waits for a call
+    await import("../src/errors/AssistantsError.js")
+    const errors = built.count
+    await import("../src/index.js")
+    assert.strictEqual(built.count, errors)
+    // the stream's error event's schema, which a module-level parser used to build at import
+    const { ErrorData } = await import("../src/schema/StreamEvent.js")
+    assert.isDefined(ErrorData.ast)
+    assert.isAbove(built.count, errors)
+  })
 })

@@ -132,7 +132,9 @@ const decoderOf = (event: string): { readonly decode: DataDecoder; readonly name
   return { decode, name: entry.name }
 }
 
-const decodeErrorData = Schema.decodeUnknownEither(ErrorData)
+// made on the first `error` event: a parser made at import would build `ErrorData` there, which
+// every program importing the client would pay for
+let decodeErrorData: ((u: unknown) => Either.Either<typeof ErrorData.Type, ParseResult.ParseError>) | undefined
 
 /**
  * The state of one stream's decoding: the text decoder (which keeps a multi-byte character split
@@ -203,7 +205,7 @@ class Decoding {
       return this.invalid(name, (e as Error).message)
     }
     if (name === "error") {
-      const data = decodeErrorData(json)
+      const data = (decodeErrorData ??= Schema.decodeUnknownEither(ErrorData))(json)
       return this.streamError(Either.isRight(data) ? data.right : {})
     }
     const known = decoderOf(name)
