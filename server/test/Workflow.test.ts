@@ -52,12 +52,17 @@ const call = <A = any>(url: string, method: "GET" | "POST", path: string, body?:
 /** Reads the run until `done` holds, at most `tries` times, 20 ms apart. */
 const until = (url: string, thread: string, run: string, done: (r: any) => boolean, tries = 400) =>
   Effect.gen(function*() {
+    let last: any
     for (let i = 0; i < tries; i++) {
       const { body } = yield* call(url, "GET", `/threads/${thread}/runs/${run}`)
       if (done(body)) return body
+      last = body
       yield* Effect.sleep("20 millis")
     }
-    return yield* Effect.dieMessage(`run ${run} never reached the expected state`)
+    // the status it was left at says where it stopped: before its first turn, in a wait, after one
+    return yield* Effect.dieMessage(
+      `run ${run} never reached the expected state: last seen ${last?.status ?? JSON.stringify(last)}`
+    )
   })
 
 const weather = {
