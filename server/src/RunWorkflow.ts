@@ -184,6 +184,18 @@ const ended: TurnResult = { _tag: "Ended" }
 /** How often a run's failure is written again while the database takes no writes. */
 const failureRetry = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))
 
+/**
+ * How a workflow is followed after a signal (see `follow` in `make`): looked at 50 ms after the
+ * resume made at the signal, then at doubling intervals up to a second, for at most a minute.
+ * Resuming it once more a second later, as this did before, would leave a workflow whose look
+ * outlasted that second (a slow database) suspended with its signal unseen.
+ */
+const afterSignalFirst = Duration.millis(50)
+const afterSignal = Schedule.exponential("100 millis").pipe(
+  Schedule.union(Schedule.spaced("1 second")),
+  Schedule.upTo("1 minute")
+)
+
 /** The events of the writes in a transaction, held until it commits (see `atomically`). */
 const heldEvents = FiberRef.unsafeMake<Array<Event> | undefined>(undefined)
 
@@ -900,7 +912,7 @@ export const make = (timings: Timings = defaultTimings, options: {
           yield* FiberMap.run(
             clocks,
             runId,
-            Effect.delay(Effect.zipRight(expire, resumed(runId)), due).pipe(
+            Effect.delay(Effect.zipRight(expire, resumed(runId, "requires_action")), due).pipe(
               Effect.provideService(WorkflowEngine.WorkflowEngine, engine)
             ),
             { onlyIfMissing: true }
@@ -1043,16 +1055,36 @@ export const make = (timings: Timings = defaultTimings, options: {
     /**
      * After a signal's transaction commits. `ClusterWorkflowEngine` hands a signal to the workflow
      * as it is written, inside the transaction: on PostgreSQL the workflow may look for it on
-     * another connection before the commit, miss it, and suspend again. It is resumed now, and
-     * once more a moment later, for a look that was under way as this one began.
+     * another connection before the commit, miss it, and suspend again. And `engine.resume` resumes
+     * only a workflow that has suspended: one still in a look that began before the commit is left
+     * alone, and suspends after. So the workflow is resumed now, then followed until its run leaves
+     * the status the signal put it in (`queued` after outputs, `cancelling` after a cancel), which
+     * only the workflow changes, and resumed whenever it is found suspended (see `afterSignal`).
      */
-    const nudge = (runId: string) =>
-      Effect.zipRight(
-        engine.resume(RunWorkflow, runId),
-        Effect.forkIn(Effect.delay(engine.resume(RunWorkflow, runId), "1 second"), scope)
+    const follow = (runId: string, status: Run["status"]) => {
+      const taken = Effect.flatMap(
+        store.runs.get(runId),
+        (run) =>
+          run === undefined || run.status !== status
+            ? Effect.succeed(true)
+            : Effect.as(engine.resume(RunWorkflow, runId), false)
       )
-    const resumed = (runId: string) =>
-      options.resumeAfterSignal !== true ? nudge(runId) : Effect.gen(function*() {
+      return Effect.zipRight(
+        engine.resume(RunWorkflow, runId),
+        taken.pipe(
+          Effect.repeat({ schedule: afterSignal, until: (done) => done }),
+          Effect.delay(afterSignalFirst),
+          Effect.catchAllCause((cause) =>
+            Cause.isInterruptedOnly(cause)
+              ? Effect.void
+              : Effect.logWarning(`run ${runId}: could not follow its workflow after a signal`, cause)
+          ),
+          Effect.forkIn(scope)
+        )
+      )
+    }
+    const resumed = (runId: string, status: Run["status"]) =>
+      options.resumeAfterSignal !== true ? follow(runId, status) : Effect.gen(function*() {
         const look = looks.get(runId)
         // not in a wait: the workflow looks for the signal when it gets to one
         if (look === undefined) return
@@ -1129,7 +1161,7 @@ export const make = (timings: Timings = defaultTimings, options: {
             DurableDeferred.succeed(signal, { token: tokenFor(signal, run.id), value: outputs })
           ))
           yield* changed(next)
-          yield* resumed(run.id)
+          yield* resumed(run.id, next.status)
           return next
         }).pipe(Effect.provideService(WorkflowEngine.WorkflowEngine, engine)),
       cancel: (run) =>
@@ -1143,7 +1175,7 @@ export const make = (timings: Timings = defaultTimings, options: {
             DurableDeferred.succeed(CancelSignal, { token: tokenFor(CancelSignal, run.id), value: undefined })
           ))
           yield* changed(next)
-          yield* resumed(run.id)
+          yield* resumed(run.id, next.status)
           const latch = cancels.get(run.id)
           if (latch !== undefined) yield* Deferred.succeed(latch, undefined)
           return next
