@@ -201,12 +201,12 @@ const compileStruct = (
   for (const is of ast.indexSignatures) {
     if (AST.encodedAST(is.parameter)._tag !== "StringKeyword") throw new Unsupported()
     const taken = deps.add(new Set(ast.propertySignatures.map((ps) => ps.name)))
-    // a key named `__proto__` (which `JSON.parse` makes an own key) would set the output's
-    // prototype if written here: left to the standard path, as `key` leaves such property names
+    // an own key named `__proto__` (`JSON.parse` makes one) would set the output's prototype if
+    // written here: left to the standard path, as `key` leaves such property names. Checked once
+    // per object, not per key
     lines.push(
-      `for(const k of Object.keys(x)){if(k==="__proto__")return D;let v=x[k];${
-        deps.decode(is.type, "v")
-      }if(!${taken}.has(k))o[k]=v}`
+      `if(H.call(x,"__proto__"))return D;`,
+      `for(const k of Object.keys(x)){let v=x[k];${deps.decode(is.type, "v")}if(!${taken}.has(k))o[k]=v}`
     )
   }
   lines.push(`return o`)
