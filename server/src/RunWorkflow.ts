@@ -58,7 +58,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { invalid } from "./ApiError.js"
 import * as Ids from "./Ids.js"
-import { holdingShards } from "./internal/shards.js"
+import { holdingShards, rereading } from "./internal/shards.js"
 import { type FunctionSpec, Model, type Output, streamPieces, type ToolCallPiece, type ToolOutput } from "./Model.js"
 import { type Check, defaultTimings, type Event, RunEngine, seconds, type Timings, truncate } from "./RunEngine.js"
 import * as RunEvents from "./RunEvents.js"
@@ -227,6 +227,11 @@ export const make = (timings: Timings = defaultTimings, options: {
   readonly runner?: string | undefined
   /** What `/readyz` checks besides the store, such as the cluster's shards. */
   readonly checks?: ReadonlyArray<Check> | undefined
+  /**
+   * Over `ClusterWorkflowEngine`: has a run's workflow's messages read again (see `rereading`),
+   * which `follow` does besides resuming it.
+   */
+  readonly reread?: ((runId: string) => Effect.Effect<void, unknown>) | undefined
 } = {}) =>
   Effect.gen(function*() {
     const store = yield* Store
@@ -1060,14 +1065,17 @@ export const make = (timings: Timings = defaultTimings, options: {
      * alone, and suspends after. So the workflow is resumed now, then followed until its run leaves
      * the status the signal put it in (`queued` after outputs, `cancelling` after a cancel), which
      * only the workflow changes, and resumed whenever it is found suspended (see `afterSignal`).
+     * A resume whose read came as the workflow was still suspending leaves it with no reply and
+     * unread for minutes: its messages are read again at each look too.
      */
+    const reread = options.reread ?? (() => Effect.void)
     const follow = (runId: string, status: Run["status"]) => {
       const taken = Effect.flatMap(
         store.runs.get(runId),
         (run) =>
           run === undefined || run.status !== status
             ? Effect.succeed(true)
-            : Effect.as(engine.resume(RunWorkflow, runId), false)
+            : Effect.as(Effect.zipRight(engine.resume(RunWorkflow, runId), reread(runId)), false)
       )
       return Effect.zipRight(
         engine.resume(RunWorkflow, runId),
@@ -1226,10 +1234,10 @@ export const layerSql = (
   const shardingConfig = { ...defaultShardingConfig, ...options.shardingConfig }
   return Layer.scoped(
     RunEngine,
-    Effect.zipRight(
-      holdingShards({ ...ShardingConfig.defaults, ...shardingConfig }),
-      make({ ...defaultTimings, ...options.timings })
-    )
+    Effect.gen(function*() {
+      yield* holdingShards({ ...ShardingConfig.defaults, ...shardingConfig })
+      return yield* make({ ...defaultTimings, ...options.timings }, { reread: yield* rereading(RunWorkflow) })
+    })
   ).pipe(
     Layer.provide([
       ClusterWorkflowEngine.layer.pipe(
@@ -1327,6 +1335,7 @@ export const layerCluster = (
           Effect.forkScoped
         )
         return yield* make({ ...defaultTimings, ...options.timings }, {
+          reread: yield* rereading(RunWorkflow),
           runner: runnerName(config),
           checks: [{
             name: "shards",

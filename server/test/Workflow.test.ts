@@ -2,13 +2,18 @@
  * Each run is a workflow: the same run semantics on the workflow engine's in-memory storage and on
  * `ClusterWorkflowEngine` over SQLite (a single runner whose messages are rows of the database):
  * a tool round, a cancel while the run waits for outputs and while the model works, `expires_at`
- * ending a wait (a durable clock), and, over SQL, the run's id as the workflow's execution id;
- * and a run's events sent only once the writes they describe have committed.
+ * ending a wait (a durable clock), and, over SQL, the run's id as the workflow's execution id and
+ * outputs reaching a workflow that a racing resume left unread; and a run's events sent only once
+ * the writes they describe have committed.
  */
 import * as EntityId from "@effect/cluster/EntityId"
+import * as MessageStorage from "@effect/cluster/MessageStorage"
+import * as ShardId from "@effect/cluster/ShardId"
 import * as Sharding from "@effect/cluster/Sharding"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
+import * as Snowflake from "@effect/cluster/Snowflake"
+import * as SqlMessageStorage from "@effect/cluster/SqlMessageStorage"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it, layer } from "@effect/vitest"
@@ -339,6 +344,40 @@ describe("ClusterWorkflowEngine over SQLite, the storage", () => {
             JSON.parse(r.payload).name === `outputs/${waiting.required_action.submit_tool_outputs.tool_calls[0].id}`
           )
         )
+      }))
+
+    it.effect("outputs reach a run whose workflow a resume left unread: its messages are read again", () =>
+      Effect.gen(function*() {
+        const { url } = yield* AssistantsServer.AssistantsServer
+        const { run, thread } = yield* toolRun(url)
+        const waiting = yield* until(url, thread, run, (r) => r.status === "requires_action")
+        // what a resume racing the workflow's suspension leaves: its reply cleared, then a read of
+        // the shard's messages that skipped the request as still running (so marked read), in one
+        // transaction, so that the runner's own reads cannot come between
+        const sql = yield* SqlClient.SqlClient
+        // as text: a snowflake is past a double's exact integers
+        const [{ id }] = yield* sql<{ id: string }>`
+          SELECT CAST(id AS TEXT) AS id FROM cluster_messages
+          WHERE entity_type = 'Workflow/effect-assistants/Run' AND entity_id = ${run} AND tag = 'run'`
+        const storage = yield* Effect.provide(
+          MessageStorage.MessageStorage,
+          SqlMessageStorage.layer.pipe(Layer.provide(ShardingConfig.layer()))
+        )
+        const shards = Array.from(
+          { length: ShardingConfig.defaults.shardsPerGroup },
+          (_, i) => ShardId.make("default", i + 1)
+        )
+        const read = yield* sql.withTransaction(Effect.zipRight(
+          storage.clearReplies(Snowflake.Snowflake(id)),
+          storage.unprocessedMessages(shards)
+        ))
+        assert.isTrue(read.some((m) => String(m.envelope.requestId) === id))
+        const submitted = yield* call(url, "POST", `/threads/${thread}/runs/${run}/submit_tool_outputs`, {
+          tool_outputs: [{ tool_call_id: waiting.required_action.submit_tool_outputs.tool_calls[0].id, output: "1" }]
+        })
+        assert.strictEqual(submitted.status, 200)
+        const done = yield* until(url, thread, run, (r) => r.status === "completed")
+        assert.strictEqual(done.status, "completed")
       }))
   })
 })

@@ -1,11 +1,16 @@
 /**
- * The single runner's start: waiting for its shards (see {@link holdingShards}).
+ * A runner's shards: waiting for them at the start of a single runner (see {@link holdingShards}),
+ * and having a workflow's messages read again (see {@link rereading}).
  *
  * @internal
  */
+import * as ClusterSchema from "@effect/cluster/ClusterSchema"
 import * as EntityId from "@effect/cluster/EntityId"
+import * as MessageStorage from "@effect/cluster/MessageStorage"
 import * as Sharding from "@effect/cluster/Sharding"
 import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import type * as Workflow from "@effect/workflow/Workflow"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
@@ -38,6 +43,39 @@ export const holdingShards = (
       yield* Effect.logWarning(
         `the runner does not hold its shards after ${Duration.format(config.shardLockRefreshInterval)}: ` +
           "runs wait until it does"
+      )
+    }
+  })
+
+/**
+ * Has the messages of one workflow execution's shard read again: at once when this runner holds
+ * the shard, at its next poll on the runner that does.
+ *
+ * A runner reads a message from storage once, and not again for ten minutes unless its shard is
+ * reset. `ClusterWorkflowEngine.resume` clears a suspended workflow's reply and asks for a read:
+ * when that read comes while the runner is still finishing the request that suspended (its reply
+ * written, the request not yet let go), the request is skipped as running, and is left with no
+ * reply and marked read, so no later resume finds it. Resetting its shard has it read again; a
+ * request still running is skipped again, which is harmless.
+ *
+ * @internal
+ */
+export const rereading = (
+  workflow: Workflow.Any
+): Effect.Effect<
+  (executionId: string) => Effect.Effect<void, unknown>,
+  never,
+  Sharding.Sharding | MessageStorage.MessageStorage
+> =>
+  Effect.gen(function*() {
+    const sharding = yield* Sharding.Sharding
+    const storage = yield* MessageStorage.MessageStorage
+    const group = Context.get(workflow.annotations, ClusterSchema.ShardGroup)
+    return (executionId) => {
+      const entityId = EntityId.make(executionId)
+      return Effect.zipRight(
+        storage.resetShards([sharding.getShardId(entityId, group(entityId))]),
+        sharding.pollStorage
       )
     }
   })
