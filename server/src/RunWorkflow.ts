@@ -227,11 +227,6 @@ export const make = (timings: Timings = defaultTimings, options: {
   readonly runner?: string | undefined
   /** What `/readyz` checks besides the store, such as the cluster's shards. */
   readonly checks?: ReadonlyArray<Check> | undefined
-  /**
-   * Over `ClusterWorkflowEngine`: has a run's workflow's messages read again (see `rereading`),
-   * which `follow` does besides resuming it.
-   */
-  readonly reread?: ((runId: string) => Effect.Effect<void, unknown>) | undefined
 } = {}) =>
   Effect.gen(function*() {
     const store = yield* Store
@@ -1068,7 +1063,8 @@ export const make = (timings: Timings = defaultTimings, options: {
      * A resume whose read came as the workflow was still suspending leaves it with no reply and
      * unread for minutes: its messages are read again at each look too.
      */
-    const reread = options.reread ?? (() => Effect.void)
+    // over `ClusterWorkflowEngine`, whose runner is in context
+    const reread = yield* rereading(RunWorkflow)
     const follow = (runId: string, status: Run["status"]) => {
       const taken = Effect.flatMap(
         store.runs.get(runId),
@@ -1234,10 +1230,10 @@ export const layerSql = (
   const shardingConfig = { ...defaultShardingConfig, ...options.shardingConfig }
   return Layer.scoped(
     RunEngine,
-    Effect.gen(function*() {
-      yield* holdingShards({ ...ShardingConfig.defaults, ...shardingConfig })
-      return yield* make({ ...defaultTimings, ...options.timings }, { reread: yield* rereading(RunWorkflow) })
-    })
+    Effect.zipRight(
+      holdingShards({ ...ShardingConfig.defaults, ...shardingConfig }),
+      make({ ...defaultTimings, ...options.timings })
+    )
   ).pipe(
     Layer.provide([
       ClusterWorkflowEngine.layer.pipe(
@@ -1335,7 +1331,6 @@ export const layerCluster = (
           Effect.forkScoped
         )
         return yield* make({ ...defaultTimings, ...options.timings }, {
-          reread: yield* rereading(RunWorkflow),
           runner: runnerName(config),
           checks: [{
             name: "shards",

@@ -13,6 +13,7 @@ import type * as Workflow from "@effect/workflow/Workflow"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 
 /**
@@ -49,7 +50,8 @@ export const holdingShards = (
 
 /**
  * Has the messages of one workflow execution's shard read again: at once when this runner holds
- * the shard, at its next poll on the runner that does.
+ * the shard, at its next poll on the runner that does. Without a runner in context (the workflow
+ * engine's in-memory storage) there are no messages to read, and it does nothing.
  *
  * A runner reads a message from storage once, and not again for ten minutes unless its shard is
  * reset. `ClusterWorkflowEngine.resume` clears a suspended workflow's reply and asks for a read:
@@ -62,20 +64,17 @@ export const holdingShards = (
  */
 export const rereading = (
   workflow: Workflow.Any
-): Effect.Effect<
-  (executionId: string) => Effect.Effect<void, unknown>,
-  never,
-  Sharding.Sharding | MessageStorage.MessageStorage
-> =>
+): Effect.Effect<(executionId: string) => Effect.Effect<void, unknown>> =>
   Effect.gen(function*() {
-    const sharding = yield* Sharding.Sharding
-    const storage = yield* MessageStorage.MessageStorage
+    const sharding = yield* Effect.serviceOption(Sharding.Sharding)
+    const storage = yield* Effect.serviceOption(MessageStorage.MessageStorage)
+    if (Option.isNone(sharding) || Option.isNone(storage)) return () => Effect.void
     const group = Context.get(workflow.annotations, ClusterSchema.ShardGroup)
     return (executionId) => {
       const entityId = EntityId.make(executionId)
       return Effect.zipRight(
-        storage.resetShards([sharding.getShardId(entityId, group(entityId))]),
-        sharding.pollStorage
+        storage.value.resetShards([sharding.value.getShardId(entityId, group(entityId))]),
+        sharding.value.pollStorage
       )
     }
   })
