@@ -327,8 +327,8 @@ const main = async () => {
     // the target's pairs: the client imported and every service built, over an app that already
     // imports effect, @effect/platform and Schema. 241 pairs: a pair's difference moves by tens
     // of milliseconds on this machine (its quartiles are reported), so the median of 45 moved by
-    // more than the target's margin between runs of the same code (bench/README.md, "Issues 15
-    // to 21"). Taken first, before the loads below
+    // more than the target's margin between runs of the same code (bench/README.md, "Cold start
+    // after that run"). Taken first, before the loads below
     const added = coldStart(`${out}/programs/base-import.mjs`, `${out}/programs/client-import.mjs`, {}, quick ? 5 : 241)
     const imported = coldStart(`${out}/programs/openai-import.mjs`, `${out}/programs/client-import.mjs`)
     const bundled = coldStart(`${out}/bundle-one-call-openai.mjs`, `${out}/bundle-one-call-node.mjs`, {
