@@ -289,7 +289,8 @@ const startToExit = (file: string, env: Record<string, string>) => {
 
 /**
  * Median start-to-exit time of each program, run in alternation (a, b, a, b, ...) so that the
- * machine's drift touches both alike; also the median of the paired differences b - a.
+ * machine's drift touches both alike; also the median and the quartiles of the paired
+ * differences b - a.
  */
 const coldStart = (a: string, b: string, env: Record<string, string> = {}, runs = quick ? 5 : 15) => {
   startToExit(a, env) // warm the file cache
