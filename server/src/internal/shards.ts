@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type { PersistenceError } from "@effect/cluster/ClusterError"
 import * as ClusterSchema from "@effect/cluster/ClusterSchema"
 import * as EntityId from "@effect/cluster/EntityId"
 import * as MessageStorage from "@effect/cluster/MessageStorage"
@@ -64,7 +65,7 @@ export const holdingShards = (
  */
 export const rereading = (
   workflow: Workflow.Any
-): Effect.Effect<(executionId: string) => Effect.Effect<void, unknown>> =>
+): Effect.Effect<(executionId: string) => Effect.Effect<void, PersistenceError>> =>
   Effect.gen(function*() {
     const sharding = yield* Effect.serviceOption(Sharding.Sharding)
     const storage = yield* Effect.serviceOption(MessageStorage.MessageStorage)
